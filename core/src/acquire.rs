@@ -1,0 +1,393 @@
+//! The acquire protocol shared by semaphores and leases.
+//!
+//! Every step is one resourceVersion-guarded write of the object's status,
+//! so etcd orders all grants and "at most `capacity` holders" holds whoever
+//! writes. A caller that finds no free slot queues itself in the object and
+//! follows it through a watch; the write that frees a slot also hands it to
+//! the head of the queue, so the waiter learns of its grant from one watch
+//! event. Records whose owner stopped renewing are evicted by the first live
+//! waiter once this process has seen them unchanged for their TTL.
+
+use std::time::{Duration, Instant};
+
+use crate::client::Shared;
+use crate::duration::{format_duration, parse_duration};
+use crate::error::{Error, Result};
+use crate::names::{validate_holder, validate_name};
+use crate::observer::Event;
+use crate::options::{default_holder, Options};
+use crate::resource::{Resource, WaiterRecord};
+use crate::slots::{Place, Slots};
+use crate::staleness::Observed;
+use crate::time::now_rfc3339;
+use crate::watch::{is_newer, Follow, Wake};
+
+/// Longest time a waiter entry lives without a heartbeat.
+const MAX_WAITER_TTL: Duration = Duration::from_secs(30);
+
+/// A resource whose status holds slots (Semaphore, Lease).
+pub(crate) trait Slotted: Resource {
+    /// The coordination state.
+    fn slots(&self) -> Slots;
+    /// Writes the coordination state back, with the fields derived from it.
+    fn store(&mut self, slots: Slots, now: &str);
+    /// TTL for acquirers that do not give one.
+    fn default_ttl(&self) -> Result<Duration>;
+    /// Priority for acquirers that do not give one.
+    fn default_priority(&self) -> i32 {
+        0
+    }
+    /// The error for a try-once acquire that found no free slot.
+    fn busy(name: &str, slots: &Slots) -> Error;
+}
+
+/// A successful acquisition.
+pub(crate) struct Granted {
+    pub holder: String,
+    pub token: u64,
+    pub ttl: Duration,
+    /// The holder must consider the grant lost at `anchor + ttl`: `anchor` is
+    /// no later than the moment anyone else could first have seen the grant.
+    pub anchor: Instant,
+    pub waited: Duration,
+}
+
+/// The key of a record for staleness tracking; it changes on every renewal.
+fn holder_key(holder: &str, token: u64, renew_count: u64) -> String {
+    format!("h/{holder}/{token}/{renew_count}")
+}
+
+fn waiter_key(holder: &str, renew_count: u64) -> String {
+    format!("w/{holder}/{renew_count}")
+}
+
+fn validate_ttl(ttl: Duration) -> Result<()> {
+    if ttl < Duration::from_millis(100) {
+        return Err(Error::invalid(
+            "ttl",
+            format_duration(ttl),
+            "must be at least 100ms",
+        ));
+    }
+    Ok(())
+}
+
+/// Acquires a slot of `name`, waiting as `options` allow.
+pub(crate) fn acquire<K: Slotted>(shared: &Shared, name: &str, options: &Options) -> Result<Granted> {
+    validate_name(name)?;
+    let holder = match &options.holder {
+        Some(holder) => holder.clone(),
+        None => default_holder(),
+    };
+    validate_holder(&holder)?;
+    if let Some(ttl) = options.ttl {
+        validate_ttl(ttl)?;
+    }
+    let event = Event {
+        kind: K::KIND,
+        namespace: &shared.namespace,
+        name,
+        holder: &holder,
+    };
+    let started = Instant::now();
+    let result = Acquisition::<K>::new(shared, name, holder.clone(), options, started).and_then(|a| a.run());
+    if let Some(observer) = &options.observer {
+        observer.waited(&event, started.elapsed());
+        match &result {
+            Ok(granted) => observer.acquired(&event, granted.waited),
+            Err(error) => observer.error(&event, error),
+        }
+    }
+    result
+}
+
+struct Acquisition<'a, K> {
+    shared: &'a Shared,
+    name: &'a str,
+    holder: String,
+    options: &'a Options,
+    started: Instant,
+    deadline: Option<Instant>,
+    object: K,
+    hold_ttl: Duration,
+    waiter_ttl: Duration,
+    priority: i32,
+    /// Start of our last successful write of our waiter entry.
+    last_waiter_write: Option<Instant>,
+    follow: Option<Follow<K>>,
+}
+
+/// What a planned write is for.
+enum Plan {
+    Take(u64),
+    Queue,
+    Housekeeping,
+}
+
+impl<'a, K: Slotted> Acquisition<'a, K> {
+    fn new(shared: &'a Shared, name: &'a str, holder: String, options: &'a Options, started: Instant) -> Result<Self> {
+        let object: K = shared.objects.get(&shared.namespace, name)?;
+        let hold_ttl = match options.ttl {
+            Some(ttl) => ttl,
+            None => object.default_ttl()?,
+        };
+        validate_ttl(hold_ttl)?;
+        Ok(Acquisition {
+            shared,
+            name,
+            holder,
+            options,
+            started,
+            deadline: options.timeout.map(|t| started + t),
+            priority: options.priority.unwrap_or_else(|| object.default_priority()),
+            object,
+            hold_ttl,
+            waiter_ttl: hold_ttl.min(MAX_WAITER_TTL),
+            last_waiter_write: None,
+            follow: None,
+        })
+    }
+
+    fn try_once(&self) -> bool {
+        self.options.timeout == Some(Duration::ZERO)
+    }
+
+    fn what(&self) -> String {
+        format!("{} {}/{}", K::KIND.to_lowercase(), self.shared.namespace, self.name)
+    }
+
+    fn object_key(&self) -> String {
+        let meta = self.object.metadata();
+        format!("{}/{}/{}/{}", K::PLURAL, meta.namespace, meta.name, meta.uid)
+    }
+
+    fn run(mut self) -> Result<Granted> {
+        let result = self.step_until_granted();
+        if result.is_err() && self.last_waiter_write.is_some() {
+            // Leave the queue (or give back a slot granted meanwhile) so that
+            // nothing stays held by a caller that gave up.
+            self.leave();
+        }
+        result
+    }
+
+    fn step_until_granted(&mut self) -> Result<Granted> {
+        loop {
+            if let Some(token) = &self.options.cancel {
+                if token.is_cancelled() {
+                    return Err(Error::Cancelled { what: self.what() });
+                }
+            }
+            let now = Instant::now();
+            let slots = self.object.slots();
+            let queued = self.last_waiter_write.is_some();
+            let place = slots.place(&self.holder);
+            match place {
+                Place::Holding(token) if queued => {
+                    return Ok(Granted {
+                        holder: self.holder.clone(),
+                        token,
+                        ttl: self.hold_ttl,
+                        anchor: self.last_waiter_write.unwrap_or(now),
+                        waited: self.started.elapsed(),
+                    })
+                }
+                Place::Holding(_) => return Err(self.already_held()),
+                Place::Queued(_) if !queued => return Err(self.already_held()),
+                _ => {}
+            }
+
+            let (next, plan, next_expiry) = self.plan(&slots, &place, now);
+            if let Some((next, plan)) = next.zip(plan) {
+                let write_started = Instant::now();
+                let mut updated = self.object.clone();
+                updated.store(next, &now_rfc3339());
+                match self.shared.objects.replace_status(&updated) {
+                    Ok(written) => {
+                        self.object = written;
+                        match plan {
+                            Plan::Take(token) => {
+                                return Ok(Granted {
+                                    holder: self.holder.clone(),
+                                    token,
+                                    ttl: self.hold_ttl,
+                                    anchor: write_started,
+                                    waited: self.started.elapsed(),
+                                })
+                            }
+                            Plan::Queue => self.last_waiter_write = Some(write_started),
+                            Plan::Housekeeping => {}
+                        }
+                    }
+                    Err(error) if error.is_conflict() => {
+                        self.object = self.shared.objects.get(&self.shared.namespace, self.name)?;
+                    }
+                    Err(error) => return Err(error),
+                }
+                continue;
+            }
+
+            if self.try_once() {
+                return Err(K::busy(self.name, &slots));
+            }
+            self.wait_for_change(next_expiry)?;
+        }
+    }
+
+    /// Decides the next write, if any: evict stale records, take a free slot,
+    /// queue, or refresh the waiter entry. Also returns when to look again
+    /// if nothing changes.
+    fn plan(&self, slots: &Slots, place: &Place, now: Instant) -> (Option<Slots>, Option<Plan>, Option<Instant>) {
+        let observed: Vec<Observed> = slots
+            .holders
+            .iter()
+            .map(|h| Observed {
+                key: holder_key(&h.holder, h.token, h.renew_count),
+                ttl: parse_duration(&h.ttl).unwrap_or(self.hold_ttl),
+            })
+            .chain(
+                slots
+                    .waiters
+                    .iter()
+                    .filter(|w| w.holder != self.holder)
+                    .map(|w| Observed {
+                        key: waiter_key(&w.holder, w.renew_count),
+                        ttl: parse_duration(&w.ttl).unwrap_or(MAX_WAITER_TTL),
+                    }),
+            )
+            .collect();
+        let verdict = self.shared.staleness.observe(&self.object_key(), &observed, now);
+        let mut wake_at = verdict.next_expiry;
+
+        let mut next = slots.clone();
+        let mut changed = false;
+        // Only the first live waiter (or, with an empty queue, a newcomer)
+        // evicts, so one crashed holder does not set off a herd of writes.
+        let ahead: &[WaiterRecord] = match place {
+            Place::Queued(index) => &slots.waiters[..*index],
+            _ => &slots.waiters,
+        };
+        let live_ahead = ahead
+            .iter()
+            .any(|w| !verdict.stale.contains(&waiter_key(&w.holder, w.renew_count)));
+        if !verdict.stale.is_empty() && !live_ahead {
+            next.holders
+                .retain(|h| !verdict.stale.contains(&holder_key(&h.holder, h.token, h.renew_count)));
+            next.waiters
+                .retain(|w| !verdict.stale.contains(&waiter_key(&w.holder, w.renew_count)));
+            changed = true;
+        }
+
+        let now_text = now_rfc3339();
+        let mut plan = if changed { Some(Plan::Housekeeping) } else { None };
+        match place {
+            Place::Absent => {
+                if next.waiters.is_empty() && next.free() > 0 {
+                    let token = next.take(&self.holder, self.priority, &format_duration(self.hold_ttl), &now_text);
+                    plan = Some(Plan::Take(token));
+                    changed = true;
+                } else if !self.try_once() {
+                    next.enqueue(WaiterRecord {
+                        holder: self.holder.clone(),
+                        priority: self.priority,
+                        enqueued_at: now_text.clone(),
+                        renewed_at: now_text.clone(),
+                        renew_count: 0,
+                        ttl: format_duration(self.waiter_ttl),
+                        hold_ttl: format_duration(self.hold_ttl),
+                    });
+                    plan = Some(Plan::Queue);
+                    changed = true;
+                } else if changed {
+                    // Try-once with evictions but still no room: not worth a write.
+                    changed = false;
+                    plan = None;
+                }
+            }
+            Place::Queued(_) => {
+                let heartbeat_at = self.last_waiter_write.map(|t| t + self.waiter_ttl / 3);
+                if heartbeat_at.is_some_and(|at| now >= at) {
+                    next.heartbeat(&self.holder, &now_text);
+                    plan = Some(Plan::Queue);
+                    changed = true;
+                } else if let Some(at) = heartbeat_at {
+                    wake_at = Some(wake_at.map_or(at, |w| w.min(at)));
+                }
+            }
+            Place::Holding(_) => {}
+        }
+        if changed {
+            next.grant_free(&now_text);
+            (Some(next), plan, wake_at)
+        } else {
+            (None, None, wake_at)
+        }
+    }
+
+    /// Blocks until the object changes, a timer is due, the deadline passes or
+    /// the caller cancels.
+    fn wait_for_change(&mut self, timer: Option<Instant>) -> Result<()> {
+        let follow = self
+            .follow
+            .get_or_insert_with(|| Follow::start(&self.shared.objects, &self.object, self.options.cancel.as_ref()));
+        let wake_at = match (timer, self.deadline) {
+            (Some(t), Some(d)) => Some(t.min(d)),
+            (t, d) => t.or(d),
+        };
+        let first = follow.next(wake_at);
+        let mut wakes: Vec<Wake<K>> = first.into_iter().collect();
+        wakes.extend(follow.drain());
+        for wake in wakes {
+            match wake {
+                Wake::Changed(object) => {
+                    if is_newer(&object.metadata().resource_version, &self.object.metadata().resource_version) {
+                        self.object = object;
+                    }
+                }
+                Wake::Deleted => return Err(crate::objects::not_found::<K>(&self.shared.namespace, self.name)),
+                Wake::Failed(error) => return Err(error),
+                Wake::Cancelled => return Err(Error::Cancelled { what: self.what() }),
+            }
+        }
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(Error::Timeout {
+                what: self.what(),
+                waited: self.started.elapsed(),
+            });
+        }
+        Ok(())
+    }
+
+    fn already_held(&self) -> Error {
+        Error::AlreadyHeld {
+            kind: K::KIND,
+            name: self.name.to_owned(),
+            holder: self.holder.clone(),
+        }
+    }
+
+    /// Removes our waiter entry, or the slot granted to us meanwhile.
+    fn leave(&mut self) {
+        for _ in 0..20 {
+            let mut slots = self.object.slots();
+            if !slots.remove(&self.holder, None) {
+                return;
+            }
+            let now = now_rfc3339();
+            slots.grant_free(&now);
+            let mut updated = self.object.clone();
+            updated.store(slots, &now);
+            match self.shared.objects.replace_status(&updated) {
+                Ok(_) => return,
+                Err(error) if error.is_conflict() => {
+                    match self.shared.objects.get(&self.shared.namespace, self.name) {
+                        Ok(object) => self.object = object,
+                        Err(_) => return,
+                    }
+                }
+                // The entry expires on its own if we cannot remove it.
+                Err(_) => return,
+            }
+        }
+    }
+}

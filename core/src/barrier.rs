@@ -1,0 +1,159 @@
+//! Barriers: holders arrive, and the barrier opens for all once enough did.
+
+use std::time::Duration;
+
+use crate::client::Client;
+use crate::duration::format_duration;
+use crate::error::{Error, Result};
+use crate::names::{validate_holder, validate_name};
+use crate::options::{default_holder, Options};
+use crate::resource::{Arrival, Barrier, BarrierSpec};
+use crate::time::now_rfc3339;
+use crate::wait::{wait_until, Check};
+
+/// Barrier phase while arrivals are still missing.
+pub const BARRIER_WAITING: &str = "Waiting";
+/// Barrier phase once enough holders arrived.
+pub const BARRIER_OPEN: &str = "Open";
+/// Barrier phase after its timeout passed unopened.
+pub const BARRIER_FAILED: &str = "Failed";
+
+fn failed(barrier: &Barrier) -> Option<Error> {
+    let status = barrier.status.as_ref()?;
+    (status.phase == BARRIER_FAILED).then(|| Error::Failed {
+        kind: "Barrier",
+        name: barrier.metadata.name.clone(),
+        message: if status.message.is_empty() {
+            "the barrier failed".to_owned()
+        } else {
+            status.message.clone()
+        },
+    })
+}
+
+fn is_open(barrier: &Barrier) -> bool {
+    barrier.status.as_ref().is_some_and(|s| s.phase == BARRIER_OPEN)
+}
+
+impl Client {
+    /// Creates a barrier that opens after `expected` arrivals (or `quorum`, if
+    /// given) and fails if still closed `timeout` after creation.
+    pub fn create_barrier(
+        &self,
+        name: &str,
+        expected: u32,
+        quorum: Option<u32>,
+        timeout: Option<Duration>,
+    ) -> Result<Barrier> {
+        validate_name(name)?;
+        if expected == 0 {
+            return Err(Error::invalid("expected", "0", "must be at least 1"));
+        }
+        match quorum {
+            Some(0) => return Err(Error::invalid("quorum", "0", "must be at least 1")),
+            Some(q) if q > expected => {
+                return Err(Error::invalid("quorum", q.to_string(), format!("must not exceed expected ({expected})")))
+            }
+            _ => {}
+        }
+        let spec = BarrierSpec {
+            expected,
+            quorum,
+            timeout: timeout.map(format_duration),
+        };
+        self.shared.objects.create(self.namespace(), &Barrier::new(name, spec))
+    }
+
+    /// Reads a barrier.
+    pub fn get_barrier(&self, name: &str) -> Result<Barrier> {
+        validate_name(name)?;
+        self.shared.objects.get(self.namespace(), name)
+    }
+
+    /// Lists the barriers of the namespace.
+    pub fn list_barriers(&self) -> Result<Vec<Barrier>> {
+        self.shared.objects.list(self.namespace())
+    }
+
+    /// Deletes a barrier.
+    pub fn delete_barrier(&self, name: &str) -> Result<()> {
+        validate_name(name)?;
+        self.shared.objects.delete::<Barrier>(self.namespace(), name)
+    }
+
+    /// Records the arrival of the holder in `options` (idempotent per holder).
+    /// The arrival that reaches the threshold opens the barrier. Returns the
+    /// barrier as written. [`Error::Failed`] if the barrier already failed.
+    pub fn arrive_barrier(&self, name: &str, options: &Options) -> Result<Barrier> {
+        validate_name(name)?;
+        let holder = options.holder.clone().unwrap_or_else(default_holder);
+        validate_holder(&holder)?;
+        let objects = &self.shared.objects;
+        loop {
+            let mut barrier: Barrier = objects.get(self.namespace(), name)?;
+            if let Some(error) = failed(&barrier) {
+                return Err(error);
+            }
+            let threshold = barrier.spec.quorum.unwrap_or(barrier.spec.expected).max(1);
+            let mut status = barrier.status.take().unwrap_or_default();
+            let before = status.clone();
+            if !status.arrivals.iter().any(|a| a.holder == holder) {
+                status.arrivals.push(Arrival {
+                    holder: holder.clone(),
+                    arrived_at: now_rfc3339(),
+                });
+            }
+            status.arrived = status.arrivals.len() as u32;
+            if status.phase.is_empty() {
+                status.phase = BARRIER_WAITING.to_owned();
+            }
+            if status.arrived >= threshold && status.phase != BARRIER_OPEN {
+                status.phase = BARRIER_OPEN.to_owned();
+                status.opened_at = Some(now_rfc3339());
+            }
+            if status == before {
+                barrier.status = Some(status);
+                return Ok(barrier);
+            }
+            barrier.status = Some(status);
+            match objects.replace_status(&barrier) {
+                Ok(written) => return Ok(written),
+                Err(error) if error.is_conflict() => continue,
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Waits until the barrier is open. [`Error::Failed`] if it fails
+    /// (e.g. its timeout passed), [`Error::Timeout`], [`Error::Cancelled`].
+    pub fn wait_barrier(&self, name: &str, options: &Options) -> Result<()> {
+        validate_name(name)?;
+        let holder = options.holder.clone().unwrap_or_default();
+        wait_until::<Barrier, ()>(&self.shared, name, &holder, options, |barrier| {
+            if is_open(barrier) {
+                return Ok(Check::Done(()));
+            }
+            match failed(barrier) {
+                Some(error) => Err(error),
+                None => Ok(Check::Pending),
+            }
+        })
+    }
+
+    /// Arrives, waits until the barrier opens, then runs `work`: everyone
+    /// starts `work` only once all expected holders are there.
+    pub fn with_barrier<T, E: From<Error>>(
+        &self,
+        name: &str,
+        options: &Options,
+        work: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let options = match &options.holder {
+            Some(_) => options.clone(),
+            None => options.clone().holder(default_holder()),
+        };
+        self.arrive_barrier(name, &options)?;
+        self.wait_barrier(name, &options)?;
+        work()
+    }
+}

@@ -1,0 +1,92 @@
+//! Gates: opened by the operator once all their conditions hold; clients read or wait.
+
+use std::time::Duration;
+
+use crate::client::Client;
+use crate::duration::format_duration;
+use crate::error::{Error, Result};
+use crate::names::validate_name;
+use crate::options::Options;
+use crate::resource::{Gate, GateCondition, GateConditionStatus, GateSpec};
+use crate::wait::{wait_until, Check};
+
+/// Gate phase while a condition is unmet.
+pub const GATE_WAITING: &str = "Waiting";
+/// Gate phase once every condition held.
+pub const GATE_OPEN: &str = "Open";
+/// Gate phase after its timeout passed unopened.
+pub const GATE_FAILED: &str = "Failed";
+
+impl Client {
+    /// Creates a gate over `conditions`, failing if still closed `timeout` after creation.
+    pub fn create_gate(&self, name: &str, conditions: Vec<GateCondition>, timeout: Option<Duration>) -> Result<Gate> {
+        validate_name(name)?;
+        for (index, condition) in conditions.iter().enumerate() {
+            validate_name(&condition.name).map_err(|_| {
+                Error::invalid("condition name", condition.name.clone(), format!("conditions[{index}].name must be an RFC 1123 name"))
+            })?;
+            if let Some(namespace) = &condition.namespace {
+                crate::names::validate_namespace(namespace)?;
+            }
+        }
+        let spec = GateSpec {
+            conditions,
+            timeout: timeout.map(format_duration),
+        };
+        self.shared.objects.create(self.namespace(), &Gate::new(name, spec))
+    }
+
+    /// Reads a gate.
+    pub fn get_gate(&self, name: &str) -> Result<Gate> {
+        validate_name(name)?;
+        self.shared.objects.get(self.namespace(), name)
+    }
+
+    /// Lists the gates of the namespace.
+    pub fn list_gates(&self) -> Result<Vec<Gate>> {
+        self.shared.objects.list(self.namespace())
+    }
+
+    /// Deletes a gate.
+    pub fn delete_gate(&self, name: &str) -> Result<()> {
+        validate_name(name)?;
+        self.shared.objects.delete::<Gate>(self.namespace(), name)
+    }
+
+    /// True when the gate is open now.
+    pub fn check_gate(&self, name: &str) -> Result<bool> {
+        let gate = self.get_gate(name)?;
+        Ok(gate.status.is_some_and(|s| s.phase == GATE_OPEN))
+    }
+
+    /// The operator's evaluation of each condition (empty until it ran).
+    pub fn gate_conditions(&self, name: &str) -> Result<Vec<GateConditionStatus>> {
+        let gate = self.get_gate(name)?;
+        Ok(gate.status.map(|s| s.condition_statuses).unwrap_or_default())
+    }
+
+    /// Waits until the gate is open. [`Error::Failed`] if it fails,
+    /// [`Error::Timeout`], [`Error::Cancelled`].
+    pub fn wait_gate(&self, name: &str, options: &Options) -> Result<()> {
+        validate_name(name)?;
+        let holder = options.holder.clone().unwrap_or_default();
+        wait_until::<Gate, ()>(&self.shared, name, &holder, options, |gate| {
+            let Some(status) = &gate.status else {
+                return Ok(Check::Pending);
+            };
+            match status.phase.as_str() {
+                GATE_OPEN => Ok(Check::Done(())),
+                GATE_FAILED => Err(Error::Failed {
+                    kind: "Gate",
+                    name: gate.metadata.name.clone(),
+                    message: if status.message.is_empty() {
+                        "the gate failed".to_owned()
+                    } else {
+                        status.message.clone()
+                    },
+                }),
+                _ => Ok(Check::Pending),
+            }
+        })
+    }
+}

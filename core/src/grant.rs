@@ -1,0 +1,320 @@
+//! A held slot of a semaphore or lease: renewal, release, expiry and loss.
+//!
+//! The holder keeps its own deadline by its monotonic clock: the start of its
+//! last successful write plus the TTL. Others call the record stale only after
+//! seeing it unchanged for longer than the TTL, which they can first do after
+//! that write, so the holder always learns of the loss first.
+
+use std::marker::PhantomData;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::acquire::{Granted, Slotted};
+use crate::cancel::CancelToken;
+use crate::client::Shared;
+use crate::duration::format_duration;
+use crate::error::{Error, Result};
+use crate::observer::{Event, Observer};
+use crate::time::now_rfc3339;
+
+/// Shared state of one grant, used by its handle and its renewal threads.
+pub(crate) struct Grant<K> {
+    shared: Arc<Shared>,
+    name: String,
+    holder: String,
+    token: u64,
+    ttl: Duration,
+    acquired: Instant,
+    observer: Option<Arc<dyn Observer>>,
+    state: Mutex<State>,
+    changed: Condvar,
+    /// Fired when the grant is lost, for callers that stop work on loss.
+    on_lost: CancelToken,
+    kind: PhantomData<fn() -> K>,
+}
+
+struct State {
+    deadline: Instant,
+    released: bool,
+    lost: Option<String>,
+}
+
+impl<K: Slotted> Grant<K> {
+    pub(crate) fn new(shared: Arc<Shared>, name: &str, granted: Granted, observer: Option<Arc<dyn Observer>>) -> Arc<Self> {
+        Arc::new(Grant {
+            shared,
+            name: name.to_owned(),
+            holder: granted.holder,
+            token: granted.token,
+            ttl: granted.ttl,
+            acquired: Instant::now(),
+            observer,
+            state: Mutex::new(State {
+                deadline: granted.anchor + granted.ttl,
+                released: false,
+                lost: None,
+            }),
+            changed: Condvar::new(),
+            on_lost: CancelToken::new(),
+            kind: PhantomData,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn event(&self) -> Event<'_> {
+        Event {
+            kind: K::KIND,
+            namespace: &self.shared.namespace,
+            name: &self.name,
+            holder: &self.holder,
+        }
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn holder(&self) -> &str {
+        &self.holder
+    }
+
+    pub(crate) fn token(&self) -> u64 {
+        self.token
+    }
+
+    pub(crate) fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    pub(crate) fn lost_token(&self) -> &CancelToken {
+        &self.on_lost
+    }
+
+    /// When the grant runs out unless renewed, by this machine's clock.
+    pub(crate) fn expires_at(&self) -> SystemTime {
+        let deadline = self.lock().deadline;
+        let now = Instant::now();
+        if deadline >= now {
+            SystemTime::now() + (deadline - now)
+        } else {
+            SystemTime::now() - (now - deadline)
+        }
+    }
+
+    /// True when the grant is no longer held: expired, taken away or released.
+    pub(crate) fn is_lost(&self) -> bool {
+        let state = self.lock();
+        state.released || state.lost.is_some() || Instant::now() >= state.deadline
+    }
+
+    fn lost_error(&self, reason: &str) -> Error {
+        Error::Lost {
+            kind: K::KIND,
+            name: self.name.clone(),
+            holder: self.holder.clone(),
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// Marks the grant lost (once) and tells whoever listens.
+    fn mark_lost(&self, reason: &str) {
+        {
+            let mut state = self.lock();
+            if state.released || state.lost.is_some() {
+                return;
+            }
+            state.lost = Some(reason.to_owned());
+        }
+        self.changed.notify_all();
+        self.on_lost.cancel();
+        if let Some(observer) = &self.observer {
+            observer.lost(&self.event(), reason);
+        }
+    }
+
+    /// Checks that the grant is still ours by our own clock.
+    fn check_held(&self) -> Result<()> {
+        let expired = {
+            let state = self.lock();
+            if state.released {
+                return Err(self.lost_error("it was released"));
+            }
+            if let Some(reason) = &state.lost {
+                return Err(self.lost_error(reason));
+            }
+            Instant::now() >= state.deadline
+        };
+        if expired {
+            self.mark_lost("its TTL passed before it was renewed");
+            return Err(self.lost_error("its TTL passed before it was renewed"));
+        }
+        Ok(())
+    }
+
+    /// Extends the grant by its TTL from now.
+    pub(crate) fn renew(&self) -> Result<()> {
+        let result = self.renew_inner();
+        if let (Err(error), Some(observer)) = (&result, &self.observer) {
+            observer.error(&self.event(), error);
+        }
+        result
+    }
+
+    fn renew_inner(&self) -> Result<()> {
+        self.check_held()?;
+        let objects = &self.shared.objects;
+        loop {
+            let started = Instant::now();
+            let mut object: K = match objects.get(&self.shared.namespace, &self.name) {
+                Ok(object) => object,
+                Err(Error::NotFound { .. }) => {
+                    self.mark_lost("the object was deleted");
+                    return Err(self.lost_error("the object was deleted"));
+                }
+                Err(error) => return Err(error),
+            };
+            let now = now_rfc3339();
+            let mut slots = object.slots();
+            if !slots.renew(&self.holder, self.token, &format_duration(self.ttl), &now) {
+                self.mark_lost("it was reclaimed as expired");
+                return Err(self.lost_error("it was reclaimed as expired"));
+            }
+            self.check_held()?;
+            object.store(slots, &now);
+            match objects.replace_status(&object) {
+                Ok(_) => {
+                    let mut state = self.lock();
+                    if state.lost.is_none() && !state.released {
+                        state.deadline = started + self.ttl;
+                    }
+                    drop(state);
+                    self.changed.notify_all();
+                    return Ok(());
+                }
+                Err(error) if error.is_conflict() => continue,
+                Err(Error::NotFound { .. }) => {
+                    self.mark_lost("the object was deleted");
+                    return Err(self.lost_error("the object was deleted"));
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Gives the slot back (handing it to the head waiter). Idempotent.
+    pub(crate) fn release(&self) -> Result<()> {
+        {
+            let mut state = self.lock();
+            if state.released {
+                return Ok(());
+            }
+            state.released = true;
+        }
+        self.changed.notify_all();
+        let result = self.release_inner();
+        if let Some(observer) = &self.observer {
+            match &result {
+                Ok(()) => observer.released(&self.event(), self.acquired.elapsed()),
+                Err(error) => observer.error(&self.event(), error),
+            }
+        }
+        result
+    }
+
+    fn release_inner(&self) -> Result<()> {
+        let objects = &self.shared.objects;
+        loop {
+            let mut object: K = match objects.get(&self.shared.namespace, &self.name) {
+                Ok(object) => object,
+                Err(Error::NotFound { .. }) => return Ok(()),
+                Err(error) => return Err(error),
+            };
+            let now = now_rfc3339();
+            let mut slots = object.slots();
+            if !slots.remove(&self.holder, Some(self.token)) {
+                return Ok(());
+            }
+            slots.grant_free(&now);
+            object.store(slots, &now);
+            match objects.replace_status(&object) {
+                Ok(_) | Err(Error::NotFound { .. }) => return Ok(()),
+                Err(error) if error.is_conflict() => continue,
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Starts background renewal at a third of the TTL and a watchdog that
+    /// reports loss the moment the deadline passes unrenewed.
+    pub(crate) fn start_auto_renew(self: &Arc<Self>) {
+        let renewer = Arc::clone(self);
+        thread::Builder::new()
+            .name(format!("konductor-renew-{}", self.name))
+            .spawn(move || renewer.renew_loop())
+            .expect("failed to spawn renewal thread");
+        let watchdog = Arc::clone(self);
+        thread::Builder::new()
+            .name(format!("konductor-expiry-{}", self.name))
+            .spawn(move || watchdog.watchdog_loop())
+            .expect("failed to spawn expiry thread");
+    }
+
+    fn renew_loop(&self) {
+        let retry = (self.ttl / 10).max(Duration::from_millis(50));
+        loop {
+            {
+                let mut state = self.lock();
+                loop {
+                    if state.released || state.lost.is_some() {
+                        return;
+                    }
+                    let renew_at = state.deadline - self.ttl + self.ttl / 3;
+                    let now = Instant::now();
+                    if now >= renew_at {
+                        break;
+                    }
+                    state = self
+                        .changed
+                        .wait_timeout(state, renew_at - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+            }
+            match self.renew() {
+                Ok(()) => {}
+                Err(Error::Lost { .. }) => return,
+                Err(_) => {
+                    // Transient failure: try again soon; the watchdog reports
+                    // loss if the deadline passes first.
+                    let state = self.lock();
+                    let _ = self.changed.wait_timeout(state, retry);
+                }
+            }
+        }
+    }
+
+    fn watchdog_loop(&self) {
+        let mut state = self.lock();
+        loop {
+            if state.released || state.lost.is_some() {
+                return;
+            }
+            let now = Instant::now();
+            if now >= state.deadline {
+                drop(state);
+                self.mark_lost("its TTL passed before it was renewed");
+                return;
+            }
+            let wait = state.deadline - now;
+            state = self
+                .changed
+                .wait_timeout(state, wait)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Leases: one holder at a time, for singleton work and leader election.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use crate::acquire::{acquire, Slotted};
+use crate::client::Client;
+use crate::duration::{format_duration, parse_duration};
+use crate::error::{Error, Result};
+use crate::grant::Grant;
+use crate::names::validate_name;
+use crate::options::{Options, DEFAULT_TTL};
+use crate::resource::{HolderRecord, Lease as LeaseObject, LeaseSpec};
+use crate::slots::Slots;
+use crate::time::{format_rfc3339, parse_rfc3339};
+
+impl Slotted for LeaseObject {
+    fn slots(&self) -> Slots {
+        let status = self.status.clone().unwrap_or_default();
+        let holders = match status.holder {
+            Some(holder) => vec![HolderRecord {
+                holder,
+                token: status.transitions,
+                priority: status.holder_priority,
+                acquired_at: status.acquired_at.unwrap_or_default(),
+                renewed_at: status.renewed_at.unwrap_or_default(),
+                renew_count: status.renew_count,
+                ttl: status.ttl.unwrap_or_else(|| format_duration(DEFAULT_TTL)),
+            }],
+            None => Vec::new(),
+        };
+        Slots {
+            capacity: 1,
+            holders,
+            waiters: status.waiters,
+            fencing: status.transitions,
+        }
+    }
+
+    fn store(&mut self, slots: Slots, _now: &str) {
+        let mut status = self.status.take().unwrap_or_default();
+        status.transitions = slots.fencing;
+        status.waiters = slots.waiters;
+        match slots.holders.into_iter().next() {
+            Some(h) => {
+                let ttl = parse_duration(&h.ttl).unwrap_or(DEFAULT_TTL);
+                status.expires_at = parse_rfc3339(&h.renewed_at).map(|t| format_rfc3339(t + ttl));
+                status.holder = Some(h.holder);
+                status.holder_priority = h.priority;
+                status.acquired_at = Some(h.acquired_at);
+                status.renewed_at = Some(h.renewed_at);
+                status.renew_count = h.renew_count;
+                status.ttl = Some(h.ttl);
+                status.phase = "Held".to_owned();
+            }
+            None => {
+                status.holder = None;
+                status.holder_priority = 0;
+                status.acquired_at = None;
+                status.renewed_at = None;
+                status.expires_at = None;
+                status.renew_count = 0;
+                status.ttl = None;
+                status.phase = "Available".to_owned();
+            }
+        }
+        self.status = Some(status);
+    }
+
+    fn default_ttl(&self) -> Result<Duration> {
+        self.spec.ttl.as_deref().map_or(Ok(DEFAULT_TTL), parse_duration)
+    }
+
+    fn default_priority(&self) -> i32 {
+        self.spec.priority.unwrap_or(0)
+    }
+
+    fn busy(name: &str, slots: &Slots) -> Error {
+        let holder = slots
+            .holders
+            .first()
+            .map(|h| h.holder.clone())
+            .or_else(|| slots.waiters.first().map(|w| format!("{} (queued)", w.holder)))
+            .unwrap_or_default();
+        Error::LeaseHeld {
+            name: name.to_owned(),
+            holder,
+        }
+    }
+}
+
+/// A held lease. Release it with [`Lease::release`]; dropping it releases it
+/// too (errors are then ignored).
+pub struct Lease {
+    grant: Arc<Grant<LeaseObject>>,
+}
+
+impl Lease {
+    /// Name of the lease.
+    pub fn name(&self) -> &str {
+        self.grant.name()
+    }
+
+    /// Holder identity this lease is recorded under.
+    pub fn holder(&self) -> &str {
+        self.grant.holder()
+    }
+
+    /// Fencing token (the lease's transition count): strictly increases with
+    /// every grant, so downstream systems can reject a stale leader.
+    pub fn token(&self) -> u64 {
+        self.grant.token()
+    }
+
+    /// Time-to-live granted; renew within it.
+    pub fn ttl(&self) -> Duration {
+        self.grant.ttl()
+    }
+
+    /// When the lease runs out unless renewed, by this machine's clock.
+    pub fn expires_at(&self) -> SystemTime {
+        self.grant.expires_at()
+    }
+
+    /// True once the lease is no longer held (expired, reclaimed or released).
+    pub fn is_lost(&self) -> bool {
+        self.grant.is_lost()
+    }
+
+    /// A token that is cancelled the moment the lease is lost.
+    pub fn lost_token(&self) -> crate::CancelToken {
+        self.grant.lost_token().clone()
+    }
+
+    /// Extends the lease by its TTL; [`Error::Lost`] when it is no longer held.
+    pub fn renew(&self) -> Result<()> {
+        self.grant.renew()
+    }
+
+    /// Gives the lease up, handing it to the first waiter. Idempotent.
+    pub fn release(&self) -> Result<()> {
+        self.grant.release()
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let _ = self.grant.release();
+    }
+}
+
+impl fmt::Debug for Lease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lease")
+            .field("name", &self.name())
+            .field("holder", &self.holder())
+            .field("token", &self.token())
+            .finish()
+    }
+}
+
+impl Client {
+    /// Creates a lease with a default TTL and a default acquirer priority.
+    pub fn create_lease(&self, name: &str, ttl: Option<Duration>, priority: Option<i32>) -> Result<LeaseObject> {
+        validate_name(name)?;
+        let spec = LeaseSpec {
+            ttl: ttl.map(format_duration),
+            priority,
+        };
+        self.shared
+            .objects
+            .create(self.namespace(), &LeaseObject::new(name, spec))
+    }
+
+    /// Reads a lease.
+    pub fn get_lease(&self, name: &str) -> Result<LeaseObject> {
+        validate_name(name)?;
+        self.shared.objects.get(self.namespace(), name)
+    }
+
+    /// Lists the leases of the namespace.
+    pub fn list_leases(&self) -> Result<Vec<LeaseObject>> {
+        self.shared.objects.list(self.namespace())
+    }
+
+    /// Deletes a lease; its holder loses it.
+    pub fn delete_lease(&self, name: &str) -> Result<()> {
+        validate_name(name)?;
+        self.shared.objects.delete::<LeaseObject>(self.namespace(), name)
+    }
+
+    /// Acquires the lease, waiting in the queue as `options` allow.
+    ///
+    /// Errors: [`Error::NotFound`], [`Error::Timeout`], [`Error::Cancelled`],
+    /// [`Error::LeaseHeld`] for a zero timeout while someone holds it,
+    /// [`Error::AlreadyHeld`] when this holder already holds or waits.
+    pub fn acquire_lease(&self, name: &str, options: &Options) -> Result<Lease> {
+        let granted = acquire::<LeaseObject>(&self.shared, name, options)?;
+        let grant = Grant::new(self.shared.clone(), name, granted, options.observer.clone());
+        if options.auto_renew {
+            grant.start_auto_renew();
+        }
+        Ok(Lease { grant })
+    }
+
+    /// Takes the lease only if it is free now; [`Error::LeaseHeld`] otherwise.
+    pub fn try_acquire_lease(&self, name: &str, options: &Options) -> Result<Lease> {
+        self.acquire_lease(name, &options.clone().timeout(Duration::ZERO))
+    }
+
+    /// Runs `work` while holding the lease, releasing it afterwards whatever happens.
+    pub fn with_lease<T, E: From<Error>>(
+        &self,
+        name: &str,
+        options: &Options,
+        work: impl FnOnce(&Lease) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let lease = self.acquire_lease(name, options)?;
+        let result = work(&lease);
+        let released = lease.release();
+        let value = result?;
+        released?;
+        Ok(value)
+    }
+}

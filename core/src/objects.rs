@@ -1,0 +1,128 @@
+//! Typed REST access to namespaced Konductor objects.
+
+use std::io::Read;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::resource::{Resource, GROUP, VERSION};
+use crate::transport::{Method, Transport};
+
+/// Lists, reads and writes objects of any [`Resource`] kind.
+#[derive(Clone)]
+pub(crate) struct Objects {
+    transport: Transport,
+}
+
+impl Objects {
+    pub(crate) fn new(transport: Transport) -> Objects {
+        Objects { transport }
+    }
+
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    fn collection<K: Resource>(namespace: &str) -> String {
+        format!("/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{}", K::PLURAL)
+    }
+
+    fn item<K: Resource>(namespace: &str, name: &str) -> String {
+        format!("{}/{name}", Self::collection::<K>(namespace))
+    }
+
+    /// Reads one object; a 404 becomes [`Error::NotFound`].
+    pub(crate) fn get<K: Resource>(&self, namespace: &str, name: &str) -> Result<K> {
+        let reply = self
+            .transport
+            .send(Method::Get, &Self::item::<K>(namespace, name), None, true)?;
+        if reply.status == 404 {
+            return Err(not_found::<K>(namespace, name));
+        }
+        decode(&reply.check()?)
+    }
+
+    /// Lists all objects of the kind in the namespace.
+    pub(crate) fn list<K: Resource>(&self, namespace: &str) -> Result<Vec<K>> {
+        #[derive(serde::Deserialize)]
+        struct List<K> {
+            items: Vec<K>,
+        }
+        let reply = self
+            .transport
+            .send(Method::Get, &Self::collection::<K>(namespace), None, true)?;
+        let list: List<K> = decode(&reply.check()?)?;
+        Ok(list.items)
+    }
+
+    /// Creates an object; it must not exist yet.
+    pub(crate) fn create<K: Resource>(&self, namespace: &str, object: &K) -> Result<K> {
+        let body = encode(object)?;
+        let reply = self
+            .transport
+            .send(Method::Post, &Self::collection::<K>(namespace), Some(&body), false)?;
+        decode(&reply.check()?)
+    }
+
+    /// Deletes an object; a 404 becomes [`Error::NotFound`].
+    pub(crate) fn delete<K: Resource>(&self, namespace: &str, name: &str) -> Result<()> {
+        let reply = self
+            .transport
+            .send(Method::Delete, &Self::item::<K>(namespace, name), None, true)?;
+        if reply.status == 404 {
+            return Err(not_found::<K>(namespace, name));
+        }
+        reply.check().map(drop)
+    }
+
+    /// Replaces the status, guarded by the object's resourceVersion: a
+    /// concurrent change makes this fail with a 409 conflict (see
+    /// [`Error::is_conflict`]); a 404 becomes [`Error::NotFound`].
+    pub(crate) fn replace_status<K: Resource>(&self, object: &K) -> Result<K> {
+        let meta = object.metadata();
+        debug_assert!(!meta.resource_version.is_empty(), "status writes must be guarded");
+        let path = format!("{}/status", Self::item::<K>(&meta.namespace, &meta.name));
+        let body = encode(object)?;
+        // Safe to retry: a repeated write fails with a conflict rather than applying twice.
+        let reply = self.transport.send(Method::Put, &path, Some(&body), true)?;
+        if reply.status == 404 {
+            return Err(not_found::<K>(&meta.namespace, &meta.name));
+        }
+        decode(&reply.check()?)
+    }
+
+    /// Opens a watch of one object from `resource_version`, ending after `seconds`.
+    pub(crate) fn watch<K: Resource>(
+        &self,
+        namespace: &str,
+        name: &str,
+        resource_version: &str,
+        seconds: u64,
+    ) -> Result<Box<dyn Read + Send>> {
+        let mut path = format!(
+            "{}?watch=true&allowWatchBookmarks=true&fieldSelector=metadata.name%3D{name}&timeoutSeconds={seconds}",
+            Self::collection::<K>(namespace)
+        );
+        if !resource_version.is_empty() {
+            path.push_str("&resourceVersion=");
+            path.push_str(resource_version);
+        }
+        self.transport
+            .stream(&path, Duration::from_secs(seconds + 15))
+    }
+}
+
+pub(crate) fn not_found<K: Resource>(namespace: &str, name: &str) -> Error {
+    Error::NotFound {
+        kind: K::KIND,
+        namespace: namespace.to_owned(),
+        name: name.to_owned(),
+    }
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(value).map_err(|e| Error::transport("failed to encode request body", e))
+}
+
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(body: &str) -> Result<T> {
+    serde_json::from_str(body).map_err(|e| Error::transport("failed to decode API server answer", e))
+}

@@ -1,0 +1,440 @@
+//! The four custom resources of `sync.konductor.io/v1`, as stored in the API server.
+//!
+//! Spec fields follow the original Konductor CRDs, so existing YAML applies.
+//! Status holds the coordination state (holders, waiters, arrivals) that
+//! clients and the operator change with resourceVersion-guarded writes, plus
+//! fields derived from it for `kubectl get`.
+
+use std::collections::BTreeMap;
+
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+/// API group of every Konductor resource.
+pub const GROUP: &str = "sync.konductor.io";
+/// API version of every Konductor resource.
+pub const VERSION: &str = "v1";
+/// `apiVersion` field value of every Konductor resource.
+pub const API_VERSION: &str = "sync.konductor.io/v1";
+
+/// The standard Kubernetes object metadata, keeping fields this crate does not model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectMeta {
+    /// Object name, unique in its namespace.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// Namespace of the object.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    /// Unique id given by the API server.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub uid: String,
+    /// Version of the object, used for optimistic concurrency.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub resource_version: String,
+    /// Incremented on every spec change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<i64>,
+    /// RFC 3339 creation time, set by the API server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_timestamp: Option<String>,
+    /// Labels.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Annotations.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    /// Every other metadata field (owner references, finalizers, …), kept as received.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A status condition following the Kubernetes API conventions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    /// Condition type, e.g. `Ready`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// `True`, `False` or `Unknown`.
+    pub status: String,
+    /// One-word CamelCase reason.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    /// Human-readable detail.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// RFC 3339 time of the last status change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transition_time: Option<String>,
+    /// The spec generation this condition was computed from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}
+
+/// One holder of a semaphore permit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HolderRecord {
+    /// Holder identity.
+    pub holder: String,
+    /// Fencing token of this grant; strictly increasing per object.
+    pub token: u64,
+    /// Priority the holder asked with.
+    #[serde(default)]
+    pub priority: i32,
+    /// RFC 3339 time of the grant, by the granting writer's clock (informational).
+    #[serde(default)]
+    pub acquired_at: String,
+    /// RFC 3339 time of the last renewal, by the renewing writer's clock (informational).
+    #[serde(default)]
+    pub renewed_at: String,
+    /// Number of renewals; every renewal changes it, which restarts observers' TTL clocks.
+    #[serde(default)]
+    pub renew_count: u64,
+    /// Time-to-live after the last renewal, as a duration string.
+    pub ttl: String,
+}
+
+/// One queued waiter, in grant order (priority first, then arrival).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaiterRecord {
+    /// Waiter identity (becomes the holder identity when granted).
+    pub holder: String,
+    /// Priority; higher is granted first.
+    #[serde(default)]
+    pub priority: i32,
+    /// RFC 3339 time the waiter queued itself (informational).
+    #[serde(default)]
+    pub enqueued_at: String,
+    /// RFC 3339 time of the waiter's last heartbeat (informational).
+    #[serde(default)]
+    pub renewed_at: String,
+    /// Number of heartbeats; changes restart observers' expiry clocks.
+    #[serde(default)]
+    pub renew_count: u64,
+    /// How long the waiter entry lives without a heartbeat.
+    pub ttl: String,
+    /// Time-to-live the waiter wants for its permit once granted.
+    pub hold_ttl: String,
+}
+
+/// A Kubernetes resource kind of this crate: knows its REST path segment and kind name.
+pub trait Resource: Serialize + DeserializeOwned + Clone + Send + 'static {
+    /// `kind`, e.g. `Semaphore`.
+    const KIND: &'static str;
+    /// Lower-case plural used in REST paths, e.g. `semaphores`.
+    const PLURAL: &'static str;
+    /// The object's metadata.
+    fn metadata(&self) -> &ObjectMeta;
+}
+
+macro_rules! resource {
+    ($(#[$doc:meta])* $name:ident, $spec:ty, $status:ty, $kind:literal, $plural:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        pub struct $name {
+            /// Always `sync.konductor.io/v1`.
+            #[serde(default)]
+            pub api_version: String,
+            /// The kind name.
+            #[serde(default)]
+            pub kind: String,
+            /// Standard object metadata.
+            #[serde(default)]
+            pub metadata: ObjectMeta,
+            /// Desired configuration, owned by the user.
+            pub spec: $spec,
+            /// Coordination state and derived fields; absent until first written.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub status: Option<$status>,
+        }
+
+        impl Resource for $name {
+            const KIND: &'static str = $kind;
+            const PLURAL: &'static str = $plural;
+            fn metadata(&self) -> &ObjectMeta {
+                &self.metadata
+            }
+        }
+
+        impl $name {
+            /// A new object with this name and spec, ready to be created.
+            pub fn new(name: &str, spec: $spec) -> $name {
+                $name {
+                    api_version: API_VERSION.to_owned(),
+                    kind: $kind.to_owned(),
+                    metadata: ObjectMeta {
+                        name: name.to_owned(),
+                        ..ObjectMeta::default()
+                    },
+                    spec,
+                    status: None,
+                }
+            }
+
+            /// The object's name.
+            pub fn name(&self) -> &str {
+                &self.metadata.name
+            }
+        }
+    };
+}
+
+resource!(
+    /// A counting semaphore: at most `spec.permits` holders at a time.
+    Semaphore, SemaphoreSpec, SemaphoreStatus, "Semaphore", "semaphores"
+);
+resource!(
+    /// A rendezvous point that opens when `expected` (or `quorum`) holders arrived.
+    Barrier, BarrierSpec, BarrierStatus, "Barrier", "barriers"
+);
+resource!(
+    /// A lease: at most one holder, for singleton work and leader election.
+    Lease, LeaseSpec, LeaseStatus, "Lease", "leases"
+);
+resource!(
+    /// A gate that opens when all of its conditions hold (evaluated by the operator).
+    Gate, GateSpec, GateStatus, "Gate", "gates"
+);
+
+/// Semaphore configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SemaphoreSpec {
+    /// Maximum number of concurrent holders (at least 1).
+    pub permits: u32,
+    /// Default permit time-to-live as a duration string (e.g. `5m`); 5 minutes when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
+}
+
+/// Semaphore coordination state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SemaphoreStatus {
+    /// Current holders, in grant order.
+    #[serde(default)]
+    pub holders: Vec<HolderRecord>,
+    /// Queued waiters, in grant order.
+    #[serde(default)]
+    pub waiters: Vec<WaiterRecord>,
+    /// The last fencing token handed out; the next grant gets a larger one.
+    #[serde(default)]
+    pub fencing_token: u64,
+    /// Number of holders.
+    #[serde(default)]
+    pub in_use: u32,
+    /// Free permits.
+    #[serde(default)]
+    pub available: u32,
+    /// `Ready` (permits free) or `Full`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub phase: String,
+    /// Conditions written by the operator.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+}
+
+/// Barrier configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BarrierSpec {
+    /// Number of arrivals that opens the barrier (at least 1).
+    pub expected: u32,
+    /// If set, the barrier opens once this many arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quorum: Option<u32>,
+    /// If set, the barrier fails when it has not opened this long after creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+/// One arrival at a barrier.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Arrival {
+    /// Who arrived.
+    pub holder: String,
+    /// RFC 3339 arrival time (informational).
+    #[serde(default)]
+    pub arrived_at: String,
+}
+
+/// Barrier coordination state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BarrierStatus {
+    /// Arrivals, one per holder, in arrival order.
+    #[serde(default)]
+    pub arrivals: Vec<Arrival>,
+    /// Number of arrivals.
+    #[serde(default)]
+    pub arrived: u32,
+    /// `Waiting`, `Open` or `Failed`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub phase: String,
+    /// RFC 3339 time the barrier opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opened_at: Option<String>,
+    /// Why the barrier failed, when it did.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// Conditions written by the operator.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+}
+
+/// Lease configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeaseSpec {
+    /// Default lease time-to-live as a duration string; 5 minutes when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
+    /// Default priority of acquirers that do not give one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i32>,
+}
+
+/// Lease coordination state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeaseStatus {
+    /// Current holder identity, if held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
+    /// Fencing token of the current grant (the number of grants so far).
+    #[serde(default)]
+    pub transitions: u64,
+    /// Priority the current holder asked with.
+    #[serde(default)]
+    pub holder_priority: i32,
+    /// RFC 3339 time of the grant (informational).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acquired_at: Option<String>,
+    /// RFC 3339 time of the last renewal (informational).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renewed_at: Option<String>,
+    /// RFC 3339 time the holder's TTL runs out by the writer's clock (informational).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// Renewals by the current holder.
+    #[serde(default)]
+    pub renew_count: u64,
+    /// Time-to-live of the current holder as a duration string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
+    /// `Available`, `Held` or `Expired`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub phase: String,
+    /// Queued waiters, in grant order.
+    #[serde(default)]
+    pub waiters: Vec<WaiterRecord>,
+    /// Conditions written by the operator.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+}
+
+/// What a gate condition refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ConditionKind {
+    /// A `batch/v1` Job.
+    Job,
+    /// A Konductor Semaphore.
+    Semaphore,
+    /// A Konductor Barrier.
+    Barrier,
+    /// A Konductor Lease.
+    Lease,
+    /// Another Konductor Gate.
+    Gate,
+}
+
+impl ConditionKind {
+    /// The kind name as written in YAML.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConditionKind::Job => "Job",
+            ConditionKind::Semaphore => "Semaphore",
+            ConditionKind::Barrier => "Barrier",
+            ConditionKind::Lease => "Lease",
+            ConditionKind::Gate => "Gate",
+        }
+    }
+}
+
+/// One condition of a gate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GateCondition {
+    /// Kind of the referenced object.
+    #[serde(rename = "type")]
+    pub type_: ConditionKind,
+    /// Name of the referenced object.
+    pub name: String,
+    /// Namespace of the referenced object; the gate's own when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Required state: Job `Complete`/`Failed`/`Active`, Barrier and Gate
+    /// `Open`/`Closed`, Lease `Acquired`/`Available`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// For a Semaphore: the minimum number of available permits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<i64>,
+}
+
+/// Gate configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GateSpec {
+    /// All of these must hold for the gate to open.
+    #[serde(default)]
+    pub conditions: Vec<GateCondition>,
+    /// If set, the gate fails when it has not opened this long after creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+/// The evaluation of one gate condition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GateConditionStatus {
+    /// Kind of the referenced object.
+    #[serde(rename = "type")]
+    pub type_: ConditionKind,
+    /// Name of the referenced object.
+    pub name: String,
+    /// Namespace of the referenced object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Whether the condition holds.
+    pub met: bool,
+    /// Human-readable explanation.
+    #[serde(default)]
+    pub message: String,
+}
+
+/// Gate state, written by the operator.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GateStatus {
+    /// `Waiting`, `Open` or `Failed`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub phase: String,
+    /// One entry per spec condition, in the same order.
+    #[serde(default)]
+    pub condition_statuses: Vec<GateConditionStatus>,
+    /// RFC 3339 time the gate opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opened_at: Option<String>,
+    /// Why the gate failed, when it did.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// Conditions written by the operator.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+}

@@ -1,0 +1,192 @@
+//! Semaphores: at most `permits` holders at a time, handed over in queue order.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use crate::acquire::{acquire, Slotted};
+use crate::client::Client;
+use crate::duration::{format_duration, parse_duration};
+use crate::error::{Error, Result};
+use crate::grant::Grant;
+use crate::names::validate_name;
+use crate::options::{Options, DEFAULT_TTL};
+use crate::resource::{Semaphore, SemaphoreSpec, SemaphoreStatus};
+use crate::slots::Slots;
+
+impl Slotted for Semaphore {
+    fn slots(&self) -> Slots {
+        let status = self.status.clone().unwrap_or_default();
+        Slots {
+            capacity: self.spec.permits,
+            holders: status.holders,
+            waiters: status.waiters,
+            fencing: status.fencing_token,
+        }
+    }
+
+    fn store(&mut self, slots: Slots, _now: &str) {
+        let mut status = self.status.take().unwrap_or_default();
+        let in_use = slots.holders.len() as u32;
+        status.in_use = in_use;
+        status.available = self.spec.permits.saturating_sub(in_use);
+        status.phase = if status.available > 0 { "Ready" } else { "Full" }.to_owned();
+        status.holders = slots.holders;
+        status.waiters = slots.waiters;
+        status.fencing_token = slots.fencing;
+        self.status = Some(status);
+    }
+
+    fn default_ttl(&self) -> Result<Duration> {
+        self.spec.ttl.as_deref().map_or(Ok(DEFAULT_TTL), parse_duration)
+    }
+
+    fn busy(name: &str, _slots: &Slots) -> Error {
+        Error::Timeout {
+            what: format!("semaphore {name} (no free permit)"),
+            waited: Duration::ZERO,
+        }
+    }
+}
+
+/// A held semaphore permit. Release it with [`Permit::release`]; dropping it
+/// releases it too (errors are then ignored).
+pub struct Permit {
+    grant: Arc<Grant<Semaphore>>,
+}
+
+impl Permit {
+    /// Name of the semaphore.
+    pub fn name(&self) -> &str {
+        self.grant.name()
+    }
+
+    /// Holder identity this permit is recorded under.
+    pub fn holder(&self) -> &str {
+        self.grant.holder()
+    }
+
+    /// Fencing token: strictly increases with every grant of this semaphore,
+    /// so downstream systems can reject writes from a stale holder.
+    pub fn token(&self) -> u64 {
+        self.grant.token()
+    }
+
+    /// Time-to-live granted; renew within it.
+    pub fn ttl(&self) -> Duration {
+        self.grant.ttl()
+    }
+
+    /// When the permit runs out unless renewed, by this machine's clock.
+    pub fn expires_at(&self) -> SystemTime {
+        self.grant.expires_at()
+    }
+
+    /// True once the permit is no longer held (expired, reclaimed or released).
+    pub fn is_lost(&self) -> bool {
+        self.grant.is_lost()
+    }
+
+    /// A token that is cancelled the moment the permit is lost; pass it to
+    /// work that must stop then.
+    pub fn lost_token(&self) -> crate::CancelToken {
+        self.grant.lost_token().clone()
+    }
+
+    /// Extends the permit by its TTL; [`Error::Lost`] when it is no longer held.
+    pub fn renew(&self) -> Result<()> {
+        self.grant.renew()
+    }
+
+    /// Gives the permit back, handing it to the first waiter. Idempotent.
+    pub fn release(&self) -> Result<()> {
+        self.grant.release()
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        let _ = self.grant.release();
+    }
+}
+
+impl fmt::Debug for Permit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Permit")
+            .field("name", &self.name())
+            .field("holder", &self.holder())
+            .field("token", &self.token())
+            .finish()
+    }
+}
+
+impl Client {
+    /// Creates a semaphore with `permits` slots and a default permit TTL.
+    pub fn create_semaphore(&self, name: &str, permits: u32, ttl: Option<Duration>) -> Result<Semaphore> {
+        validate_name(name)?;
+        if permits == 0 {
+            return Err(Error::invalid("permits", "0", "must be at least 1"));
+        }
+        let spec = SemaphoreSpec {
+            permits,
+            ttl: ttl.map(format_duration),
+        };
+        self.shared
+            .objects
+            .create(self.namespace(), &Semaphore::new(name, spec))
+    }
+
+    /// Reads a semaphore.
+    pub fn get_semaphore(&self, name: &str) -> Result<Semaphore> {
+        validate_name(name)?;
+        self.shared.objects.get(self.namespace(), name)
+    }
+
+    /// Lists the semaphores of the namespace.
+    pub fn list_semaphores(&self) -> Result<Vec<Semaphore>> {
+        self.shared.objects.list(self.namespace())
+    }
+
+    /// Deletes a semaphore; current holders lose their permits.
+    pub fn delete_semaphore(&self, name: &str) -> Result<()> {
+        validate_name(name)?;
+        self.shared.objects.delete::<Semaphore>(self.namespace(), name)
+    }
+
+    /// Acquires a permit, waiting in the queue as `options` allow.
+    ///
+    /// Errors: [`Error::NotFound`], [`Error::Timeout`] (also for a zero
+    /// timeout that found no free permit), [`Error::Cancelled`],
+    /// [`Error::AlreadyHeld`] when this holder already holds or waits.
+    pub fn acquire_semaphore(&self, name: &str, options: &Options) -> Result<Permit> {
+        let granted = acquire::<Semaphore>(&self.shared, name, options)?;
+        let grant = Grant::new(self.shared.clone(), name, granted, options.observer.clone());
+        if options.auto_renew {
+            grant.start_auto_renew();
+        }
+        Ok(Permit { grant })
+    }
+
+    /// Runs `work` while holding a permit, releasing it afterwards whatever happens.
+    pub fn with_semaphore<T, E: From<Error>>(
+        &self,
+        name: &str,
+        options: &Options,
+        work: impl FnOnce(&Permit) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let permit = self.acquire_semaphore(name, options)?;
+        let result = work(&permit);
+        let released = permit.release();
+        let value = result?;
+        released?;
+        Ok(value)
+    }
+}
+
+/// The derived status of a semaphore, for display.
+impl SemaphoreStatus {
+    /// Holder identities, in grant order.
+    pub fn holder_names(&self) -> Vec<&str> {
+        self.holders.iter().map(|h| h.holder.as_str()).collect()
+    }
+}

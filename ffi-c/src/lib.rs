@@ -1,0 +1,1 @@
+//! konductor-ffi (placeholder)

@@ -1,0 +1,1 @@
+//! konductor-py (placeholder)
