@@ -26,7 +26,7 @@ use crate::watch::{is_newer, Follow, Wake};
 const MAX_WAITER_TTL: Duration = Duration::from_secs(30);
 
 /// A resource whose status holds slots (Semaphore, Lease).
-pub(crate) trait Slotted: Resource {
+pub trait Slotted: Resource {
     /// The coordination state.
     fn slots(&self) -> Slots;
     /// Writes the coordination state back, with the fields derived from it.
@@ -52,12 +52,13 @@ pub(crate) struct Granted {
     pub waited: Duration,
 }
 
-/// The key of a record for staleness tracking; it changes on every renewal.
-fn holder_key(holder: &str, token: u64, renew_count: u64) -> String {
+/// The staleness key of a holder record; it changes on every renewal.
+pub fn holder_key(holder: &str, token: u64, renew_count: u64) -> String {
     format!("h/{holder}/{token}/{renew_count}")
 }
 
-fn waiter_key(holder: &str, renew_count: u64) -> String {
+/// The staleness key of a waiter record; it changes on every heartbeat.
+pub fn waiter_key(holder: &str, renew_count: u64) -> String {
     format!("w/{holder}/{renew_count}")
 }
 

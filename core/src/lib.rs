@@ -46,3 +46,11 @@ pub use names::{validate_holder, validate_name, validate_namespace};
 pub use observer::{Event, Observer};
 pub use options::{default_holder, Options, DEFAULT_TTL};
 pub use semaphore::Permit;
+
+/// The coordination state machine, for the operator and other writers that
+/// must follow the same protocol as the clients.
+pub mod protocol {
+    pub use crate::acquire::{holder_key, waiter_key, Slotted};
+    pub use crate::slots::{Place, Slots};
+    pub use crate::staleness::{margin, Observed, Staleness, Verdict};
+}

@@ -8,7 +8,7 @@ use crate::resource::{HolderRecord, WaiterRecord};
 
 /// Where a holder identity stands in an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Place {
+pub enum Place {
     /// Holds a slot with this fencing token.
     Holding(u64),
     /// Queued at this index (0 = head).
@@ -19,7 +19,7 @@ pub(crate) enum Place {
 
 /// Holders, waiters and the fencing counter of one semaphore or lease.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Slots {
+pub struct Slots {
     /// Maximum number of holders.
     pub capacity: u32,
     /// Current holders.
@@ -31,7 +31,8 @@ pub(crate) struct Slots {
 }
 
 impl Slots {
-    pub(crate) fn place(&self, holder: &str) -> Place {
+    /// Where `holder` stands: holding, queued or absent.
+    pub fn place(&self, holder: &str) -> Place {
         if let Some(h) = self.holders.iter().find(|h| h.holder == holder) {
             return Place::Holding(h.token);
         }
@@ -42,12 +43,12 @@ impl Slots {
     }
 
     /// Number of free slots.
-    pub(crate) fn free(&self) -> usize {
+    pub fn free(&self) -> usize {
         (self.capacity as usize).saturating_sub(self.holders.len())
     }
 
     /// Grants a slot directly; the caller checked that one is free and nobody queues.
-    pub(crate) fn take(&mut self, holder: &str, priority: i32, ttl: &str, now: &str) -> u64 {
+    pub fn take(&mut self, holder: &str, priority: i32, ttl: &str, now: &str) -> u64 {
         self.fencing += 1;
         self.holders.push(HolderRecord {
             holder: holder.to_owned(),
@@ -62,7 +63,7 @@ impl Slots {
     }
 
     /// Queues a waiter behind everyone of equal or higher priority.
-    pub(crate) fn enqueue(&mut self, waiter: WaiterRecord) {
+    pub fn enqueue(&mut self, waiter: WaiterRecord) {
         let at = self
             .waiters
             .iter()
@@ -73,7 +74,7 @@ impl Slots {
 
     /// Hands free slots to the head of the queue; returns who was granted.
     /// Every write calls this, so a release is also the hand-off.
-    pub(crate) fn grant_free(&mut self, now: &str) -> Vec<String> {
+    pub fn grant_free(&mut self, now: &str) -> Vec<String> {
         let mut granted = Vec::new();
         while self.free() > 0 && !self.waiters.is_empty() {
             let waiter = self.waiters.remove(0);
@@ -94,7 +95,7 @@ impl Slots {
 
     /// Removes a holder (only if it still has `token`, when given) or a waiter.
     /// Returns true when something was removed.
-    pub(crate) fn remove(&mut self, holder: &str, token: Option<u64>) -> bool {
+    pub fn remove(&mut self, holder: &str, token: Option<u64>) -> bool {
         let before = self.holders.len() + self.waiters.len();
         self.holders
             .retain(|h| !(h.holder == holder && token.is_none_or(|t| t == h.token)));
@@ -105,7 +106,7 @@ impl Slots {
     }
 
     /// Records a renewal of the holder with `token`; false when it no longer holds.
-    pub(crate) fn renew(&mut self, holder: &str, token: u64, ttl: &str, now: &str) -> bool {
+    pub fn renew(&mut self, holder: &str, token: u64, ttl: &str, now: &str) -> bool {
         match self
             .holders
             .iter_mut()
@@ -122,7 +123,7 @@ impl Slots {
     }
 
     /// Records a waiter's heartbeat; false when it is no longer queued.
-    pub(crate) fn heartbeat(&mut self, holder: &str, now: &str) -> bool {
+    pub fn heartbeat(&mut self, holder: &str, now: &str) -> bool {
         match self.waiters.iter_mut().find(|w| w.holder == holder) {
             Some(record) => {
                 record.renew_count += 1;

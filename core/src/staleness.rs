@@ -10,26 +10,28 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Extra time an observer waits past a TTL before it calls a record stale.
-pub(crate) fn margin(ttl: Duration) -> Duration {
+pub fn margin(ttl: Duration) -> Duration {
     Duration::from_millis(50) + ttl / 100
 }
 
 /// First-seen times of records, shared by all waits of one client.
 #[derive(Default)]
-pub(crate) struct Staleness {
+pub struct Staleness {
     seen: Mutex<HashMap<String, HashMap<String, Instant>>>,
 }
 
 /// One record as the observer sees it: a key that changes whenever the record
 /// is renewed, and its TTL.
-pub(crate) struct Observed {
+pub struct Observed {
+    /// Identifies the record version; must change when the record is renewed.
     pub key: String,
+    /// How long the record lives unrenewed.
     pub ttl: Duration,
 }
 
 /// The verdict for the records of one object.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct Verdict {
+pub struct Verdict {
     /// Keys of the records that are stale now.
     pub stale: Vec<String>,
     /// When the next of the others turns stale, if it stays unchanged.
@@ -39,7 +41,7 @@ pub(crate) struct Verdict {
 impl Staleness {
     /// Notes the current records of object `object` (forgetting vanished ones)
     /// and says which are stale at `now`.
-    pub(crate) fn observe(&self, object: &str, records: &[Observed], now: Instant) -> Verdict {
+    pub fn observe(&self, object: &str, records: &[Observed], now: Instant) -> Verdict {
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         let first_seen = seen.entry(object.to_owned()).or_default();
         first_seen.retain(|key, _| records.iter().any(|r| &r.key == key));
