@@ -1,9 +1,98 @@
 //! Konductor: Kubernetes-native coordination primitives.
 //!
-//! Semaphores, barriers, leases and gates stored as custom resources of the
-//! API group `sync.konductor.io/v1`, used through a small blocking client.
+//! Four primitives stored as custom resources of the API group
+//! `sync.konductor.io/v1`, used through a small *blocking* client that talks
+//! to the Kubernetes API server directly (no async runtime):
 //!
-//! (The full user guide follows below once the API settles.)
+//! | primitive | what it gives you | calls |
+//! |---|---|---|
+//! | [`resource::Semaphore`] | at most `permits` concurrent holders | [`Client::acquire_semaphore`], [`Client::with_semaphore`], [`Permit`] |
+//! | [`resource::Barrier`] | a rendezvous that opens when `expected` (or `quorum`) holders arrived | [`Client::arrive_barrier`], [`Client::wait_barrier`], [`Client::with_barrier`] |
+//! | [`resource::Lease`] | one holder at a time: singleton work, leader election | [`Client::acquire_lease`], [`Client::try_acquire_lease`], [`Client::run_as_leader`], [`Lease`] |
+//! | [`resource::Gate`] | opens when Jobs, barriers, leases or other gates reach a state | [`Client::wait_gate`], [`Client::check_gate`], [`Client::gate_conditions`] |
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use konductor::{Client, Options};
+//!
+//! # fn main() -> konductor::Result<()> {
+//! // In-cluster service account, else KUBECONFIG / ~/.kube/config.
+//! let client = Client::new(None)?;
+//!
+//! // Rate-limit: at most `permits` of these run at once, cluster-wide.
+//! let permit = client.acquire_semaphore("api-quota", &Options::new().ttl(Duration::from_secs(300)))?;
+//! println!("holding permit {} (fencing token {})", permit.holder(), permit.token());
+//! // ... call the external API ...
+//! permit.release()?; // also released when dropped
+//! # Ok(()) }
+//! ```
+//!
+//! # Options
+//!
+//! Every acquire and wait takes [`Options`]: `ttl` (permit/lease lifetime;
+//! default from the object's `spec.ttl`, else [`DEFAULT_TTL`]), `timeout`
+//! (none = wait until cancelled, zero = try once), `priority` (higher first,
+//! then arrival order), `holder` (default: `POD_NAME` or host name plus a
+//! unique suffix), `cancel` (a [`CancelToken`] another thread can fire),
+//! `auto_renew` (background renewal at a third of the TTL; loss is reported
+//! through [`Permit::is_lost`], [`Permit::lost_token`] and the observer) and
+//! `observer` ([`Observer`] hooks for metrics).
+//!
+//! # Multi-stage pipeline
+//!
+//! ```no_run
+//! # use konductor::{Client, Options};
+//! # fn stage(_: u32) {}
+//! # fn main() -> konductor::Result<()> {
+//! let client = Client::new(None)?;
+//! let me = Options::new().holder("worker-1");
+//! stage(1);
+//! client.arrive_barrier("stage-1-done", &me)?;
+//! client.wait_barrier("stage-1-done", &me.clone().timeout(std::time::Duration::from_secs(1800)))?;
+//! stage(2);
+//! # Ok(()) }
+//! ```
+//!
+//! # Leader election
+//!
+//! ```no_run
+//! # use std::time::Duration;
+//! # use konductor::{Client, Options};
+//! # fn main() -> konductor::Result<()> {
+//! let client = Client::new(None)?;
+//! client.run_as_leader("service-leader", &Options::new().ttl(Duration::from_secs(15)), |leader| {
+//!     // Runs only while this process holds the lease. `leader.lost_token()`
+//!     // fires before anyone else could be granted it.
+//!     while leader.sleep(Duration::from_secs(1)) {
+//!         println!("leading with fencing token {}", leader.token());
+//!     }
+//! })?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Errors
+//!
+//! Every call returns [`Result`]; branch on [`Error`]'s variants:
+//! `NotFound`, `AlreadyHeld`, `LeaseHeld`, `Timeout`, `Cancelled`, `Lost`,
+//! `Failed`, `Forbidden`, `Unauthorized`, `Invalid` (bad name, duration or
+//! count, caught before any request), `Api` (the server's Status kept whole),
+//! `Transport`, `Config`.
+//!
+//! # How it stays correct
+//!
+//! Every state change is one optimistic-concurrency write of the primitive's
+//! own object (`PUT …/status` with its `resourceVersion`), so etcd orders all
+//! grants and a semaphore can never be over-granted, whoever writes. Waiters
+//! queue inside the object and follow it through a watch; the write that
+//! frees a slot hands it to the head waiter, so a hand-off costs one write and
+//! one watch event. A holder that stops renewing is evicted once an observer
+//! has seen its record unchanged for its TTL by the observer's own clock,
+//! while the holder itself gives up at its TTL counted from before its last
+//! write, so it always learns of the loss first. None of this needs the
+//! operator to run; the operator adds prompt reclaim, timeouts, gate
+//! evaluation and derived status.
 
 mod acquire;
 mod barrier;

@@ -18,10 +18,6 @@ impl Objects {
         Objects { transport }
     }
 
-    pub(crate) fn transport(&self) -> &Transport {
-        &self.transport
-    }
-
     fn collection<K: Resource>(namespace: &str) -> String {
         format!("/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{}", K::PLURAL)
     }
