@@ -18,7 +18,7 @@ use crate::observer::Event;
 use crate::options::{default_holder, Options};
 use crate::resource::{Resource, WaiterRecord};
 use crate::slots::{Place, Slots};
-use crate::staleness::Observed;
+use crate::staleness::{Observed, Staleness, Verdict};
 use crate::time::now_rfc3339;
 use crate::watch::{is_newer, Follow, Wake};
 
@@ -71,6 +71,32 @@ fn validate_ttl(ttl: Duration) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Notes the records of `object` in this client's staleness tracker and says
+/// which are stale; `me` (our own waiter entry) is never judged.
+pub(crate) fn observe<K: Resource>(
+    staleness: &Staleness,
+    object: &K,
+    slots: &Slots,
+    me: &str,
+    default_ttl: Duration,
+) -> Verdict {
+    let meta = object.metadata();
+    let object_key = format!("{}/{}/{}/{}", K::PLURAL, meta.namespace, meta.name, meta.uid);
+    let observed: Vec<Observed> = slots
+        .holders
+        .iter()
+        .map(|h| Observed {
+            key: holder_key(&h.holder, h.token, h.renew_count),
+            ttl: parse_duration(&h.ttl).unwrap_or(default_ttl),
+        })
+        .chain(slots.waiters.iter().filter(|w| w.holder != me).map(|w| Observed {
+            key: waiter_key(&w.holder, w.renew_count),
+            ttl: parse_duration(&w.ttl).unwrap_or(MAX_WAITER_TTL),
+        }))
+        .collect();
+    staleness.observe(&object_key, &observed, Instant::now())
 }
 
 /// Acquires a slot of `name`, waiting as `options` allow.
@@ -157,11 +183,6 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         format!("{} {}/{}", K::KIND.to_lowercase(), self.shared.namespace, self.name)
     }
 
-    fn object_key(&self) -> String {
-        let meta = self.object.metadata();
-        format!("{}/{}/{}/{}", K::PLURAL, meta.namespace, meta.name, meta.uid)
-    }
-
     fn run(mut self) -> Result<Granted> {
         let result = self.step_until_granted();
         if result.is_err() && self.last_waiter_write.is_some() {
@@ -239,25 +260,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
     /// queue, or refresh the waiter entry. Also returns when to look again
     /// if nothing changes.
     fn plan(&self, slots: &Slots, place: &Place, now: Instant) -> (Option<Slots>, Option<Plan>, Option<Instant>) {
-        let observed: Vec<Observed> = slots
-            .holders
-            .iter()
-            .map(|h| Observed {
-                key: holder_key(&h.holder, h.token, h.renew_count),
-                ttl: parse_duration(&h.ttl).unwrap_or(self.hold_ttl),
-            })
-            .chain(
-                slots
-                    .waiters
-                    .iter()
-                    .filter(|w| w.holder != self.holder)
-                    .map(|w| Observed {
-                        key: waiter_key(&w.holder, w.renew_count),
-                        ttl: parse_duration(&w.ttl).unwrap_or(MAX_WAITER_TTL),
-                    }),
-            )
-            .collect();
-        let verdict = self.shared.staleness.observe(&self.object_key(), &observed, now);
+        let verdict = observe(&self.shared.staleness, &self.object, slots, &self.holder, self.hold_ttl);
         let mut wake_at = verdict.next_expiry;
 
         let mut next = slots.clone();

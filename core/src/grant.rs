@@ -10,7 +10,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::acquire::{Granted, Slotted};
+use crate::acquire::{observe, waiter_key, Granted, Slotted};
 use crate::cancel::CancelToken;
 use crate::client::Shared;
 use crate::duration::format_duration;
@@ -238,6 +238,12 @@ impl<K: Slotted> Grant<K> {
             if !slots.remove(&self.holder, Some(self.token)) {
                 return Ok(());
             }
+            // Skip waiters that stopped heartbeating, so the slot does not go
+            // to a dead process and sit unused for a whole TTL.
+            let verdict = observe(&self.shared.staleness, &object, &slots, &self.holder, self.ttl);
+            slots
+                .waiters
+                .retain(|w| !verdict.stale.contains(&waiter_key(&w.holder, w.renew_count)));
             slots.grant_free(&now);
             object.store(slots, &now);
             match objects.replace_status(&object) {
