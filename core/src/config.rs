@@ -142,7 +142,10 @@ impl Config {
     /// PEM); a bad or mismatched pair is reported when the client connects.
     pub fn with_client_cert_pem(mut self, cert: &[u8], key: &[u8]) -> Self {
         self.tls.client = Some((
-            Pem::new(cert, "client certificate given to Config::with_client_cert_pem"),
+            Pem::new(
+                cert,
+                "client certificate given to Config::with_client_cert_pem",
+            ),
             Pem::new(key, "client key given to Config::with_client_cert_pem"),
         ));
         self
@@ -198,7 +201,8 @@ impl Config {
     }
 
     fn infer_with(env: Env, sa_dir: &Path) -> Result<Config> {
-        let in_pod = env("KUBERNETES_SERVICE_HOST").is_some() && env("KUBERNETES_SERVICE_PORT").is_some();
+        let in_pod =
+            env("KUBERNETES_SERVICE_HOST").is_some() && env("KUBERNETES_SERVICE_PORT").is_some();
         if in_pod && sa_dir.join("token").is_file() {
             return Config::in_cluster_with(env, sa_dir);
         }
@@ -222,7 +226,9 @@ impl Config {
         let resolved = kubeconfig.resolve(context)?;
         Ok(Config {
             server: normalize_server(&resolved.server, &resolved.server_origin)?,
-            namespace: resolved.namespace.unwrap_or_else(|| fallback_namespace(env)),
+            namespace: resolved
+                .namespace
+                .unwrap_or_else(|| fallback_namespace(env)),
             tls: resolved.tls,
             proxy: resolved.proxy_url,
             credentials: resolved.credentials,
@@ -232,7 +238,10 @@ impl Config {
 
     /// In-cluster configuration with the service account files under `sa_dir`.
     pub(crate) fn in_cluster_with(env: Env, sa_dir: &Path) -> Result<Config> {
-        let (Some(host), Some(port)) = (env("KUBERNETES_SERVICE_HOST"), env("KUBERNETES_SERVICE_PORT")) else {
+        let (Some(host), Some(port)) = (
+            env("KUBERNETES_SERVICE_HOST"),
+            env("KUBERNETES_SERVICE_PORT"),
+        ) else {
             return Err(Error::config(
                 "in-cluster config: not running in a cluster (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set)",
             ));
@@ -242,20 +251,33 @@ impl Config {
         } else {
             host
         };
-        let server = normalize_server(&format!("https://{host}:{port}"), "in-cluster config: KUBERNETES_SERVICE_HOST/PORT")?;
+        let server = normalize_server(
+            &format!("https://{host}:{port}"),
+            "in-cluster config: KUBERNETES_SERVICE_HOST/PORT",
+        )?;
 
         let token = sa_dir.join("token");
         std::fs::read(&token).map_err(|e| {
-            Error::config(format!(
-                "in-cluster config: cannot read service account token {}: {e}",
-                token.display()
-            ))
+            Error::config_with(
+                format!(
+                    "in-cluster config: cannot read service account token {}: {e}",
+                    token.display()
+                ),
+                e,
+            )
         })?;
         let ca = sa_dir.join("ca.crt");
-        let ca_pem = std::fs::read(&ca)
-            .map_err(|e| Error::config(format!("in-cluster config: cannot read {}: {e}", ca.display())))?;
+        let ca_pem = std::fs::read(&ca).map_err(|e| {
+            Error::config_with(
+                format!("in-cluster config: cannot read {}: {e}", ca.display()),
+                e,
+            )
+        })?;
         let tls = Tls {
-            ca: Some(Pem::new(ca_pem, format!("in-cluster config: {}", ca.display()))),
+            ca: Some(Pem::new(
+                ca_pem,
+                format!("in-cluster config: {}", ca.display()),
+            )),
             ..Tls::default()
         };
         tls.check()?;
@@ -285,9 +307,13 @@ impl Config {
                 None => return Ok(None),
             },
         };
-        let invalid = |why: &str| Error::config(format!("{origin} {}: {why}", redact_userinfo(&url)));
+        let invalid =
+            |why: &str| Error::config(format!("{origin} {}: {why}", redact_userinfo(&url)));
         let proxy = ureq::Proxy::new(&url).map_err(|_| invalid("not a valid proxy URL"))?;
-        if !matches!(proxy.protocol(), ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https) {
+        if !matches!(
+            proxy.protocol(),
+            ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https
+        ) {
             return Err(invalid("only http:// and https:// proxies are supported"));
         }
         Ok(Some(proxy))
@@ -315,7 +341,9 @@ fn kubeconfig_paths(env: Env) -> Result<Vec<PathBuf>> {
     let home = ["HOME", "USERPROFILE"]
         .iter()
         .find_map(|var| env(var))
-        .ok_or_else(|| Error::config("cannot find the kubeconfig: neither KUBECONFIG nor HOME is set"))?;
+        .ok_or_else(|| {
+            Error::config("cannot find the kubeconfig: neither KUBECONFIG nor HOME is set")
+        })?;
     Ok(vec![Path::new(&home).join(".kube").join("config")])
 }
 
@@ -356,10 +384,18 @@ fn env_proxy(server: &str, env: Env) -> Option<(&'static str, String)> {
     } else {
         ["HTTP_PROXY", "http_proxy"]
     };
-    let (var, url) = vars.iter().find_map(|var| env(var).map(|url| (*var, url)))?;
-    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    let (var, url) = vars
+        .iter()
+        .find_map(|var| env(var).map(|url| (*var, url)))?;
+    let host = uri
+        .host()?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
     let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-    let no_proxy = env("NO_PROXY").or_else(|| env("no_proxy")).unwrap_or_default();
+    let no_proxy = env("NO_PROXY")
+        .or_else(|| env("no_proxy"))
+        .unwrap_or_default();
     if bypasses_proxy(&host, port, &no_proxy) {
         return None;
     }
@@ -374,32 +410,35 @@ fn bypasses_proxy(host: &str, port: u16, no_proxy: &str) -> bool {
     if host == "localhost" || ip.is_some_and(|ip| ip.is_loopback()) {
         return true;
     }
-    no_proxy.split(',').map(|e| e.trim().to_ascii_lowercase()).any(|entry| {
-        if entry.is_empty() {
-            return false;
-        }
-        if entry == "*" {
-            return true;
-        }
-        if let Some((net, bits)) = entry.split_once('/') {
-            return match (net.parse::<IpAddr>(), bits.parse::<u32>(), ip) {
-                (Ok(net), Ok(bits), Some(ip)) => cidr_contains(net, bits, ip),
-                _ => false,
-            };
-        }
-        let (entry_host, entry_port) = split_host_port(&entry);
-        if entry_port.is_some_and(|p| p != port) {
-            return false;
-        }
-        if let (Ok(entry_ip), Some(ip)) = (entry_host.parse::<IpAddr>(), ip) {
-            return entry_ip == ip;
-        }
-        let suffix = entry_host.strip_prefix('*').unwrap_or(entry_host);
-        match suffix.strip_prefix('.') {
-            Some(_) => host.ends_with(suffix),
-            None => host == suffix || host.ends_with(&format!(".{suffix}")),
-        }
-    })
+    no_proxy
+        .split(',')
+        .map(|e| e.trim().to_ascii_lowercase())
+        .any(|entry| {
+            if entry.is_empty() {
+                return false;
+            }
+            if entry == "*" {
+                return true;
+            }
+            if let Some((net, bits)) = entry.split_once('/') {
+                return match (net.parse::<IpAddr>(), bits.parse::<u32>(), ip) {
+                    (Ok(net), Ok(bits), Some(ip)) => cidr_contains(net, bits, ip),
+                    _ => false,
+                };
+            }
+            let (entry_host, entry_port) = split_host_port(&entry);
+            if entry_port.is_some_and(|p| p != port) {
+                return false;
+            }
+            if let (Ok(entry_ip), Some(ip)) = (entry_host.parse::<IpAddr>(), ip) {
+                return entry_ip == ip;
+            }
+            let suffix = entry_host.strip_prefix('*').unwrap_or(entry_host);
+            match suffix.strip_prefix('.') {
+                Some(_) => host.ends_with(suffix),
+                None => host == suffix || host.ends_with(&format!(".{suffix}")),
+            }
+        })
 }
 
 /// `host:port`, `[v6]:port`, or a bare host / IPv6 address.
@@ -441,5 +480,504 @@ fn redact_userinfo(url: &str) -> String {
     match url[start..end].rfind('@') {
         Some(at) => format!("{}<redacted>{}", &url[..start], &url[start + at..]),
         None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::tests::temp_dir;
+    use std::collections::HashMap;
+
+    const CA: &[u8] = include_bytes!("../tests/fixtures/ca.crt");
+    const CLIENT_CERT: &[u8] = include_bytes!("../tests/fixtures/client.crt");
+    const CLIENT_KEY: &[u8] = include_bytes!("../tests/fixtures/client.key");
+
+    /// An environment made of exactly these variables.
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| vars.get(name).cloned()
+    }
+
+    fn message(result: Result<impl fmt::Debug>) -> String {
+        match result {
+            Err(Error::Config { message, .. }) => message,
+            other => panic!("expected a Config error, got {other:?}"),
+        }
+    }
+
+    /// A service account directory like the one Kubernetes mounts.
+    fn service_account(namespace: Option<&str>) -> PathBuf {
+        let dir = temp_dir("service-account");
+        std::fs::write(dir.join("token"), "sa-token-1\n").unwrap();
+        std::fs::write(dir.join("ca.crt"), CA).unwrap();
+        if let Some(ns) = namespace {
+            std::fs::write(dir.join("namespace"), ns).unwrap();
+        }
+        dir
+    }
+
+    const SIMPLE_KUBECONFIG: &str =
+        "current-context: x\nclusters:\n- name: c\n  cluster: {server: \"https://k:6443/\"}\n\
+                                     users:\n- name: u\n  user: {token: kubeconfig-token}\n\
+                                     contexts:\n- name: x\n  context: {cluster: c, user: u}\n";
+
+    #[test]
+    fn in_cluster_reads_env_and_service_account_files() {
+        let dir = service_account(Some("team-b\n"));
+        let env = env(&[
+            ("KUBERNETES_SERVICE_HOST", "10.96.0.1"),
+            ("KUBERNETES_SERVICE_PORT", "443"),
+        ]);
+        let config = Config::in_cluster_with(&env, &dir).unwrap();
+        assert_eq!(config.server(), "https://10.96.0.1:443");
+        assert_eq!(config.namespace(), "team-b");
+        assert_eq!(config.tls.ca.as_ref().unwrap().bytes(), CA);
+        assert_eq!(
+            config.credentials().authorization().unwrap().as_deref(),
+            Some("Bearer sa-token-1")
+        );
+    }
+
+    #[test]
+    fn in_cluster_picks_up_a_rotated_token() {
+        let dir = service_account(None);
+        let env = env(&[
+            ("KUBERNETES_SERVICE_HOST", "10.96.0.1"),
+            ("KUBERNETES_SERVICE_PORT", "443"),
+        ]);
+        let credentials = Config::in_cluster_with(&env, &dir).unwrap().credentials();
+        assert_eq!(
+            credentials.authorization().unwrap().as_deref(),
+            Some("Bearer sa-token-1")
+        );
+        // The kubelet swaps in a new file; its size and mtime differ.
+        std::fs::write(dir.join("token.new"), "sa-token-rotated").unwrap();
+        std::fs::rename(dir.join("token.new"), dir.join("token")).unwrap();
+        assert_eq!(
+            credentials.authorization().unwrap().as_deref(),
+            Some("Bearer sa-token-rotated")
+        );
+    }
+
+    #[test]
+    fn in_cluster_brackets_ipv6_hosts() {
+        let dir = service_account(None);
+        let env = env(&[
+            ("KUBERNETES_SERVICE_HOST", "fd00::1"),
+            ("KUBERNETES_SERVICE_PORT", "6443"),
+        ]);
+        assert_eq!(
+            Config::in_cluster_with(&env, &dir).unwrap().server(),
+            "https://[fd00::1]:6443"
+        );
+    }
+
+    #[test]
+    fn in_cluster_namespace_falls_back_to_pod_namespace_then_default() {
+        let dir = service_account(None);
+        let base = [
+            ("KUBERNETES_SERVICE_HOST", "10.0.0.1"),
+            ("KUBERNETES_SERVICE_PORT", "443"),
+        ];
+        let with_pod_ns = env(&[base[0], base[1], ("POD_NAMESPACE", "from-env")]);
+        assert_eq!(
+            Config::in_cluster_with(&with_pod_ns, &dir)
+                .unwrap()
+                .namespace(),
+            "from-env"
+        );
+        assert_eq!(
+            Config::in_cluster_with(&env(&base), &dir)
+                .unwrap()
+                .namespace(),
+            "default"
+        );
+        let dir = service_account(Some("from-file"));
+        assert_eq!(
+            Config::in_cluster_with(&with_pod_ns, &dir)
+                .unwrap()
+                .namespace(),
+            "from-file"
+        );
+    }
+
+    #[test]
+    fn in_cluster_errors_name_what_is_missing() {
+        let dir = service_account(None);
+        let msg = message(Config::in_cluster_with(&env(&[]), &dir));
+        assert!(
+            msg.contains("KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set"),
+            "{msg}"
+        );
+
+        let env = env(&[
+            ("KUBERNETES_SERVICE_HOST", "10.0.0.1"),
+            ("KUBERNETES_SERVICE_PORT", "443"),
+        ]);
+        std::fs::remove_file(dir.join("ca.crt")).unwrap();
+        let msg = message(Config::in_cluster_with(&env, &dir));
+        assert!(
+            msg.starts_with(&format!(
+                "in-cluster config: cannot read {}",
+                dir.join("ca.crt").display()
+            )),
+            "{msg}"
+        );
+        std::fs::remove_file(dir.join("token")).unwrap();
+        let msg = message(Config::in_cluster_with(&env, &dir));
+        assert!(msg.contains("cannot read service account token"), "{msg}");
+    }
+
+    #[test]
+    fn infer_prefers_in_cluster_when_the_token_exists() {
+        let sa = service_account(None);
+        let home = temp_dir("infer-home");
+        std::fs::create_dir(home.join(".kube")).unwrap();
+        std::fs::write(home.join(".kube/config"), SIMPLE_KUBECONFIG).unwrap();
+        let home_str = home.to_str().unwrap();
+        let in_pod = env(&[
+            ("KUBERNETES_SERVICE_HOST", "10.0.0.1"),
+            ("KUBERNETES_SERVICE_PORT", "443"),
+            ("HOME", home_str),
+        ]);
+        assert_eq!(
+            Config::infer_with(&in_pod, &sa).unwrap().server(),
+            "https://10.0.0.1:443"
+        );
+
+        let no_token_dir = temp_dir("infer-no-sa");
+        assert_eq!(
+            Config::infer_with(&in_pod, &no_token_dir).unwrap().server(),
+            "https://k:6443",
+            "without a service account token the kubeconfig must be used"
+        );
+        let outside = env(&[("HOME", home_str)]);
+        assert_eq!(
+            Config::infer_with(&outside, &sa).unwrap().server(),
+            "https://k:6443"
+        );
+    }
+
+    #[test]
+    fn infer_without_any_source_says_so() {
+        let empty_home = temp_dir("infer-empty-home");
+        let env = env(&[("HOME", empty_home.to_str().unwrap())]);
+        let msg = message(Config::infer_with(&env, &temp_dir("infer-no-sa")));
+        assert!(
+            msg.starts_with("no configuration found: not running in a cluster"),
+            "{msg}"
+        );
+        assert!(
+            msg.ends_with(&format!(
+                "no kubeconfig at {}",
+                empty_home.join(".kube/config").display()
+            )),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn kubeconfig_env_merges_the_listed_files() {
+        let dir = temp_dir("kubeconfig-env");
+        let a = dir.join("a");
+        let b = dir.join("b");
+        std::fs::write(
+            &a,
+            "contexts:\n- name: x\n  context: {cluster: c, namespace: from-a}\n",
+        )
+        .unwrap();
+        std::fs::write(&b, SIMPLE_KUBECONFIG).unwrap();
+        let list = std::env::join_paths([&a, &dir.join("missing"), &b]).unwrap();
+        let env = env(&[
+            ("KUBECONFIG", list.to_str().unwrap()),
+            ("HOME", "/nonexistent"),
+        ]);
+        let config = Config::from_kubeconfig_env_with(&env, None).unwrap();
+        assert_eq!(config.server(), "https://k:6443");
+        assert_eq!(
+            config.namespace(),
+            "from-a",
+            "the first file's context must win"
+        );
+        assert_eq!(
+            config.credentials().authorization().unwrap(),
+            None,
+            "context x in file a names no user"
+        );
+    }
+
+    #[test]
+    fn kubeconfig_env_falls_back_to_home() {
+        let home = temp_dir("kubeconfig-home");
+        std::fs::create_dir(home.join(".kube")).unwrap();
+        std::fs::write(home.join(".kube/config"), SIMPLE_KUBECONFIG).unwrap();
+        let env = env(&[
+            ("HOME", home.to_str().unwrap()),
+            ("POD_NAMESPACE", "pod-ns"),
+        ]);
+        let config = Config::from_kubeconfig_env_with(&env, Some("x")).unwrap();
+        assert_eq!(
+            config.namespace(),
+            "pod-ns",
+            "no context namespace: POD_NAMESPACE applies"
+        );
+        assert_eq!(
+            config.credentials().authorization().unwrap().as_deref(),
+            Some("Bearer kubeconfig-token")
+        );
+        let msg = message(Config::from_kubeconfig_env_with(&env, Some("nope")));
+        assert!(msg.ends_with("context \"nope\" not found"), "{msg}");
+    }
+
+    #[test]
+    fn from_kubeconfig_requires_the_file() {
+        let dir = temp_dir("kubeconfig-required");
+        let msg = message(Config::from_kubeconfig(dir.join("absent"), None));
+        assert!(
+            msg.starts_with(&format!(
+                "kubeconfig {}: cannot read",
+                dir.join("absent").display()
+            )),
+            "{msg}"
+        );
+        std::fs::write(dir.join("present"), SIMPLE_KUBECONFIG).unwrap();
+        let config = Config::from_kubeconfig(dir.join("present"), None).unwrap();
+        assert_eq!(config.server(), "https://k:6443");
+        let paths = [dir.join("absent"), dir.join("present")];
+        assert_eq!(
+            Config::from_kubeconfig_paths(&paths, Some("x"))
+                .unwrap()
+                .server(),
+            "https://k:6443"
+        );
+    }
+
+    #[test]
+    fn explicit_settings_override_loaded_ones() {
+        let dir = temp_dir("kubeconfig-override");
+        std::fs::write(
+            dir.join("config"),
+            SIMPLE_KUBECONFIG.replace("user: u}", "user: u, namespace: ctx-ns}"),
+        )
+        .unwrap();
+        let config = Config::from_kubeconfig(dir.join("config"), None).unwrap();
+        assert_eq!(config.namespace(), "ctx-ns");
+        let config = config
+            .with_namespace("explicit")
+            .with_token("explicit-token");
+        assert_eq!(config.namespace(), "explicit");
+        assert_eq!(
+            config.credentials().authorization().unwrap().as_deref(),
+            Some("Bearer explicit-token")
+        );
+    }
+
+    #[test]
+    fn server_urls_are_checked_and_normalized() {
+        assert_eq!(
+            Config::new("https://127.0.0.1:6443/").unwrap().server(),
+            "https://127.0.0.1:6443"
+        );
+        assert_eq!(
+            Config::new("https://h/prefix/").unwrap().server(),
+            "https://h/prefix"
+        );
+        assert_eq!(
+            Config::new("k8s.local:6443").unwrap().server(),
+            "https://k8s.local:6443"
+        );
+        assert_eq!(
+            Config::new("http://[::1]:8080").unwrap().server(),
+            "http://[::1]:8080"
+        );
+        for bad in [
+            "",
+            "ftp://host",
+            "https://",
+            "https://h/?x=1",
+            "https://bad host",
+        ] {
+            assert!(Config::new(bad).is_err(), "{bad:?} must be rejected");
+        }
+    }
+
+    #[test]
+    fn new_has_no_auth_and_system_roots() {
+        let config = Config::new("https://127.0.0.1:6443").unwrap();
+        assert_eq!(config.credentials().authorization().unwrap(), None);
+        let agent = config.agent().unwrap();
+        assert!(matches!(
+            agent.config().tls_config().root_certs(),
+            ureq::tls::RootCerts::WebPki
+        ));
+        assert!(!agent.config().tls_config().disable_verification());
+    }
+
+    #[test]
+    fn agent_is_configured_for_the_api_server() {
+        let config = Config::new("https://127.0.0.1:6443")
+            .unwrap()
+            .with_ca_pem(CA)
+            .with_client_cert_pem(CLIENT_CERT, CLIENT_KEY);
+        let agent = config.agent().expect("valid PEM must give an agent");
+        let c = agent.config();
+        assert!(
+            !c.http_status_as_error(),
+            "4xx/5xx bodies must reach the caller"
+        );
+        assert!(c.max_idle_connections_per_host() >= 64);
+        assert!(c.max_idle_connections() >= c.max_idle_connections_per_host());
+        assert_eq!(c.timeouts().connect, Some(CONNECT_TIMEOUT));
+        assert_eq!(c.timeouts().global, None, "watches are long-lived");
+        assert!(c.proxy().is_none(), "loopback is never proxied");
+        assert!(
+            matches!(c.tls_config().root_certs(), ureq::tls::RootCerts::Specific(roots) if roots.len() == 1)
+        );
+        assert!(c.tls_config().client_cert().is_some());
+    }
+
+    #[test]
+    fn agent_reports_bad_pem_given_to_the_builder() {
+        let config = Config::new("https://127.0.0.1:6443")
+            .unwrap()
+            .with_ca_pem(b"garbage");
+        assert_eq!(
+            message(config.agent()),
+            "CA given to Config::with_ca_pem: contains no PEM certificate"
+        );
+        let config = Config::new("https://127.0.0.1:6443")
+            .unwrap()
+            .with_ca_pem(CA)
+            .with_insecure_skip_tls_verify(true);
+        assert!(message(config.agent()).contains("insecure-skip-tls-verify"));
+        let insecure = Config::new("https://127.0.0.1:6443")
+            .unwrap()
+            .with_insecure_skip_tls_verify(true);
+        assert!(insecure
+            .agent()
+            .unwrap()
+            .config()
+            .tls_config()
+            .disable_verification());
+    }
+
+    #[test]
+    fn explicit_proxy_is_used_and_checked() {
+        let config = Config::new("https://127.0.0.1:6443")
+            .unwrap()
+            .with_proxy("http://proxy.corp:3128");
+        let proxy = config
+            .proxy(&env(&[]))
+            .unwrap()
+            .expect("an explicit proxy applies even to loopback");
+        assert_eq!((proxy.host(), proxy.port()), ("proxy.corp", 3128));
+
+        let socks = Config::new("https://k")
+            .unwrap()
+            .with_proxy("socks5://user:pw@proxy:1080");
+        let msg = message(socks.proxy(&env(&[])));
+        assert!(msg.contains("only http:// and https:// proxies"), "{msg}");
+        assert!(!msg.contains("pw"), "proxy password leaked: {msg}");
+    }
+
+    #[test]
+    fn environment_proxy_follows_go_rules() {
+        let https = Config::new("https://api.corp.example:6443").unwrap();
+        let vars = env(&[
+            ("HTTPS_PROXY", "http://proxy:3128"),
+            ("HTTP_PROXY", "http://wrong:1"),
+        ]);
+        assert_eq!(https.proxy(&vars).unwrap().unwrap().host(), "proxy");
+        let lower = env(&[("https_proxy", "proxy2:8080")]);
+        assert_eq!(https.proxy(&lower).unwrap().unwrap().port(), 8080);
+        let only_http = env(&[("HTTP_PROXY", "http://proxy:3128")]);
+        assert!(
+            https.proxy(&only_http).unwrap().is_none(),
+            "HTTP_PROXY must not apply to https"
+        );
+        let excluded = env(&[
+            ("HTTPS_PROXY", "http://proxy:3128"),
+            ("NO_PROXY", "foo, .example"),
+        ]);
+        assert!(https.proxy(&excluded).unwrap().is_none());
+    }
+
+    #[test]
+    fn no_proxy_matching() {
+        let cases = [
+            ("k.example.com", 443, "example.com", true),
+            ("example.com", 443, "example.com", true),
+            ("example.com", 443, ".example.com", false),
+            ("k.example.com", 443, "*.example.com", true),
+            ("notexample.com", 443, "example.com", false),
+            ("k.example.com", 6443, "example.com:443", false),
+            ("k.example.com", 6443, "example.com:6443", true),
+            ("10.1.2.3", 443, "10.0.0.0/8", true),
+            ("11.1.2.3", 443, "10.0.0.0/8", false),
+            ("10.96.0.1", 443, "10.96.0.1", true),
+            ("fd00::1", 443, "fd00::/64", true),
+            ("fd00::1", 443, "[fd00::1]:443", true),
+            ("anything", 443, "*", true),
+            ("anything", 443, "", false),
+            ("localhost", 443, "", true),
+            ("127.0.0.5", 443, "", true),
+            ("::1", 443, "", true),
+        ];
+        for (host, port, no_proxy, expected) in cases {
+            assert_eq!(
+                bypasses_proxy(host, port, no_proxy),
+                expected,
+                "host {host}:{port} with NO_PROXY={no_proxy:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_redacts_every_secret() {
+        let basic_dir = temp_dir("debug-basic");
+        std::fs::write(
+            basic_dir.join("config"),
+            "current-context: x\nclusters:\n- name: c\n  cluster: {server: \"https://k\"}\n\
+             users:\n- name: u\n  user:\n    username: admin\n    password: hunter2-password\n\
+             - name: e\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: plugin\n      \
+             args: [--secret-arg]\n      env: [{name: SECRET_ENV, value: env-secret-value}]\n\
+             contexts:\n- name: x\n  context: {cluster: c, user: u}\n- name: y\n  context: {cluster: c, user: e}\n",
+        )
+        .unwrap();
+        let configs = [
+            Config::new("https://k")
+                .unwrap()
+                .with_token("token-secret-value")
+                .with_client_cert_pem(CLIENT_CERT, CLIENT_KEY)
+                .with_proxy("http://user:proxy-secret@proxy:3128"),
+            Config::from_kubeconfig(basic_dir.join("config"), None).unwrap(),
+            Config::from_kubeconfig(basic_dir.join("config"), Some("y")).unwrap(),
+        ];
+        for config in configs {
+            let debug = format!("{config:?} {config:#?}");
+            for secret in [
+                "token-secret",
+                "hunter2",
+                "aHVudGVy",
+                "PRIVATE",
+                "proxy-secret",
+                "secret-arg",
+                "env-secret",
+            ] {
+                assert!(!debug.contains(secret), "Debug shows {secret:?}: {debug}");
+            }
+            assert!(debug.contains("https://k"), "{debug}");
+        }
+    }
+
+    #[test]
+    fn config_is_send_sync_and_clone() {
+        fn assert_traits<T: Send + Sync + Clone + 'static>() {}
+        assert_traits::<Config>();
+        assert_traits::<Credentials>();
     }
 }

@@ -35,7 +35,10 @@ enum Source {
     Static(String),
     /// A bearer token read from a file; `fallback` is used while the file
     /// cannot be read (kubeconfig `token` next to `tokenFile`).
-    TokenFile { path: PathBuf, fallback: Option<String> },
+    TokenFile {
+        path: PathBuf,
+        fallback: Option<String>,
+    },
     Exec(ExecPlugin),
 }
 
@@ -72,7 +75,8 @@ impl Credentials {
 
     /// HTTP basic authentication.
     pub(crate) fn basic(username: &str, password: &str) -> Credentials {
-        let pair = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+        let pair =
+            base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
         Credentials::from_source(Source::Static(format!("Basic {pair}")))
     }
 
@@ -94,8 +98,10 @@ impl Credentials {
         match &self.inner.source {
             Source::None => Ok(None),
             Source::Static(header) => Ok(Some(header.clone())),
-            Source::TokenFile { path, fallback } => self.from_token_file(path, fallback.as_deref()).map(Some),
-            Source::Exec(plugin) => self.from_exec(plugin).map(Some),
+            Source::TokenFile { path, fallback } => {
+                self.read_token_file(path, fallback.as_deref()).map(Some)
+            }
+            Source::Exec(plugin) => self.run_exec(plugin).map(Some),
         }
     }
 
@@ -106,23 +112,37 @@ impl Credentials {
 
     fn cache(&self) -> MutexGuard<'_, Cache> {
         // The cache holds no invariant a panicking holder could break.
-        self.inner.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn from_token_file(&self, path: &std::path::Path, fallback: Option<&str>) -> Result<String> {
+    fn read_token_file(&self, path: &std::path::Path, fallback: Option<&str>) -> Result<String> {
         let mut cache = self.cache();
         // Service account tokens are rotated by swapping a symlink, so the
         // metadata of the path (followed) changes when the token does.
-        let stamp = std::fs::metadata(path).ok().map(|m| (m.modified().ok(), m.len()));
+        let stamp = std::fs::metadata(path)
+            .ok()
+            .map(|m| (m.modified().ok(), m.len()));
         if let (Some(header), Some(read_at)) = (&cache.header, cache.read_at) {
-            if stamp.is_some() && stamp == cache.file_stamp && read_at.elapsed() < TOKEN_FILE_MAX_AGE {
+            if stamp.is_some()
+                && stamp == cache.file_stamp
+                && read_at.elapsed() < TOKEN_FILE_MAX_AGE
+            {
                 return Ok(header.clone());
             }
         }
         let read = std::fs::read_to_string(path)
-            .map_err(|e| Error::config(format!("cannot read token file {}: {e}", path.display())))
+            .map_err(|e| {
+                let message = format!("cannot read token file {}: {e}", path.display());
+                Error::config_with(message, e)
+            })
             .and_then(|text| match text.trim() {
-                "" => Err(Error::config(format!("token file {} is empty", path.display()))),
+                "" => Err(Error::config(format!(
+                    "token file {} is empty",
+                    path.display()
+                ))),
                 token => Ok(format!("Bearer {token}")),
             });
         match read {
@@ -145,7 +165,7 @@ impl Credentials {
         }
     }
 
-    fn from_exec(&self, plugin: &ExecPlugin) -> Result<String> {
+    fn run_exec(&self, plugin: &ExecPlugin) -> Result<String> {
         // Holding the lock while the plugin runs makes concurrent callers
         // wait for one run instead of starting one each.
         let mut cache = self.cache();
@@ -189,15 +209,25 @@ mod tests {
 
     fn set_mtime(path: &std::path::Path, secs: u64) {
         let file = std::fs::File::options().write(true).open(path).unwrap();
-        file.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(secs)).unwrap();
+        file.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+            .unwrap();
     }
 
     #[test]
     fn static_token_and_basic_auth_headers() {
         assert_eq!(Credentials::none().authorization().unwrap(), None);
-        assert_eq!(Credentials::bearer("abc\n").authorization().unwrap().as_deref(), Some("Bearer abc"));
         assert_eq!(
-            Credentials::basic("admin", "s3cret").authorization().unwrap().as_deref(),
+            Credentials::bearer("abc\n")
+                .authorization()
+                .unwrap()
+                .as_deref(),
+            Some("Bearer abc")
+        );
+        assert_eq!(
+            Credentials::basic("admin", "s3cret")
+                .authorization()
+                .unwrap()
+                .as_deref(),
             Some("Basic YWRtaW46czNjcmV0")
         );
     }
@@ -217,7 +247,10 @@ mod tests {
         std::fs::write(&path, "first\n").unwrap();
         set_mtime(&path, 1_000);
         let creds = Credentials::token_file(path.clone(), None);
-        assert_eq!(creds.authorization().unwrap().as_deref(), Some("Bearer first"));
+        assert_eq!(
+            creds.authorization().unwrap().as_deref(),
+            Some("Bearer first")
+        );
 
         std::fs::write(&path, "second").unwrap();
         set_mtime(&path, 2_000);
@@ -235,31 +268,51 @@ mod tests {
         std::fs::write(&path, "aaaa").unwrap();
         set_mtime(&path, 1_000);
         let creds = Credentials::token_file(path.clone(), None);
-        assert_eq!(creds.authorization().unwrap().as_deref(), Some("Bearer aaaa"));
+        assert_eq!(
+            creds.authorization().unwrap().as_deref(),
+            Some("Bearer aaaa")
+        );
         // Same length and mtime: looks unchanged, so the cached token is used
         // until the cache is invalidated.
         std::fs::write(&path, "bbbb").unwrap();
         set_mtime(&path, 1_000);
-        assert_eq!(creds.authorization().unwrap().as_deref(), Some("Bearer aaaa"));
+        assert_eq!(
+            creds.authorization().unwrap().as_deref(),
+            Some("Bearer aaaa")
+        );
         creds.invalidate();
-        assert_eq!(creds.authorization().unwrap().as_deref(), Some("Bearer bbbb"));
+        assert_eq!(
+            creds.authorization().unwrap().as_deref(),
+            Some("Bearer bbbb")
+        );
     }
 
     #[test]
     fn missing_token_file_is_an_error_unless_something_was_read() {
         let dir = temp_dir("token-missing");
         let path = dir.join("token");
-        let err = Credentials::token_file(path.clone(), None).authorization().unwrap_err();
+        let err = Credentials::token_file(path.clone(), None)
+            .authorization()
+            .unwrap_err();
         assert!(err.to_string().contains("cannot read token file"), "{err}");
 
         let with_fallback = Credentials::token_file(path.clone(), Some("static".into()));
-        assert_eq!(with_fallback.authorization().unwrap().as_deref(), Some("Bearer static"));
+        assert_eq!(
+            with_fallback.authorization().unwrap().as_deref(),
+            Some("Bearer static")
+        );
 
         std::fs::write(&path, "from-file").unwrap();
         let creds = Credentials::token_file(path.clone(), None);
-        assert_eq!(creds.authorization().unwrap().as_deref(), Some("Bearer from-file"));
+        assert_eq!(
+            creds.authorization().unwrap().as_deref(),
+            Some("Bearer from-file")
+        );
         std::fs::remove_file(&path).unwrap();
-        assert_eq!(creds.authorization().unwrap().as_deref(), Some("Bearer from-file"));
+        assert_eq!(
+            creds.authorization().unwrap().as_deref(),
+            Some("Bearer from-file")
+        );
     }
 
     #[test]
@@ -267,7 +320,9 @@ mod tests {
         let dir = temp_dir("token-empty");
         let path = dir.join("token");
         std::fs::write(&path, "\n").unwrap();
-        let err = Credentials::token_file(path, None).authorization().unwrap_err();
+        let err = Credentials::token_file(path, None)
+            .authorization()
+            .unwrap_err();
         assert!(err.to_string().contains("is empty"), "{err}");
     }
 
@@ -306,16 +361,30 @@ mod tests {
         }
 
         fn runs(dir: &std::path::Path) -> u32 {
-            std::fs::read_to_string(dir.join("count")).unwrap().trim().parse().unwrap()
+            std::fs::read_to_string(dir.join("count"))
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap()
         }
 
         #[test]
         fn unexpired_exec_token_is_reused() {
             let dir = temp_dir("exec-reuse");
             let creds = counting_plugin(&dir, "2999-01-01T00:00:00Z");
-            assert_eq!(creds.authorization().unwrap().as_deref(), Some("Bearer tok-1"));
-            assert_eq!(creds.clone().authorization().unwrap().as_deref(), Some("Bearer tok-1"));
-            assert_eq!(runs(&dir), 1, "a token valid for centuries must not be refreshed");
+            assert_eq!(
+                creds.authorization().unwrap().as_deref(),
+                Some("Bearer tok-1")
+            );
+            assert_eq!(
+                creds.clone().authorization().unwrap().as_deref(),
+                Some("Bearer tok-1")
+            );
+            assert_eq!(
+                runs(&dir),
+                1,
+                "a token valid for centuries must not be refreshed"
+            );
         }
 
         #[test]
@@ -324,8 +393,14 @@ mod tests {
             // Expires in 5 s: inside the 10 s margin, so every call refreshes.
             let soon = crate::time::format_rfc3339(SystemTime::now() + Duration::from_secs(5));
             let creds = counting_plugin(&dir, &soon);
-            assert_eq!(creds.authorization().unwrap().as_deref(), Some("Bearer tok-1"));
-            assert_eq!(creds.authorization().unwrap().as_deref(), Some("Bearer tok-2"));
+            assert_eq!(
+                creds.authorization().unwrap().as_deref(),
+                Some("Bearer tok-1")
+            );
+            assert_eq!(
+                creds.authorization().unwrap().as_deref(),
+                Some("Bearer tok-2")
+            );
             assert_eq!(runs(&dir), 2, "a token about to expire must be refreshed");
         }
 
@@ -333,10 +408,19 @@ mod tests {
         fn exec_token_without_expiry_is_refreshed_only_after_invalidate() {
             let dir = temp_dir("exec-invalidate");
             let creds = counting_plugin(&dir, "");
-            assert_eq!(creds.authorization().unwrap().as_deref(), Some("Bearer tok-1"));
-            assert_eq!(creds.authorization().unwrap().as_deref(), Some("Bearer tok-1"));
+            assert_eq!(
+                creds.authorization().unwrap().as_deref(),
+                Some("Bearer tok-1")
+            );
+            assert_eq!(
+                creds.authorization().unwrap().as_deref(),
+                Some("Bearer tok-1")
+            );
             creds.invalidate();
-            assert_eq!(creds.authorization().unwrap().as_deref(), Some("Bearer tok-2"));
+            assert_eq!(
+                creds.authorization().unwrap().as_deref(),
+                Some("Bearer tok-2")
+            );
             assert_eq!(runs(&dir), 2);
         }
 

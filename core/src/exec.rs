@@ -110,11 +110,12 @@ impl ExecPlugin {
                     (Some(hint), std::io::ErrorKind::NotFound) => format!("\n{}", hint.trim_end()),
                     _ => String::new(),
                 };
-                Error::config(format!(
+                let message = format!(
                     "{}: cannot run exec plugin {}: {e}{hint}",
                     self.origin,
                     self.command.display()
-                ))
+                );
+                Error::config_with(message, e)
             })?;
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
@@ -245,7 +246,15 @@ pub(crate) mod tests {
     }
 
     fn plugin(command: PathBuf, version: &str) -> ExecPlugin {
-        ExecPlugin::new(version, command, vec![], vec![], None, "kubeconfig /k: users[0].user.exec".into()).unwrap()
+        ExecPlugin::new(
+            version,
+            command,
+            vec![],
+            vec![],
+            None,
+            "kubeconfig /k: users[0].user.exec".into(),
+        )
+        .unwrap()
     }
 
     fn message(err: Error) -> String {
@@ -282,12 +291,16 @@ pub(crate) mod tests {
         assert_eq!(token.token, "tok-1");
         assert!(token.expires.is_none());
 
-        let info: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("info")).unwrap()).unwrap();
+        let info: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("info")).unwrap()).unwrap();
         assert_eq!(info["apiVersion"], "client.authentication.k8s.io/v1");
         assert_eq!(info["kind"], "ExecCredential");
         assert_eq!(info["spec"]["interactive"], false);
         assert_eq!(info["spec"]["cluster"]["server"], "https://k:6443");
-        assert_eq!(std::fs::read_to_string(dir.join("args")).unwrap(), "first-arg hello");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("args")).unwrap(),
+            "first-arg hello"
+        );
     }
 
     #[test]
@@ -297,7 +310,10 @@ pub(crate) mod tests {
             "status":{"token":"abc","expirationTimestamp":"2030-01-01T00:00:00Z"}}"#;
         let token = p.parse_output(out).unwrap();
         assert_eq!(token.token, "abc");
-        assert_eq!(token.expires, Some(UNIX_EPOCH + Duration::from_secs(1_893_456_000)));
+        assert_eq!(
+            token.expires,
+            Some(UNIX_EPOCH + Duration::from_secs(1_893_456_000))
+        );
     }
 
     #[test]
@@ -328,7 +344,10 @@ pub(crate) mod tests {
         for (out, expected) in cases {
             let msg = message(p.parse_output(out).err().unwrap());
             assert!(msg.contains(expected), "expected {expected:?} in {msg:?}");
-            assert!(!msg.contains("secret"), "error quotes the credential: {msg}");
+            assert!(
+                !msg.contains("secret"),
+                "error quotes the credential: {msg}"
+            );
         }
     }
 
@@ -345,7 +364,12 @@ pub(crate) mod tests {
         let dir = temp_dir("exec-fail");
         let script = dir.join("plugin");
         write_script(&script, "echo 'please log in' >&2\nexit 3");
-        let msg = message(plugin(script, "client.authentication.k8s.io/v1").run().err().unwrap());
+        let msg = message(
+            plugin(script, "client.authentication.k8s.io/v1")
+                .run()
+                .err()
+                .unwrap(),
+        );
         assert!(msg.contains("exit status: 3"), "{msg}");
         assert!(msg.ends_with("please log in"), "{msg}");
     }
@@ -363,6 +387,9 @@ pub(crate) mod tests {
         .unwrap();
         let msg = message(p.run().err().unwrap());
         assert!(msg.starts_with("kubeconfig /k: users[0].user.exec: cannot run exec plugin /nonexistent/konductor-plugin"), "{msg}");
-        assert!(msg.ends_with("\nInstall it with: brew install thing"), "{msg}");
+        assert!(
+            msg.ends_with("\nInstall it with: brew install thing"),
+            "{msg}"
+        );
     }
 }

@@ -217,17 +217,21 @@ impl Kubeconfig {
                     continue;
                 }
                 Err(e) => {
-                    return Err(Error::config(format!("kubeconfig {}: cannot read: {e}", path.display())));
+                    let message = format!("kubeconfig {}: cannot read: {e}", path.display());
+                    return Err(Error::config_with(message, e));
                 }
             };
-            let data = parse(&text).map_err(|why| Error::config(format!("kubeconfig {}: {why}", path.display())))?;
+            let data = parse(&text, &format!("kubeconfig {}", path.display()))?;
             merged.merge(path.clone(), data);
         }
         if merged.files.is_empty() {
             return Err(Error::config(match missing.as_slice() {
                 [] => "no kubeconfig file given".to_owned(),
                 [one] => format!("kubeconfig {one}: cannot read: file does not exist"),
-                many => format!("no kubeconfig file found: none of {} exists", many.join(", ")),
+                many => format!(
+                    "no kubeconfig file found: none of {} exists",
+                    many.join(", ")
+                ),
             }));
         }
         Ok(merged)
@@ -239,13 +243,30 @@ impl Kubeconfig {
         fn add<T>(list: &mut Vec<Entry<T>>, file: usize, items: impl Iterator<Item = (String, T)>) {
             for (index, (name, value)) in items.enumerate() {
                 if !list.iter().any(|e| e.name == name) {
-                    list.push(Entry { name, value, file, index });
+                    list.push(Entry {
+                        name,
+                        value,
+                        file,
+                        index,
+                    });
                 }
             }
         }
-        add(&mut self.clusters, file, data.clusters.into_iter().map(|c| (c.name, c.cluster)));
-        add(&mut self.users, file, data.users.into_iter().map(|u| (u.name, u.user)));
-        add(&mut self.contexts, file, data.contexts.into_iter().map(|c| (c.name, c.context)));
+        add(
+            &mut self.clusters,
+            file,
+            data.clusters.into_iter().map(|c| (c.name, c.cluster)),
+        );
+        add(
+            &mut self.users,
+            file,
+            data.users.into_iter().map(|u| (u.name, u.user)),
+        );
+        add(
+            &mut self.contexts,
+            file,
+            data.contexts.into_iter().map(|c| (c.name, c.context)),
+        );
         if self.current_context.is_none() {
             self.current_context = set(&data.current_context).map(str::to_owned);
         }
@@ -269,10 +290,17 @@ impl Kubeconfig {
             }
         };
         let Some(ctx) = self.contexts.iter().find(|c| c.name == name) else {
-            return Err(Error::config(format!("{}: context {name:?} not found", self.label())));
+            return Err(Error::config(format!(
+                "{}: context {name:?} not found",
+                self.label()
+            )));
         };
         let ctx_file = &self.files[ctx.file];
-        let ctx_origin = format!("kubeconfig {}: contexts[{}].context", ctx_file.display(), ctx.index);
+        let ctx_origin = format!(
+            "kubeconfig {}: contexts[{}].context",
+            ctx_file.display(),
+            ctx.index
+        );
 
         let Some(cluster_name) = set(&ctx.value.cluster) else {
             return Err(Error::config(format!("{ctx_origin}.cluster is not set")));
@@ -319,7 +347,11 @@ impl Kubeconfig {
 
     fn resolve_cluster(&self, entry: &Entry<Cluster>) -> Result<ResolvedCluster> {
         let file = &self.files[entry.file];
-        let item = format!("kubeconfig {}: clusters[{}].cluster", file.display(), entry.index);
+        let item = format!(
+            "kubeconfig {}: clusters[{}].cluster",
+            file.display(),
+            entry.index
+        );
         let cluster = &entry.value;
         let Some(server) = set(&cluster.server) else {
             return Err(Error::config(format!("{item}.server is not set")));
@@ -327,14 +359,19 @@ impl Kubeconfig {
         let ca = read_pem(
             file,
             &item,
-            (set(&cluster.certificate_authority_data), "certificate-authority-data"),
+            (
+                set(&cluster.certificate_authority_data),
+                "certificate-authority-data",
+            ),
             (set(&cluster.certificate_authority), "certificate-authority"),
         )?;
 
         // What an exec plugin with provideClusterInfo gets as spec.cluster.
         let mut exec_info = serde_json::json!({ "server": server });
         if let Some(ca) = &ca {
-            exec_info["certificate-authority-data"] = base64::engine::general_purpose::STANDARD.encode(ca.bytes()).into();
+            exec_info["certificate-authority-data"] = base64::engine::general_purpose::STANDARD
+                .encode(ca.bytes())
+                .into();
         }
         if cluster.insecure_skip_tls_verify {
             exec_info["insecure-skip-tls-verify"] = true.into();
@@ -359,7 +396,11 @@ impl Kubeconfig {
         })
     }
 
-    fn resolve_user(&self, entry: &Entry<User>, exec_info: &serde_json::Value) -> Result<(Option<(Pem, Pem)>, Credentials)> {
+    fn resolve_user(
+        &self,
+        entry: &Entry<User>,
+        exec_info: &serde_json::Value,
+    ) -> Result<(Option<(Pem, Pem)>, Credentials)> {
         let file = &self.files[entry.file];
         let item = format!("kubeconfig {}: users[{}].user", file.display(), entry.index);
         let user = &entry.value;
@@ -374,7 +415,10 @@ impl Kubeconfig {
         let cert = read_pem(
             file,
             &item,
-            (set(&user.client_certificate_data), "client-certificate-data"),
+            (
+                set(&user.client_certificate_data),
+                "client-certificate-data",
+            ),
             (set(&user.client_certificate), "client-certificate"),
         )?;
         let key = read_pem(
@@ -386,8 +430,16 @@ impl Kubeconfig {
         let client = match (cert, key) {
             (Some(cert), Some(key)) => Some((cert, key)),
             (None, None) => None,
-            (Some(_), None) => return Err(Error::config(format!("{item}: a client certificate is set but no client key"))),
-            (None, Some(_)) => return Err(Error::config(format!("{item}: a client key is set but no client certificate"))),
+            (Some(_), None) => {
+                return Err(Error::config(format!(
+                    "{item}: a client certificate is set but no client key"
+                )))
+            }
+            (None, Some(_)) => {
+                return Err(Error::config(format!(
+                    "{item}: a client key is set but no client certificate"
+                )))
+            }
         };
 
         let token = set(&user.token);
@@ -409,14 +461,18 @@ impl Kubeconfig {
         let credentials = if let Some(path) = token_file {
             if token.is_none() {
                 if let Err(e) = std::fs::read(&path) {
-                    return Err(Error::config(format!("{item}: cannot read tokenFile {}: {e}", path.display())));
+                    let message = format!("{item}: cannot read tokenFile {}: {e}", path.display());
+                    return Err(Error::config_with(message, e));
                 }
             }
             Credentials::token_file(path, token.map(str::to_owned))
         } else if let Some(token) = token {
             Credentials::bearer(token)
         } else if basic {
-            Credentials::basic(set(&user.username).unwrap_or_default(), set(&user.password).unwrap_or_default())
+            Credentials::basic(
+                set(&user.username).unwrap_or_default(),
+                set(&user.password).unwrap_or_default(),
+            )
         } else if let Some(exec) = &user.exec {
             Credentials::exec(exec_plugin(file, exec, &format!("{item}.exec"), exec_info)?)
         } else {
@@ -434,24 +490,36 @@ struct ResolvedCluster {
     exec_info: serde_json::Value,
 }
 
-/// Parses one file; the message says what is wrong without quoting secrets.
-fn parse(text: &str) -> std::result::Result<FileData, String> {
+/// Parses one file (`label` names it); the error says what is wrong without
+/// quoting secrets.
+fn parse(text: &str, label: &str) -> Result<FileData> {
     // First a generic parse, so that a file that is not a mapping at all (a
     // token file passed by mistake, say) is not echoed back in the error.
-    let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|e| format!("is not valid YAML: {e}"))?;
+    let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(text)
+        .map_err(|e| Error::config_with(format!("{label}: is not valid YAML: {e}"), e))?;
     match value {
         serde_yaml_ng::Value::Null => return Ok(FileData::default()),
         serde_yaml_ng::Value::Mapping(_) => {}
-        _ => return Err("is not a kubeconfig: the document is not a YAML mapping".to_owned()),
+        _ => {
+            return Err(Error::config(format!(
+                "{label}: is not a kubeconfig: the document is not a YAML mapping"
+            )))
+        }
     }
-    serde_yaml_ng::from_str(text).map_err(|e| format!("is not a valid kubeconfig: {e}"))
+    serde_yaml_ng::from_str(text)
+        .map_err(|e| Error::config_with(format!("{label}: is not a valid kubeconfig: {e}"), e))
 }
 
 /// PEM from a `*-data` field (base64) or else a file path (relative to the
 /// kubeconfig's directory); `None` when neither is set. `item` names the
 /// list entry (`kubeconfig /x: users[0].user`), the tuples hold each field's
 /// value and name.
-fn read_pem(kubeconfig: &Path, item: &str, data: (Option<&str>, &str), path: (Option<&str>, &str)) -> Result<Option<Pem>> {
+fn read_pem(
+    kubeconfig: &Path,
+    item: &str,
+    data: (Option<&str>, &str),
+    path: (Option<&str>, &str),
+) -> Result<Option<Pem>> {
     if let (Some(data), field) = data {
         let compact: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
         let bytes = base64::engine::general_purpose::STANDARD
@@ -459,10 +527,18 @@ fn read_pem(kubeconfig: &Path, item: &str, data: (Option<&str>, &str), path: (Op
             .map_err(|_| Error::config(format!("{item}.{field} is not valid base64")))?;
         return Ok(Some(Pem::new(bytes, format!("{item}.{field}"))));
     }
-    let (Some(path), field) = path else { return Ok(None) };
+    let (Some(path), field) = path else {
+        return Ok(None);
+    };
     let path = relative_to(kubeconfig, path);
-    let bytes = std::fs::read(&path).map_err(|e| Error::config(format!("{item}: cannot read {field} {}: {e}", path.display())))?;
-    Ok(Some(Pem::new(bytes, format!("{item}.{field} {}", path.display()))))
+    let bytes = std::fs::read(&path).map_err(|e| {
+        let message = format!("{item}: cannot read {field} {}: {e}", path.display());
+        Error::config_with(message, e)
+    })?;
+    Ok(Some(Pem::new(
+        bytes,
+        format!("{item}.{field} {}", path.display()),
+    )))
 }
 
 /// A path from a kubeconfig, relative paths taken from the file's directory.
@@ -474,7 +550,12 @@ fn relative_to(kubeconfig: &Path, path: &str) -> PathBuf {
     }
 }
 
-fn exec_plugin(kubeconfig: &Path, exec: &Exec, origin: &str, cluster_info: &serde_json::Value) -> Result<ExecPlugin> {
+fn exec_plugin(
+    kubeconfig: &Path,
+    exec: &Exec,
+    origin: &str,
+    cluster_info: &serde_json::Value,
+) -> Result<ExecPlugin> {
     let Some(api_version) = set(&exec.api_version) else {
         return Err(Error::config(format!("{origin}.apiVersion is not set")));
     };
@@ -506,4 +587,586 @@ fn exec_plugin(kubeconfig: &Path, exec: &Exec, origin: &str, cluster_info: &serd
     } else {
         plugin
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::tests::temp_dir;
+
+    const CA: &[u8] = include_bytes!("../tests/fixtures/ca.crt");
+    const CLIENT_CERT: &[u8] = include_bytes!("../tests/fixtures/client.crt");
+    const CLIENT_KEY: &[u8] = include_bytes!("../tests/fixtures/client.key");
+
+    fn b64(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    /// Writes `text` as `name` in a fresh directory and returns its path.
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn load_one(path: &Path) -> Result<Kubeconfig> {
+        Kubeconfig::load(&[path.to_owned()], false)
+    }
+
+    fn resolve(text: &str, context: Option<&str>) -> Result<Resolved> {
+        let dir = temp_dir("kubeconfig");
+        load_one(&write(&dir, "config", text))?.resolve(context)
+    }
+
+    fn auth(resolved: &Resolved) -> Option<String> {
+        resolved.credentials.authorization().unwrap()
+    }
+
+    fn message(result: Result<impl Sized>) -> String {
+        match result {
+            Err(Error::Config { message, .. }) => message,
+            Err(other) => panic!("expected a Config error, got {other:?}"),
+            Ok(_) => panic!("expected a Config error, got success"),
+        }
+    }
+
+    const TOKEN_CONFIG: &str = r#"
+apiVersion: v1
+kind: Config
+current-context: dev
+clusters:
+- name: dev-cluster
+  cluster:
+    server: https://dev.example.com:6443/
+    insecure-skip-tls-verify: true
+- name: prod-cluster
+  cluster:
+    server: https://prod.example.com
+    proxy-url: http://proxy.example.com:3128
+users:
+- name: dev-user
+  user:
+    token: dev-token
+- name: prod-user
+  user:
+    username: admin
+    password: s3cret
+contexts:
+- name: dev
+  context:
+    cluster: dev-cluster
+    user: dev-user
+    namespace: team-a
+- name: prod
+  context:
+    cluster: prod-cluster
+    user: prod-user
+- name: anonymous
+  context:
+    cluster: prod-cluster
+preferences: {}
+"#;
+
+    #[test]
+    fn current_context_with_token_and_namespace() {
+        let r = resolve(TOKEN_CONFIG, None).unwrap();
+        assert_eq!(r.server, "https://dev.example.com:6443/");
+        assert_eq!(r.namespace.as_deref(), Some("team-a"));
+        assert!(r.tls.insecure);
+        assert!(r.tls.ca.is_none());
+        assert_eq!(auth(&r).as_deref(), Some("Bearer dev-token"));
+        assert!(r.origin.ends_with("context \"dev\""), "{}", r.origin);
+    }
+
+    #[test]
+    fn named_context_with_basic_auth_and_proxy() {
+        let r = resolve(TOKEN_CONFIG, Some("prod")).unwrap();
+        assert_eq!(r.server, "https://prod.example.com");
+        assert_eq!(r.namespace, None);
+        assert!(
+            !r.tls.insecure,
+            "verification must stay on unless the file says otherwise"
+        );
+        assert_eq!(
+            r.proxy_url.as_deref(),
+            Some("http://proxy.example.com:3128")
+        );
+        assert_eq!(auth(&r).as_deref(), Some("Basic YWRtaW46czNjcmV0"));
+    }
+
+    #[test]
+    fn context_without_user_has_no_credentials() {
+        let r = resolve(TOKEN_CONFIG, Some("anonymous")).unwrap();
+        assert_eq!(auth(&r), None);
+    }
+
+    #[test]
+    fn missing_context_is_named() {
+        let dir = temp_dir("kubeconfig-missing-context");
+        let path = write(&dir, "config", TOKEN_CONFIG);
+        let msg = message(load_one(&path).unwrap().resolve(Some("staging")));
+        assert_eq!(
+            msg,
+            format!(
+                "kubeconfig {}: context \"staging\" not found",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn missing_current_context_is_reported() {
+        let msg = message(resolve("clusters: []\n", None));
+        assert!(
+            msg.ends_with(": current-context is not set and no context was named"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn context_referring_to_undefined_cluster_or_user_is_reported() {
+        let text = r#"
+current-context: broken
+clusters:
+- name: c
+  cluster: {server: "https://k"}
+contexts:
+- name: broken
+  context: {cluster: nope, user: u}
+- name: no-user
+  context: {cluster: c, user: ghost}
+- name: no-cluster
+  context: {user: ghost}
+"#;
+        let msg = message(resolve(text, None));
+        assert!(
+            msg.ends_with("context \"broken\" refers to cluster \"nope\", which is not defined"),
+            "{msg}"
+        );
+        let msg = message(resolve(text, Some("no-user")));
+        assert!(
+            msg.ends_with("context \"no-user\" refers to user \"ghost\", which is not defined"),
+            "{msg}"
+        );
+        let msg = message(resolve(text, Some("no-cluster")));
+        assert!(
+            msg.ends_with(": contexts[2].context.cluster is not set"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn cluster_without_server_is_reported() {
+        let text = "current-context: x\nclusters:\n- name: c\n  cluster: {}\ncontexts:\n- name: x\n  context: {cluster: c}\n";
+        let msg = message(resolve(text, None));
+        assert!(
+            msg.ends_with(": clusters[0].cluster.server is not set"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn inline_ca_and_client_certificate_data() {
+        let text = format!(
+            r#"
+current-context: x
+clusters:
+- name: c
+  cluster:
+    server: https://k:6443
+    certificate-authority-data: {}
+users:
+- name: u
+  user:
+    client-certificate-data: {}
+    client-key-data: {}
+contexts:
+- name: x
+  context: {{cluster: c, user: u}}
+"#,
+            b64(CA),
+            b64(CLIENT_CERT),
+            b64(CLIENT_KEY)
+        );
+        let r = resolve(&text, None).unwrap();
+        assert_eq!(r.tls.ca.as_ref().unwrap().bytes(), CA);
+        let (cert, key) = r.tls.client.as_ref().unwrap();
+        assert_eq!((cert.bytes(), key.bytes()), (CLIENT_CERT, CLIENT_KEY));
+        assert_eq!(auth(&r), None);
+    }
+
+    #[test]
+    fn file_references_are_relative_to_the_kubeconfig() {
+        let dir = temp_dir("kubeconfig-relative");
+        std::fs::create_dir(dir.join("pki")).unwrap();
+        std::fs::write(dir.join("pki/ca.crt"), CA).unwrap();
+        std::fs::write(dir.join("pki/client.crt"), CLIENT_CERT).unwrap();
+        std::fs::write(dir.join("pki/client.key"), CLIENT_KEY).unwrap();
+        std::fs::write(dir.join("pki/token"), "file-token\n").unwrap();
+        let text = r#"
+current-context: x
+clusters:
+- name: c
+  cluster: {server: "https://k:6443", certificate-authority: pki/ca.crt}
+users:
+- name: u
+  user:
+    client-certificate: pki/client.crt
+    client-key: pki/client.key
+    tokenFile: pki/token
+contexts:
+- name: x
+  context: {cluster: c, user: u}
+"#;
+        let path = write(&dir, "config", text);
+        // Load through a path with a different working directory in mind.
+        let r = load_one(&path).unwrap().resolve(None).unwrap();
+        assert_eq!(r.tls.ca.as_ref().unwrap().bytes(), CA);
+        assert!(r.tls.client.is_some());
+        assert_eq!(auth(&r).as_deref(), Some("Bearer file-token"));
+    }
+
+    #[test]
+    fn missing_certificate_authority_file_names_kubeconfig_field_and_path() {
+        let dir = temp_dir("kubeconfig-missing-ca");
+        let text = "current-context: x\nclusters:\n- name: c\n  cluster: {server: \"https://k\", certificate-authority: nope/ca.crt}\n\
+                    contexts:\n- name: x\n  context: {cluster: c}\n";
+        let path = write(&dir, "config", text);
+        let msg = message(load_one(&path).unwrap().resolve(None));
+        let expected = format!(
+            "kubeconfig {}: clusters[0].cluster: cannot read certificate-authority {}: No such file",
+            path.display(),
+            dir.join("nope/ca.crt").display()
+        );
+        assert!(
+            msg.starts_with(&expected),
+            "expected {expected:?}, got {msg:?}"
+        );
+    }
+
+    #[test]
+    fn missing_token_file_is_reported_unless_a_token_is_inline() {
+        let text = "current-context: x\nclusters:\n- name: c\n  cluster: {server: \"https://k\"}\n\
+                    users:\n- name: u\n  user: {tokenFile: /nonexistent/token}\n\
+                    - name: v\n  user: {tokenFile: /nonexistent/token, token: inline}\n\
+                    contexts:\n- name: x\n  context: {cluster: c, user: u}\n- name: y\n  context: {cluster: c, user: v}\n";
+        let msg = message(resolve(text, None));
+        assert!(
+            msg.contains(": users[0].user: cannot read tokenFile /nonexistent/token"),
+            "{msg}"
+        );
+        let r = resolve(text, Some("y")).unwrap();
+        assert_eq!(auth(&r).as_deref(), Some("Bearer inline"));
+    }
+
+    #[test]
+    fn bad_base64_names_the_field_without_quoting_it() {
+        let text = format!(
+            "current-context: x\nclusters:\n- name: c\n  cluster: {{server: \"https://k\"}}\n\
+             users:\n- name: first\n  user: {{token: t}}\n- name: u\n  user:\n    client-certificate-data: {}\n    client-key-data: '@@secret-key@@'\n\
+             contexts:\n- name: x\n  context: {{cluster: c, user: u}}\n",
+            b64(CLIENT_CERT)
+        );
+        let msg = message(resolve(&text, None));
+        assert!(
+            msg.ends_with(": users[1].user.client-key-data is not valid base64"),
+            "{msg}"
+        );
+        assert!(!msg.contains("secret"), "{msg}");
+    }
+
+    #[test]
+    fn bad_pem_is_a_config_error_naming_the_field() {
+        let text = format!(
+            "current-context: x\nclusters:\n- name: c\n  cluster: {{server: \"https://k\", certificate-authority-data: {}}}\n\
+             contexts:\n- name: x\n  context: {{cluster: c}}\n",
+            b64(b"hello")
+        );
+        let msg = message(resolve(&text, None));
+        assert!(
+            msg.ends_with(
+                ": clusters[0].cluster.certificate-authority-data: contains no PEM certificate"
+            ),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn client_certificate_without_key_is_rejected() {
+        let text = format!(
+            "current-context: x\nclusters:\n- name: c\n  cluster: {{server: \"https://k\"}}\n\
+             users:\n- name: u\n  user: {{client-certificate-data: {}}}\n\
+             contexts:\n- name: x\n  context: {{cluster: c, user: u}}\n",
+            b64(CLIENT_CERT)
+        );
+        let msg = message(resolve(&text, None));
+        assert!(
+            msg.ends_with(": users[0].user: a client certificate is set but no client key"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn token_together_with_basic_auth_is_rejected() {
+        let text = "current-context: x\nclusters:\n- name: c\n  cluster: {server: \"https://k\"}\n\
+                    users:\n- name: u\n  user: {token: t, username: a, password: b}\n\
+                    contexts:\n- name: x\n  context: {cluster: c, user: u}\n";
+        let msg = message(resolve(text, None));
+        assert!(
+            msg.ends_with(
+                ": users[0].user: both a token and username/password are set; only one is allowed"
+            ),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn auth_provider_is_reported_as_unsupported() {
+        let text = "current-context: x\nclusters:\n- name: c\n  cluster: {server: \"https://k\"}\n\
+                    users:\n- name: u\n  user:\n    auth-provider:\n      name: gcp\n      config: {access-token: secret-value}\n\
+                    contexts:\n- name: x\n  context: {cluster: c, user: u}\n";
+        let msg = message(resolve(text, None));
+        assert!(msg.ends_with(": users[0].user.auth-provider (gcp) is not supported; configure an exec credential plugin instead"), "{msg}");
+        assert!(!msg.contains("secret-value"), "{msg}");
+    }
+
+    #[test]
+    fn exec_settings_are_parsed_and_command_resolved_against_the_kubeconfig() {
+        let dir = temp_dir("kubeconfig-exec");
+        let text = r#"
+current-context: x
+clusters:
+- name: c
+  cluster: {server: "https://k"}
+users:
+- name: relative
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: ./bin/plugin
+      args: [get-token, --cluster, c]
+      env: [{name: A, value: b}]
+      installHint: install it
+      interactiveMode: Never
+- name: on-path
+  user:
+    exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: aws}
+- name: no-version
+  user:
+    exec: {command: aws}
+contexts:
+- name: x
+  context: {cluster: c, user: relative}
+- name: y
+  context: {cluster: c, user: on-path}
+- name: z
+  context: {cluster: c, user: no-version}
+"#;
+        let kubeconfig = load_one(&write(&dir, "config", text)).unwrap();
+        let relative = format!("{:?}", kubeconfig.resolve(None).unwrap().credentials);
+        let expected = format!("command: {:?}", dir.join("./bin/plugin"));
+        assert!(
+            relative.contains(&expected),
+            "expected {expected} in {relative}"
+        );
+        let on_path = format!("{:?}", kubeconfig.resolve(Some("y")).unwrap().credentials);
+        assert!(on_path.contains("command: \"aws\""), "{on_path}");
+        let msg = message(kubeconfig.resolve(Some("z")));
+        assert!(
+            msg.ends_with(": users[2].user.exec.apiVersion is not set"),
+            "{msg}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn exec_plugin_runs_with_cluster_info_when_asked() {
+        let dir = temp_dir("kubeconfig-exec-run");
+        std::fs::create_dir(dir.join("bin")).unwrap();
+        crate::exec::tests::write_script(
+            &dir.join("bin/plugin"),
+            &format!(
+                "printf '%s' \"$KUBERNETES_EXEC_INFO\" > {}/info\n\
+                 echo '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"from-plugin\"}}}}'",
+                dir.display()
+            ),
+        );
+        let text = format!(
+            r#"
+current-context: x
+clusters:
+- name: c
+  cluster: {{server: "https://k:6443", certificate-authority-data: {}}}
+users:
+- name: u
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: bin/plugin
+      provideClusterInfo: true
+      interactiveMode: IfAvailable
+contexts:
+- name: x
+  context: {{cluster: c, user: u}}
+"#,
+            b64(CA)
+        );
+        let r = load_one(&write(&dir, "config", &text))
+            .unwrap()
+            .resolve(None)
+            .unwrap();
+        assert_eq!(auth(&r).as_deref(), Some("Bearer from-plugin"));
+        let info: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("info")).unwrap()).unwrap();
+        assert_eq!(info["spec"]["interactive"], false);
+        assert_eq!(info["spec"]["cluster"]["server"], "https://k:6443");
+        assert_eq!(
+            info["spec"]["cluster"]["certificate-authority-data"],
+            b64(CA)
+        );
+    }
+
+    #[test]
+    fn garbled_yaml_names_the_file() {
+        let dir = temp_dir("kubeconfig-garbled");
+        let path = write(&dir, "config", "clusters: [\n  - name: {\n");
+        let msg = message(load_one(&path));
+        assert!(
+            msg.starts_with(&format!("kubeconfig {}: is not valid YAML", path.display())),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn non_mapping_file_is_rejected_without_echoing_it() {
+        let dir = temp_dir("kubeconfig-token-by-mistake");
+        let path = write(&dir, "config", "eyJhbGciOiJSUzI1NiJ9.secret-token\n");
+        let msg = message(load_one(&path));
+        assert_eq!(
+            msg,
+            format!(
+                "kubeconfig {}: is not a kubeconfig: the document is not a YAML mapping",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn wrong_type_in_a_secret_field_does_not_echo_it() {
+        let msg = message(resolve(
+            "users:\n- name: u\n  user:\n    password: {nested: secret-value}\n",
+            None,
+        ));
+        assert!(msg.contains("users[0].user.password"), "{msg}");
+        assert!(!msg.contains("secret-value"), "{msg}");
+    }
+
+    #[test]
+    fn wrong_type_in_a_plain_field_names_it() {
+        let msg = message(resolve(
+            "clusters:\n- name: c\n  cluster:\n    insecure-skip-tls-verify: maybe\n",
+            None,
+        ));
+        assert!(
+            msg.contains("clusters[0].cluster.insecure-skip-tls-verify"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn empty_file_and_null_lists_are_an_empty_config() {
+        let dir = temp_dir("kubeconfig-empty");
+        let empty = write(&dir, "empty", "");
+        let nulls = write(&dir, "nulls", "clusters: null\nusers:\ncontexts: ~\n");
+        let msg = message(
+            Kubeconfig::load(&[empty, nulls], false)
+                .unwrap()
+                .resolve(Some("x")),
+        );
+        assert!(msg.ends_with("context \"x\" not found"), "{msg}");
+    }
+
+    #[test]
+    fn merged_files_first_definition_and_first_current_context_win() {
+        let dir = temp_dir("kubeconfig-merge");
+        let first = write(
+            &dir,
+            "first",
+            "clusters:\n- name: shared\n  cluster: {server: \"https://first\"}\n\
+             users:\n- name: shared\n  user: {token: first-token}\n\
+             contexts:\n- name: shared\n  context: {cluster: shared, user: shared, namespace: first-ns}\n",
+        );
+        let second = write(
+            &dir,
+            "second",
+            "current-context: shared\n\
+             clusters:\n- name: shared\n  cluster: {server: \"https://second\"}\n- name: only-second\n  cluster: {server: \"https://only-second\"}\n\
+             users:\n- name: shared\n  user: {token: second-token}\n\
+             contexts:\n- name: shared\n  context: {cluster: only-second}\n- name: other\n  context: {cluster: only-second, user: shared}\n",
+        );
+        let third = write(&dir, "third", "current-context: other\n");
+        let missing = dir.join("does-not-exist");
+        let merged =
+            Kubeconfig::load(&[missing, first.clone(), second.clone(), third], true).unwrap();
+
+        let r = merged.resolve(None).unwrap();
+        assert_eq!(
+            r.server, "https://first",
+            "the first file's cluster must win"
+        );
+        assert_eq!(
+            r.namespace.as_deref(),
+            Some("first-ns"),
+            "the first file's context must win"
+        );
+        assert_eq!(auth(&r).as_deref(), Some("Bearer first-token"));
+
+        let r = merged.resolve(Some("other")).unwrap();
+        assert_eq!(r.server, "https://only-second");
+        assert_eq!(
+            auth(&r).as_deref(),
+            Some("Bearer first-token"),
+            "users merge by name too"
+        );
+
+        let msg = message(merged.resolve(Some("nope")));
+        let files = format!(
+            "{}:{}:{}",
+            first.display(),
+            second.display(),
+            dir.join("third").display()
+        );
+        assert_eq!(
+            msg,
+            format!("kubeconfig {files}: context \"nope\" not found")
+        );
+    }
+
+    #[test]
+    fn missing_files_are_errors_when_nothing_is_left() {
+        let dir = temp_dir("kubeconfig-none");
+        let (a, b) = (dir.join("a"), dir.join("b"));
+        let msg = message(Kubeconfig::load(std::slice::from_ref(&a), false));
+        assert!(
+            msg.starts_with(&format!("kubeconfig {}: cannot read: ", a.display())),
+            "{msg}"
+        );
+        let msg = message(Kubeconfig::load(std::slice::from_ref(&a), true));
+        assert_eq!(
+            msg,
+            format!(
+                "kubeconfig {}: cannot read: file does not exist",
+                a.display()
+            )
+        );
+        let msg = message(Kubeconfig::load(&[a.clone(), b.clone()], true));
+        assert_eq!(
+            msg,
+            format!(
+                "no kubeconfig file found: none of {}, {} exists",
+                a.display(),
+                b.display()
+            )
+        );
+    }
 }

@@ -77,7 +77,10 @@ impl fmt::Debug for Tls {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tls")
             .field("ca", &self.ca.as_ref().map(|ca| &ca.origin))
-            .field("client_cert", &self.client.as_ref().map(|(cert, _)| &cert.origin))
+            .field(
+                "client_cert",
+                &self.client.as_ref().map(|(cert, _)| &cert.origin),
+            )
             .field("client_key", &self.client.as_ref().map(|_| "<redacted>"))
             .field("insecure", &self.insecure)
             .finish()
@@ -90,14 +93,18 @@ fn root_certs(ca: &Pem) -> Result<Vec<Certificate<'static>>> {
     let mut store = rustls::RootCertStore::empty();
     for (i, der) in ders.iter().enumerate() {
         store.add(der.clone()).map_err(|e| {
-            Error::config(format!(
+            let message = format!(
                 "{}: certificate {} is not a valid CA certificate: {e}",
                 ca.origin,
                 i + 1
-            ))
+            );
+            Error::config_with(message, e)
         })?;
     }
-    Ok(ders.iter().map(|der| Certificate::from_der(der).to_owned()).collect())
+    Ok(ders
+        .iter()
+        .map(|der| Certificate::from_der(der).to_owned())
+        .collect())
 }
 
 /// A client certificate chain with its key, checked to belong together.
@@ -107,18 +114,27 @@ fn client_cert(cert: &Pem, key: &Pem) -> Result<ClientCert> {
         // The pem error never contains key material, only its kind.
         let what = match e {
             rustls_pki_types::pem::Error::NoItemsFound => "contains no PEM private key".to_owned(),
-            other => format!("is not a valid PEM private key ({})", pem_error_kind(&other)),
+            other => format!(
+                "is not a valid PEM private key ({})",
+                pem_error_kind(&other)
+            ),
         };
         Error::config(format!("{}: {what}", key.origin))
     })?;
     let provider = rustls::crypto::ring::default_provider();
-    rustls::sign::CertifiedKey::from_der(chain.clone(), key_der.clone_key(), &provider).map_err(|e| {
-        Error::config(format!(
-            "{} and {} cannot be used together: {e}",
-            cert.origin, key.origin
-        ))
-    })?;
-    let chain: Vec<Certificate<'static>> = chain.iter().map(|der| Certificate::from_der(der).to_owned()).collect();
+    rustls::sign::CertifiedKey::from_der(chain.clone(), key_der.clone_key(), &provider).map_err(
+        |e| {
+            let message = format!(
+                "{} and {} cannot be used together: {e}",
+                cert.origin, key.origin
+            );
+            Error::config_with(message, e)
+        },
+    )?;
+    let chain: Vec<Certificate<'static>> = chain
+        .iter()
+        .map(|der| Certificate::from_der(der).to_owned())
+        .collect();
     // ureq does not export its key-kind type, so let it parse the PEM that
     // was just validated; it uses the same parser and takes the same key.
     let key = PrivateKey::from_pem(key.bytes())
@@ -138,7 +154,10 @@ fn certificates(pem: &Pem) -> Result<Vec<CertificateDer<'static>>> {
             ))
         })?;
     if certs.is_empty() {
-        return Err(Error::config(format!("{}: contains no PEM certificate", pem.origin)));
+        return Err(Error::config(format!(
+            "{}: contains no PEM certificate",
+            pem.origin
+        )));
     }
     Ok(certs)
 }
@@ -207,7 +226,10 @@ mod tests {
     #[test]
     fn insecure_with_ca_is_rejected() {
         let tls = Tls {
-            ca: Some(pem(CA, "kubeconfig /k: clusters[0].cluster.certificate-authority-data")),
+            ca: Some(pem(
+                CA,
+                "kubeconfig /k: clusters[0].cluster.certificate-authority-data",
+            )),
             client: None,
             insecure: true,
         };
@@ -218,7 +240,10 @@ mod tests {
     #[test]
     fn garbage_ca_names_its_origin() {
         let tls = Tls {
-            ca: Some(pem(b"not pem at all", "kubeconfig /k: clusters[0].cluster.certificate-authority-data")),
+            ca: Some(pem(
+                b"not pem at all",
+                "kubeconfig /k: clusters[0].cluster.certificate-authority-data",
+            )),
             ..Tls::default()
         };
         let msg = message(tls.check().unwrap_err());
@@ -247,7 +272,10 @@ mod tests {
             ..Tls::default()
         };
         let msg = message(tls.check().unwrap_err());
-        assert!(msg.starts_with("ca.crt: certificate 1 is not a valid CA certificate"), "{msg}");
+        assert!(
+            msg.starts_with("ca.crt: certificate 1 is not a valid CA certificate"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -257,7 +285,10 @@ mod tests {
             ..Tls::default()
         };
         let msg = message(tls.check().unwrap_err());
-        assert!(msg.starts_with("cert.pem and key.pem cannot be used together"), "{msg}");
+        assert!(
+            msg.starts_with("cert.pem and key.pem cannot be used together"),
+            "{msg}"
+        );
         assert!(!msg.contains("PRIVATE KEY"), "{msg}");
     }
 
@@ -267,7 +298,10 @@ mod tests {
             client: Some((pem(CLIENT_CERT, "cert.pem"), pem(CLIENT_CERT, "key.pem"))),
             ..Tls::default()
         };
-        assert_eq!(message(tls.check().unwrap_err()), "key.pem: contains no PEM private key");
+        assert_eq!(
+            message(tls.check().unwrap_err()),
+            "key.pem: contains no PEM private key"
+        );
     }
 
     #[test]
