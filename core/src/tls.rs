@@ -55,10 +55,11 @@ impl Tls {
 
     /// The ureq TLS settings, or a config error naming the bad PEM.
     pub(crate) fn to_ureq(&self) -> Result<TlsConfig> {
-        if self.insecure && self.ca.is_some() {
-            let origin = &self.ca.as_ref().map_or("", |ca| ca.origin.as_str());
+        if let (true, Some(ca)) = (self.insecure, &self.ca) {
+            // client-go refuses this combination too: which one was meant?
             return Err(Error::config(format!(
-                "{origin}: a certificate authority cannot be combined with insecure-skip-tls-verify"
+                "{}: a certificate authority cannot be combined with insecure-skip-tls-verify",
+                ca.origin
             )));
         }
         let mut builder = TlsConfig::builder().disable_verification(self.insecure);
