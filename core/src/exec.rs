@@ -231,18 +231,27 @@ pub(crate) mod tests {
     }
 
     /// Writes an executable shell script.
+    ///
+    /// A child process writes the file: had this process held it open for
+    /// writing, a concurrent test's fork could inherit that descriptor and
+    /// running the script would fail with "Text file busy" (ETXTBSY).
     #[cfg(unix)]
     pub(crate) fn write_script(path: &Path, body: &str) {
         use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o755)
-            .open(path)
+        let mut child = Command::new("/bin/sh")
+            .args(["-c", "cat > \"$1\" && chmod 755 \"$1\"", "sh"])
+            .arg(path)
+            .stdin(Stdio::piped())
+            .spawn()
             .unwrap();
-        writeln!(file, "#!/bin/sh\n{body}").unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "#!/bin/sh\n{body}").unwrap();
+        drop(stdin);
+        assert!(
+            child.wait().unwrap().success(),
+            "cannot write {}",
+            path.display()
+        );
     }
 
     fn plugin(command: PathBuf, version: &str) -> ExecPlugin {

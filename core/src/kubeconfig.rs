@@ -307,8 +307,8 @@ impl Kubeconfig {
         };
         let Some(cluster) = self.clusters.iter().find(|c| c.name == cluster_name) else {
             return Err(Error::config(format!(
-                "kubeconfig {}: context {name:?} refers to cluster {cluster_name:?}, which is not defined",
-                self.label_files()
+                "{}: context {name:?} refers to cluster {cluster_name:?}, which is not defined",
+                self.label()
             )));
         };
         let cluster = self.resolve_cluster(cluster)?;
@@ -319,8 +319,8 @@ impl Kubeconfig {
             Some(user_name) => {
                 let Some(user) = self.users.iter().find(|u| u.name == user_name) else {
                     return Err(Error::config(format!(
-                        "kubeconfig {}: context {name:?} refers to user {user_name:?}, which is not defined",
-                        self.label_files()
+                        "{}: context {name:?} refers to user {user_name:?}, which is not defined",
+                        self.label()
                     )));
                 };
                 let (client, credentials) = self.resolve_user(user, &cluster.exec_info)?;
@@ -338,11 +338,6 @@ impl Kubeconfig {
             credentials,
             origin: format!("kubeconfig {}, context {name:?}", ctx_file.display()),
         })
-    }
-
-    /// The merged file names without the `kubeconfig ` prefix.
-    fn label_files(&self) -> String {
-        self.label()["kubeconfig ".len()..].to_owned()
     }
 
     fn resolve_cluster(&self, entry: &Entry<Cluster>) -> Result<ResolvedCluster> {
