@@ -98,7 +98,7 @@ impl Slots {
     pub fn remove(&mut self, holder: &str, token: Option<u64>) -> bool {
         let before = self.holders.len() + self.waiters.len();
         self.holders
-            .retain(|h| !(h.holder == holder && token.is_none_or(|t| t == h.token)));
+            .retain(|h| !(h.holder == holder && token.map_or(true, |t| t == h.token)));
         if token.is_none() {
             self.waiters.retain(|w| w.holder != holder);
         }

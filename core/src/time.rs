@@ -53,7 +53,7 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     }
     let offset_secs: i64 = match rest {
         "Z" | "z" => 0,
-        _ if rest.len() == 6 && matches!(&rest[..1], "+" | "-") && &rest[3..4] == ":" => {
+        _ if rest.len() == 6 && rest.is_ascii() && matches!(rest.as_bytes()[0], b'+' | b'-') && rest.as_bytes()[3] == b':' => {
             let sign = if rest.starts_with('-') { -1 } else { 1 };
             sign * (rest[1..3].parse::<i64>().ok()? * 3600 + rest[4..6].parse::<i64>().ok()? * 60)
         }
@@ -111,5 +111,7 @@ mod tests {
         );
         assert_eq!(parse_rfc3339("not a time"), None);
         assert_eq!(parse_rfc3339("2026-13-02T05:04:05Z"), None);
+        assert_eq!(parse_rfc3339("2026-01-02T05:04:05+ü:0"), None, "multi-byte offset must not panic");
+        assert_eq!(parse_rfc3339("2026-01-02T05:04:0ü"), None);
     }
 }
