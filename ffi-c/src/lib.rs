@@ -1,1 +1,37 @@
-//! konductor-ffi (placeholder)
+//! The C API of Konductor: `libkonductor.so` / `libkonductor.a` with the
+//! header `include/konductor.h` (generated from this crate by cbindgen).
+//!
+//! A thin layer over the core crate with no coordination logic of its own.
+//! Conventions, as the header and the README's "C API" section document
+//! them: every function and type starts with `konductor_`; handles are
+//! opaque and each has one `_free` that accepts NULL; fallible calls return
+//! a [`result::konductor_result`] and write outputs through out-parameters
+//! only on success; the calling thread's last error message says what went
+//! wrong; no panic crosses into C.
+
+// C callers cannot see Rust's `unsafe`: every exported function takes raw
+// pointers, whose contract (NULL or valid for the call) the header documents.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+// Types carry their C names (`konductor_permit`, `KONDUCTOR_OK`), as cbindgen
+// copies them into the header.
+#![allow(non_camel_case_types)]
+
+// Declared in the order the header should present them (cbindgen follows it):
+// plumbing, then handles, then the four kinds.
+pub mod barrier;
+pub mod callback;
+pub mod cancel;
+pub mod client;
+pub mod gate;
+pub mod held_lease;
+pub mod last_error;
+pub mod lease;
+pub mod options;
+pub mod permit;
+pub mod result;
+pub mod semaphore;
+pub mod strings;
+pub mod version;
+
+mod arguments;
+mod panic;

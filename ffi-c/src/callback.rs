@@ -1,0 +1,43 @@
+//! The callbacks of the `_with` calls, and what their return values mean.
+
+use std::ffi::{c_int, c_void};
+
+use crate::held_lease::konductor_lease;
+use crate::panic::{failed, Failed};
+use crate::permit::konductor_permit;
+use crate::result::konductor_result::*;
+
+/// Work run while a permit is held. Gets the permit (borrowed for the call:
+/// do not free or release it) and the `user_data` given. Returns 0 on
+/// success; any other value makes the `_with` call return
+/// `KONDUCTOR_CALLBACK_FAILED`. Must not unwind or `longjmp` out.
+pub type konductor_permit_callback =
+    Option<extern "C" fn(permit: *const konductor_permit, user_data: *mut c_void) -> c_int>;
+
+/// Work run while a lease is held. Gets the lease (borrowed for the call:
+/// do not free or release it) and the `user_data` given. Returns 0 on
+/// success; any other value makes the `_with` call return
+/// `KONDUCTOR_CALLBACK_FAILED`. Must not unwind or `longjmp` out.
+pub type konductor_lease_callback =
+    Option<extern "C" fn(lease: *const konductor_lease, user_data: *mut c_void) -> c_int>;
+
+/// Work run once a barrier opened. Gets the `user_data` given. Returns 0 on
+/// success; any other value makes the `_with` call return
+/// `KONDUCTOR_CALLBACK_FAILED`. Must not unwind or `longjmp` out.
+pub type konductor_barrier_callback = Option<extern "C" fn(user_data: *mut c_void) -> c_int>;
+
+/// The function of a callback argument, which must not be NULL.
+pub(crate) fn required<F>(callback: Option<F>) -> Result<F, Failed> {
+    callback.ok_or_else(|| failed(KONDUCTOR_NULL_ARGUMENT, "argument `callback` is NULL"))
+}
+
+/// `KONDUCTOR_CALLBACK_FAILED` for a non-zero callback result.
+pub(crate) fn callback_status(status: c_int) -> Result<(), Failed> {
+    if status == 0 {
+        return Ok(());
+    }
+    Err(failed(
+        KONDUCTOR_CALLBACK_FAILED,
+        format!("the callback returned {status}"),
+    ))
+}

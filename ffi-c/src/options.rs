@@ -1,0 +1,229 @@
+//! `konductor_options`: how an acquire or wait call behaves, with ABI-stable defaults.
+
+use std::ffi::c_char;
+use std::mem::size_of;
+use std::time::Duration;
+
+use konductor_core::Options;
+
+use crate::arguments::{arg_out, optional_string, Out};
+use crate::cancel::konductor_cancel;
+use crate::panic::{failed, ffi_boundary, Failed};
+use crate::result::konductor_result::{self, *};
+
+/// `timeout_ms` value that waits without limit (until success or cancellation).
+pub const KONDUCTOR_WAIT_FOREVER: i64 = -1;
+
+/// `priority` value that uses the object's default priority (0 for semaphores,
+/// the lease's `spec.priority` for leases).
+pub const KONDUCTOR_PRIORITY_DEFAULT: i32 = -2147483647 - 1;
+
+/// Permit and lease time-to-live in milliseconds when neither the call nor the object sets one.
+pub const KONDUCTOR_DEFAULT_TTL_MS: i64 = 300_000;
+
+/// How an acquire or wait call behaves. Always fill it with
+/// `konductor_options_init()` first, then change fields: later versions of
+/// the library may add fields at the end, and `struct_size` tells it which
+/// ones the caller knows. Passing NULL where options are accepted means the
+/// defaults.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct konductor_options {
+    /// `sizeof(konductor_options)` as the caller was compiled; set by
+    /// `konductor_options_init()`. Do not change it.
+    pub struct_size: u32,
+    /// Queue priority: higher is granted first, equal priorities in arrival
+    /// order. Default `KONDUCTOR_PRIORITY_DEFAULT` (the object's default).
+    pub priority: i32,
+    /// Time-to-live of the permit or lease in milliseconds; it is lost unless
+    /// renewed within it. 0 (default) uses the object's TTL, else
+    /// `KONDUCTOR_DEFAULT_TTL_MS`. At least 100; negative is
+    /// `KONDUCTOR_INVALID_DURATION`.
+    pub ttl_ms: i64,
+    /// Longest wait in milliseconds: `KONDUCTOR_WAIT_FOREVER` (default) waits
+    /// until success or cancellation, 0 tries once without queueing.
+    /// Below -1 is `KONDUCTOR_INVALID_DURATION`.
+    pub timeout_ms: i64,
+    /// Holder identity (NUL-terminated UTF-8, at most 253 bytes, no
+    /// whitespace), copied by the call. NULL (default) generates one from
+    /// `POD_NAME` or the host name plus a unique suffix.
+    pub holder: *const c_char,
+    /// Cancel handle that interrupts the wait from another thread; NULL
+    /// (default) for none. Borrowed for the duration of the call only.
+    pub cancel: *const konductor_cancel,
+    /// Renew the permit or lease in the background at about a third of its
+    /// TTL; a failed renewal is reported as loss (`konductor_permit_is_lost()`).
+    /// Default false.
+    pub auto_renew: bool,
+}
+
+impl konductor_options {
+    const DEFAULT: konductor_options = konductor_options {
+        struct_size: size_of::<konductor_options>() as u32,
+        priority: KONDUCTOR_PRIORITY_DEFAULT,
+        ttl_ms: 0,
+        timeout_ms: KONDUCTOR_WAIT_FOREVER,
+        holder: std::ptr::null(),
+        cancel: std::ptr::null(),
+        auto_renew: false,
+    };
+}
+
+/// Fills `options` with the defaults, including `struct_size`.
+/// Fails only with `KONDUCTOR_NULL_ARGUMENT`.
+#[no_mangle]
+pub extern "C" fn konductor_options_init(options: *mut konductor_options) -> konductor_result {
+    ffi_boundary! {
+        let options: Out<konductor_options> = arg_out!(options);
+        options.write(konductor_options::DEFAULT);
+        Ok(())
+    }
+}
+
+/// The core options described by `ptr` (NULL: the defaults).
+pub(crate) fn read(ptr: *const konductor_options) -> Result<Options, Failed> {
+    if ptr.is_null() {
+        return convert(&konductor_options::DEFAULT);
+    }
+    // SAFETY: not NULL; the caller guarantees a live konductor_options, whose
+    // first field is the size it was compiled with.
+    let struct_size = unsafe { std::ptr::addr_of!((*ptr).struct_size).read() };
+    if (struct_size as usize) < size_of::<konductor_options>() {
+        return Err(failed(
+            KONDUCTOR_INVALID_OPTIONS,
+            format!(
+                "options.struct_size is {struct_size}, expected at least {}: initialise options with konductor_options_init()",
+                size_of::<konductor_options>()
+            ),
+        ));
+    }
+    // SAFETY: as above; the struct is at least as large as this version's.
+    let options = unsafe { ptr.read() };
+    convert(&options)
+}
+
+fn convert(options: &konductor_options) -> Result<Options, Failed> {
+    let mut converted = Options::new();
+    match options.ttl_ms {
+        0 => {}
+        ms if ms < 0 => return Err(negative("options.ttl_ms", ms)),
+        ms => converted = converted.ttl(millis(ms)),
+    }
+    match options.timeout_ms {
+        KONDUCTOR_WAIT_FOREVER => {}
+        ms if ms < 0 => {
+            return Err(failed(
+                KONDUCTOR_INVALID_DURATION,
+                format!(
+                    "options.timeout_ms is {ms}: use a value >= 0, or KONDUCTOR_WAIT_FOREVER (-1)"
+                ),
+            ))
+        }
+        ms => converted = converted.timeout(millis(ms)),
+    }
+    if options.priority != KONDUCTOR_PRIORITY_DEFAULT {
+        converted = converted.priority(options.priority);
+    }
+    if let Some(holder) = optional_string(options.holder, "options.holder")? {
+        converted = converted.holder(holder);
+    }
+    // SAFETY: not NULL here means a live cancel handle, by the caller's contract.
+    if let Some(cancel) = unsafe { options.cancel.as_ref() } {
+        converted = converted.cancel(&cancel.token);
+    }
+    Ok(converted.auto_renew(options.auto_renew))
+}
+
+/// A duration argument in milliseconds where 0 means "not set": `None` for 0,
+/// `KONDUCTOR_INVALID_DURATION` when negative.
+pub(crate) fn optional_millis(ms: i64, argument: &str) -> Result<Option<Duration>, Failed> {
+    match ms {
+        0 => Ok(None),
+        ms if ms < 0 => Err(negative(argument, ms)),
+        ms => Ok(Some(millis(ms))),
+    }
+}
+
+fn millis(ms: i64) -> Duration {
+    Duration::from_millis(ms.unsigned_abs())
+}
+
+fn negative(argument: &str, ms: i64) -> Failed {
+    failed(
+        KONDUCTOR_INVALID_DURATION,
+        format!("{argument} is {ms}: durations must not be negative"),
+    )
+}
+
+/// Milliseconds of a duration, saturating, for out-parameters.
+pub(crate) fn to_millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn init() -> konductor_options {
+        let mut options = std::mem::MaybeUninit::<konductor_options>::uninit();
+        assert_eq!(konductor_options_init(options.as_mut_ptr()), KONDUCTOR_OK);
+        unsafe { options.assume_init() }
+    }
+
+    #[test]
+    fn init_fills_the_documented_defaults() {
+        let options = init();
+        assert_eq!(options.struct_size as usize, size_of::<konductor_options>());
+        assert_eq!(options.ttl_ms, 0);
+        assert_eq!(options.timeout_ms, KONDUCTOR_WAIT_FOREVER);
+        assert_eq!(options.priority, i32::MIN);
+        assert!(options.holder.is_null() && options.cancel.is_null() && !options.auto_renew);
+        assert_eq!(
+            konductor_options_init(std::ptr::null_mut()),
+            KONDUCTOR_NULL_ARGUMENT
+        );
+    }
+
+    #[test]
+    fn defaults_convert_to_core_defaults() {
+        let converted = read(std::ptr::null()).unwrap();
+        assert_eq!(format!("{converted:?}"), format!("{:?}", Options::new()));
+        let options = init();
+        let converted = read(&options).unwrap();
+        assert_eq!(format!("{converted:?}"), format!("{:?}", Options::new()));
+    }
+
+    #[test]
+    fn bad_durations_and_sizes_are_rejected() {
+        let mut options = init();
+        options.ttl_ms = -5;
+        assert_eq!(read(&options).unwrap_err().0, KONDUCTOR_INVALID_DURATION);
+        options.ttl_ms = 0;
+        options.timeout_ms = -2;
+        assert_eq!(read(&options).unwrap_err().0, KONDUCTOR_INVALID_DURATION);
+        options.timeout_ms = 0;
+        options.holder = c"h\xff".as_ptr();
+        assert_eq!(read(&options).unwrap_err().0, KONDUCTOR_INVALID_UTF8);
+        options.holder = std::ptr::null();
+        options.struct_size = 8;
+        assert_eq!(read(&options).unwrap_err().0, KONDUCTOR_INVALID_OPTIONS);
+    }
+
+    #[test]
+    fn set_fields_reach_core() {
+        let mut options = init();
+        options.ttl_ms = 1500;
+        options.timeout_ms = 0;
+        options.priority = 3;
+        options.holder = c"worker-1".as_ptr();
+        options.auto_renew = true;
+        let converted = format!("{:?}", read(&options).unwrap());
+        let expected = Options::new()
+            .ttl(Duration::from_millis(1500))
+            .timeout(Duration::ZERO)
+            .priority(3)
+            .holder("worker-1")
+            .auto_renew(true);
+        assert_eq!(converted, format!("{expected:?}"));
+    }
+}
