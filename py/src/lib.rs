@@ -1,1 +1,50 @@
-//! konductor-py (placeholder)
+//! The `konductor._native` extension module: the Python package's binding
+//! to the core client. It has no coordination logic of its own; the public,
+//! typed API is the Python package around it (`py/python/konductor`).
+
+mod call;
+mod cancel;
+mod client;
+mod errors;
+mod grant;
+mod leader;
+mod options;
+
+use pyo3::prelude::*;
+
+/// Parses a Go duration string (`30s`, `1h30m`) into seconds.
+#[pyfunction]
+fn parse_duration(py: Python<'_>, text: &str) -> PyResult<f64> {
+    konductor::parse_duration(text)
+        .map(|d| d.as_secs_f64())
+        .map_err(|e| errors::to_py(py, e))
+}
+
+/// Writes seconds as a Go duration string (`1h30m0s`).
+#[pyfunction]
+fn format_duration(seconds: f64) -> PyResult<String> {
+    let duration = options::seconds("duration", Some(seconds))?.unwrap_or_default();
+    Ok(konductor::format_duration(duration))
+}
+
+/// A holder identity unique to this process and call.
+#[pyfunction]
+fn default_holder() -> String {
+    konductor::default_holder()
+}
+
+/// The compiled core of the `konductor` package.
+#[pymodule(name = "_native")]
+fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("VERSION", env!("CARGO_PKG_VERSION"))?;
+    m.add("DEFAULT_TTL", konductor::DEFAULT_TTL.as_secs_f64())?;
+    m.add_function(wrap_pyfunction!(parse_duration, m)?)?;
+    m.add_function(wrap_pyfunction!(format_duration, m)?)?;
+    m.add_function(wrap_pyfunction!(default_holder, m)?)?;
+    m.add_class::<client::Client>()?;
+    m.add_class::<cancel::CancelToken>()?;
+    m.add_class::<grant::Permit>()?;
+    m.add_class::<grant::Lease>()?;
+    m.add_class::<leader::Leadership>()?;
+    Ok(())
+}

@@ -1,0 +1,199 @@
+"""The exceptions of konductor, one class per kind of core error.
+
+Every exception is a :class:`KonductorError`. Those that have a builtin
+counterpart also derive from it, so generic handlers keep working:
+:class:`TimeoutError` is a builtin ``TimeoutError`` and
+:class:`InvalidArgumentError` is a ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+__all__ = [
+    "KonductorError",
+    "NotFoundError",
+    "AlreadyHeldError",
+    "LeaseHeldError",
+    "TimeoutError",
+    "CancelledError",
+    "LostError",
+    "FailedError",
+    "ApiError",
+    "ForbiddenError",
+    "UnauthorizedError",
+    "InvalidArgumentError",
+    "ConfigError",
+    "TransportError",
+]
+
+
+class KonductorError(Exception):
+    """Base class of every error raised by konductor."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+
+    @property
+    def message(self) -> str:
+        """The error message."""
+        return str(self.args[0]) if self.args else ""
+
+
+class NotFoundError(KonductorError):
+    """The named object does not exist.
+
+    Attributes:
+        kind: Kind of the object, e.g. ``"Semaphore"``.
+        namespace: Namespace that was searched.
+        name: Name that was not found.
+    """
+
+    def __init__(self, message: str = "", *, kind: str = "", namespace: str = "", name: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+
+
+class AlreadyHeldError(KonductorError):
+    """This holder already holds (or is already queued for) the object.
+
+    Attributes:
+        kind: Kind of the object.
+        name: Name of the object.
+        holder: The holder identity that is already present.
+    """
+
+    def __init__(self, message: str = "", *, kind: str = "", name: str = "", holder: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.name = name
+        self.holder = holder
+
+
+class LeaseHeldError(KonductorError):
+    """The lease is held by someone else (raised by ``try_acquire_lease``).
+
+    Attributes:
+        name: Name of the lease.
+        holder: The current holder.
+    """
+
+    def __init__(self, message: str = "", *, name: str = "", holder: str = "") -> None:
+        super().__init__(message)
+        self.name = name
+        self.holder = holder
+
+
+class TimeoutError(KonductorError, builtins.TimeoutError):
+    """The wait ran out of time before it succeeded. Also a builtin ``TimeoutError``.
+
+    Attributes:
+        what: What was being waited for, e.g. ``"semaphore api-quota"``.
+        waited: How long the caller waited, in seconds.
+    """
+
+    def __init__(self, message: str = "", *, what: str = "", waited: float = 0.0) -> None:
+        super().__init__(message)
+        self.what = what
+        self.waited = waited
+
+
+class CancelledError(KonductorError):
+    """The wait was cancelled through a :class:`konductor.CancelToken`.
+
+    Attributes:
+        what: What was being waited for.
+    """
+
+    def __init__(self, message: str = "", *, what: str = "") -> None:
+        super().__init__(message)
+        self.what = what
+
+
+class LostError(KonductorError):
+    """The permit or lease is no longer held by this holder.
+
+    It expired before it could be renewed, was reclaimed, was released, or
+    its object was deleted.
+
+    Attributes:
+        kind: Kind of the object.
+        name: Name of the object.
+        holder: The holder that lost it.
+        reason: Why it was lost.
+    """
+
+    def __init__(
+        self, message: str = "", *, kind: str = "", name: str = "", holder: str = "", reason: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.name = name
+        self.holder = holder
+        self.reason = reason
+
+
+class FailedError(KonductorError):
+    """A barrier or gate reached phase ``Failed`` (for example its timeout passed).
+
+    Attributes:
+        kind: Kind of the object.
+        name: Name of the object.
+        reason: The reason recorded in the object's status.
+    """
+
+    def __init__(self, message: str = "", *, kind: str = "", name: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.name = name
+        self.reason = reason
+
+
+class ApiError(KonductorError):
+    """The API server answered with an error (the Status is kept whole).
+
+    Attributes:
+        status: HTTP status code, e.g. ``409``.
+        reason: Machine-readable reason, e.g. ``"AlreadyExists"``, ``"Conflict"``.
+        body: The response body as received.
+    """
+
+    def __init__(self, message: str = "", *, status: int = 0, reason: str = "", body: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.body = body
+
+
+class ForbiddenError(ApiError):
+    """The API server refused the request for lack of permission (HTTP 403)."""
+
+
+class UnauthorizedError(ApiError):
+    """The API server did not accept the credentials (HTTP 401)."""
+
+
+class InvalidArgumentError(KonductorError, ValueError):
+    """An argument was rejected before any request was made. Also a ``ValueError``.
+
+    Attributes:
+        what: Which argument, e.g. ``"name"``, ``"ttl"``, ``"permits"``.
+        value: The rejected value, as text.
+        reason: Why it was rejected.
+    """
+
+    def __init__(self, message: str = "", *, what: str = "", value: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.what = what
+        self.value = value
+        self.reason = reason
+
+
+class ConfigError(KonductorError):
+    """The configuration could not be loaded (kubeconfig, in-cluster files, exec plugin)."""
+
+
+class TransportError(KonductorError):
+    """A request got no HTTP answer (connection, TLS, timeout, undecodable body)."""

@@ -1,0 +1,29 @@
+//! A cancellation handle that Python threads share with waiting calls.
+
+use pyo3::prelude::*;
+
+/// Cancels the waits it is passed to, from any thread. Stays cancelled.
+#[pyclass(frozen, module = "konductor._native")]
+#[derive(Default)]
+pub(crate) struct CancelToken {
+    pub(crate) inner: konductor::CancelToken,
+}
+
+#[pymethods]
+impl CancelToken {
+    #[new]
+    fn new() -> CancelToken {
+        CancelToken::default()
+    }
+
+    /// Cancels every current and future wait given this token.
+    fn cancel(&self) {
+        self.inner.cancel();
+    }
+
+    /// True once cancel() was called.
+    #[getter]
+    fn cancelled(&self) -> bool {
+        self.inner.is_cancelled()
+    }
+}
