@@ -1,0 +1,630 @@
+//! Semaphore operations of the core client against the real control plane:
+//! CRUD, grants up to `permits`, fencing, renewal, loss, eviction, release
+//! paths and every error kind an acquire can return.
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use konductor::{CancelToken, Client, Error, Event, Observer, Options};
+use support::{eventually, ms, Namespace};
+
+fn try_once(holder: &str) -> Options {
+    Options::new().holder(holder).timeout(Duration::ZERO)
+}
+
+fn waiters(client: &Client, name: &str) -> Vec<String> {
+    let status = client
+        .get_semaphore(name)
+        .expect("get semaphore")
+        .status
+        .unwrap_or_default();
+    status.waiters.into_iter().map(|w| w.holder).collect()
+}
+
+fn holders(client: &Client, name: &str) -> Vec<String> {
+    let status = client
+        .get_semaphore(name)
+        .expect("get semaphore")
+        .status
+        .unwrap_or_default();
+    status.holders.into_iter().map(|h| h.holder).collect()
+}
+
+#[test]
+fn semaphores_can_be_created_read_listed_and_deleted() {
+    let ns = Namespace::new("sem-crud");
+    let client = ns.admin();
+    let created = client
+        .create_semaphore("gpu", 2, Some(Duration::from_secs(90)))
+        .expect("create");
+    assert_eq!(created.name(), "gpu");
+    assert_eq!(created.spec.permits, 2);
+    assert_eq!(
+        created.spec.ttl.as_deref(),
+        Some("1m30s"),
+        "ttl is stored as a Go duration"
+    );
+    client
+        .create_semaphore("db", 1, None)
+        .expect("create second");
+
+    let got = client.get_semaphore("gpu").expect("get");
+    assert_eq!(got.spec, created.spec);
+    let mut names: Vec<String> = client
+        .list_semaphores()
+        .expect("list")
+        .iter()
+        .map(|s| s.name().to_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["db", "gpu"]);
+
+    match client.create_semaphore("gpu", 1, None) {
+        Err(Error::Api(status)) => assert_eq!(
+            (status.code, status.reason.as_str()),
+            (409, "AlreadyExists")
+        ),
+        other => panic!("expected Api 409 AlreadyExists for a duplicate, got {other:?}"),
+    }
+
+    client.delete_semaphore("gpu").expect("delete");
+    match client.get_semaphore("gpu") {
+        Err(Error::NotFound {
+            kind,
+            namespace,
+            name,
+        }) => {
+            assert_eq!(
+                (kind, namespace.as_str(), name.as_str()),
+                ("Semaphore", ns.name.as_str(), "gpu")
+            )
+        }
+        other => panic!("expected NotFound after delete, got {other:?}"),
+    }
+    assert!(
+        matches!(client.delete_semaphore("gpu"), Err(Error::NotFound { .. })),
+        "second delete is NotFound"
+    );
+    assert_eq!(client.list_semaphores().expect("list").len(), 1);
+}
+
+#[test]
+fn permits_are_granted_up_to_the_limit_with_increasing_fencing_tokens() {
+    let ns = Namespace::new("sem-limit");
+    let client = ns.admin();
+    client.create_semaphore("pool", 2, None).expect("create");
+
+    let a = client
+        .acquire_semaphore("pool", &try_once("a"))
+        .expect("first permit");
+    let b = client
+        .acquire_semaphore("pool", &try_once("b"))
+        .expect("second permit");
+    assert!(
+        b.token() > a.token(),
+        "tokens increase: a={} b={}",
+        a.token(),
+        b.token()
+    );
+    assert_eq!((a.holder(), a.name()), ("a", "pool"));
+
+    let status = client
+        .get_semaphore("pool")
+        .expect("get")
+        .status
+        .expect("status written");
+    assert_eq!(
+        (status.in_use, status.available, status.phase.as_str()),
+        (2, 0, "Full")
+    );
+    assert_eq!(status.holder_names(), ["a", "b"]);
+    assert_eq!(status.fencing_token, b.token());
+
+    match client.acquire_semaphore("pool", &try_once("c")) {
+        Err(Error::Timeout { waited, .. }) => assert_eq!(waited, Duration::ZERO),
+        other => panic!("expected Timeout for a try-once on a full semaphore, got {other:?}"),
+    }
+    assert!(
+        waiters(&client, "pool").is_empty(),
+        "a try-once never queues"
+    );
+
+    a.release().expect("release");
+    a.release().expect("release is idempotent");
+    assert!(
+        a.is_lost(),
+        "a released permit reports itself as no longer held"
+    );
+    let c = client
+        .acquire_semaphore("pool", &try_once("c"))
+        .expect("permit after release");
+    assert!(
+        c.token() > b.token(),
+        "tokens increase: b={} c={}",
+        b.token(),
+        c.token()
+    );
+    let status = client
+        .get_semaphore("pool")
+        .expect("get")
+        .status
+        .expect("status");
+    assert_eq!((status.in_use, status.available), (2, 0));
+    let tokens = [a.token(), b.token(), c.token()];
+    drop((b, c));
+    let status = client
+        .get_semaphore("pool")
+        .expect("get")
+        .status
+        .expect("status");
+    assert_eq!(
+        (status.in_use, status.available, status.phase.as_str()),
+        (0, 2, "Ready"),
+        "dropping permits releases them"
+    );
+    println!(
+        "tokens a, b, c = {tokens:?}; fencing counter {}",
+        status.fencing_token
+    );
+}
+
+#[test]
+fn the_same_holder_acquiring_twice_is_already_held() {
+    let ns = Namespace::new("sem-twice");
+    let client = ns.admin();
+    client.create_semaphore("s", 3, None).expect("create");
+    let _held = client
+        .acquire_semaphore("s", &try_once("me"))
+        .expect("first");
+    match client.acquire_semaphore(
+        "s",
+        &Options::new().holder("me").timeout(Duration::from_secs(1)),
+    ) {
+        Err(Error::AlreadyHeld { kind, name, holder }) => {
+            assert_eq!(
+                (kind, name.as_str(), holder.as_str()),
+                ("Semaphore", "s", "me")
+            )
+        }
+        other => panic!("expected AlreadyHeld, got {other:?}"),
+    }
+    assert_eq!(
+        holders(&client, "s"),
+        ["me"],
+        "the failed second call left the first grant alone"
+    );
+}
+
+#[test]
+fn acquiring_a_missing_semaphore_is_not_found() {
+    let ns = Namespace::new("sem-missing");
+    let client = ns.admin();
+    match client.acquire_semaphore("nope", &Options::new().timeout(Duration::from_secs(1))) {
+        Err(Error::NotFound { kind, name, .. }) => {
+            assert_eq!((kind, name.as_str()), ("Semaphore", "nope"))
+        }
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_wait_that_times_out_returns_timeout_and_leaves_the_queue() {
+    let ns = Namespace::new("sem-timeout");
+    let client = ns.admin();
+    client.create_semaphore("s", 1, None).expect("create");
+    let _held = client
+        .acquire_semaphore("s", &try_once("holder"))
+        .expect("hold");
+
+    let started = Instant::now();
+    let result = client.acquire_semaphore(
+        "s",
+        &Options::new()
+            .holder("waiter")
+            .timeout(Duration::from_millis(700)),
+    );
+    let waited = started.elapsed();
+    match result {
+        Err(Error::Timeout {
+            waited: reported, ..
+        }) => assert!(reported >= Duration::from_millis(700)),
+        other => panic!("expected Timeout, got {other:?}"),
+    }
+    println!("timeout of 700 ms returned after {:.0} ms", ms(waited));
+    assert!(
+        waited >= Duration::from_millis(700) && waited < Duration::from_secs(3),
+        "expected the call to return 700 ms..3 s after it started, took {waited:?}"
+    );
+    assert!(
+        waiters(&client, "s").is_empty(),
+        "expected no waiter left, found {:?}",
+        waiters(&client, "s")
+    );
+}
+
+#[test]
+fn cancelling_from_another_thread_returns_promptly_and_leaves_the_queue() {
+    let ns = Namespace::new("sem-cancel");
+    let client = ns.admin();
+    client.create_semaphore("s", 1, None).expect("create");
+    let _held = client
+        .acquire_semaphore("s", &try_once("holder"))
+        .expect("hold");
+
+    let cancel = CancelToken::new();
+    let waiter = {
+        let (client, cancel) = (client.clone(), cancel.clone());
+        thread::spawn(move || {
+            let result =
+                client.acquire_semaphore("s", &Options::new().holder("waiter").cancel(&cancel));
+            (result, Instant::now())
+        })
+    };
+    eventually(Duration::from_secs(10), "the waiter to queue", || {
+        waiters(&client, "s") == ["waiter"]
+    });
+    let cancelled_at = Instant::now();
+    cancel.cancel();
+    let (result, returned_at) = waiter.join().expect("waiter thread");
+    let delay = returned_at - cancelled_at;
+    println!("acquire returned {:.1} ms after cancel", ms(delay));
+    match result {
+        Err(Error::Cancelled { what }) => assert!(
+            what.contains("semaphore") && what.contains('s'),
+            "what = {what}"
+        ),
+        other => panic!("expected Cancelled, got {other:?}"),
+    }
+    assert!(
+        delay < Duration::from_secs(1),
+        "expected return within 1 s of cancel, took {delay:?}"
+    );
+    assert!(
+        waiters(&client, "s").is_empty(),
+        "expected the waiter entry gone, found {:?}",
+        waiters(&client, "s")
+    );
+    assert_eq!(holders(&client, "s"), ["holder"]);
+
+    // A token that is already cancelled stops the call before it queues.
+    match client.acquire_semaphore("s", &Options::new().holder("late").cancel(&cancel)) {
+        Err(Error::Cancelled { .. }) => {}
+        other => panic!("expected Cancelled for an already-cancelled token, got {other:?}"),
+    }
+    assert!(waiters(&client, "s").is_empty());
+}
+
+#[test]
+fn renewal_extends_a_permit_and_renewing_after_the_ttl_is_lost() {
+    let ns = Namespace::new("sem-renew");
+    let client = ns.admin();
+    client.create_semaphore("s", 1, None).expect("create");
+    let ttl = Duration::from_millis(1500);
+    let permit = client
+        .acquire_semaphore("s", &Options::new().holder("h").ttl(ttl))
+        .expect("acquire");
+    assert_eq!(permit.ttl(), ttl);
+    let first_expiry = permit.expires_at();
+    thread::sleep(Duration::from_millis(300));
+    permit.renew().expect("renew within the TTL");
+    assert!(
+        permit.expires_at() > first_expiry,
+        "renewal moves the expiry forward"
+    );
+    let record = client
+        .get_semaphore("s")
+        .expect("get")
+        .status
+        .expect("status")
+        .holders[0]
+        .clone();
+    assert_eq!((record.renew_count, record.ttl.as_str()), (1, "1.5s"));
+
+    thread::sleep(ttl + Duration::from_millis(200));
+    assert!(
+        permit.is_lost(),
+        "past its TTL the permit reports itself lost"
+    );
+    match permit.renew() {
+        Err(Error::Lost {
+            kind,
+            name,
+            holder,
+            reason,
+        }) => {
+            assert_eq!(
+                (kind, name.as_str(), holder.as_str()),
+                ("Semaphore", "s", "h")
+            );
+            assert!(reason.contains("TTL"), "reason = {reason}");
+        }
+        other => panic!("expected Lost when renewing after the TTL, got {other:?}"),
+    }
+    assert!(
+        permit.lost_token().is_cancelled(),
+        "the loss token fires on loss"
+    );
+}
+
+#[test]
+fn a_permit_reclaimed_behind_its_back_is_lost_on_renew() {
+    let ns = Namespace::new("sem-reclaim");
+    let client = ns.admin();
+    client.create_semaphore("s", 1, None).expect("create");
+    let permit = client
+        .acquire_semaphore(
+            "s",
+            &Options::new().holder("h").ttl(Duration::from_secs(60)),
+        )
+        .expect("acquire");
+    // What the operator does to an expired holder.
+    ns.patch_status(
+        "semaphore",
+        "s",
+        r#"{"status":{"holders":[],"inUse":0,"available":1}}"#,
+    );
+    match permit.renew() {
+        Err(Error::Lost { reason, .. }) => {
+            assert!(reason.contains("reclaimed"), "reason = {reason}")
+        }
+        other => panic!("expected Lost after the record was removed, got {other:?}"),
+    }
+    assert!(permit.is_lost());
+    permit
+        .release()
+        .expect("releasing a lost permit is harmless");
+    let other = client
+        .acquire_semaphore("s", &try_once("other"))
+        .expect("the slot is free");
+    assert!(other.token() > permit.token());
+}
+
+#[test]
+fn a_holder_that_stops_renewing_is_evicted_by_a_waiter_after_its_ttl() {
+    let ns = Namespace::new("sem-evict");
+    let client = ns.admin();
+    client.create_semaphore("s", 1, None).expect("create");
+    let ttl = Duration::from_secs(1);
+    let stale = client
+        .acquire_semaphore("s", &Options::new().holder("stale").ttl(ttl))
+        .expect("acquire");
+    // Another process, so that it cannot share first-seen times with the holder's client.
+    let waiter_client = support::client_from(&support::cluster().admin, &ns.name);
+    let started = Instant::now();
+    let taken = waiter_client
+        .acquire_semaphore(
+            "s",
+            &Options::new()
+                .holder("waiter")
+                .timeout(Duration::from_secs(10)),
+        )
+        .expect("the waiter takes the stale permit");
+    let evicted_after = started.elapsed();
+    println!(
+        "stale holder (TTL {ttl:?}) evicted {:.0} ms after the waiter started",
+        ms(evicted_after)
+    );
+    assert!(
+        evicted_after >= ttl && evicted_after < ttl + Duration::from_secs(2),
+        "expected eviction between TTL and TTL + 2 s, took {evicted_after:?}"
+    );
+    assert!(taken.token() > stale.token());
+    assert!(stale.is_lost(), "the stale holder knows it lost the permit");
+    assert!(matches!(stale.renew(), Err(Error::Lost { .. })));
+    assert_eq!(holders(&client, "s"), ["waiter"]);
+}
+
+#[test]
+fn automatic_renewal_keeps_a_permit_past_its_ttl() {
+    let ns = Namespace::new("sem-autorenew");
+    let client = ns.admin();
+    client.create_semaphore("s", 1, None).expect("create");
+    let ttl = Duration::from_millis(600);
+    let permit = client
+        .acquire_semaphore("s", &Options::new().holder("h").ttl(ttl).auto_renew(true))
+        .expect("acquire");
+    let other = support::client_from(&support::cluster().admin, &ns.name);
+    match other.acquire_semaphore(
+        "s",
+        &Options::new().holder("w").timeout(Duration::from_secs(2)),
+    ) {
+        Err(Error::Timeout { .. }) => {}
+        other => panic!("expected a waiter to time out while the holder renews, got {other:?}"),
+    }
+    assert!(
+        !permit.is_lost(),
+        "expected the auto-renewed permit still held after 2 s (TTL {ttl:?})"
+    );
+    let renewals = client
+        .get_semaphore("s")
+        .expect("get")
+        .status
+        .expect("status")
+        .holders[0]
+        .renew_count;
+    println!("{renewals} renewals in ~2 s with TTL {ttl:?}");
+    assert!(
+        renewals >= 3,
+        "expected at least 3 renewals in 2 s at TTL/3, saw {renewals}"
+    );
+    permit.release().expect("release");
+}
+
+#[derive(Default)]
+struct Counts {
+    acquired: AtomicUsize,
+    released: AtomicUsize,
+    waited: AtomicUsize,
+    lost: AtomicUsize,
+    errors: Mutex<Vec<String>>,
+}
+
+impl Observer for Counts {
+    fn acquired(&self, _: &Event<'_>, _: Duration) {
+        self.acquired.fetch_add(1, Ordering::SeqCst);
+    }
+    fn released(&self, _: &Event<'_>, _: Duration) {
+        self.released.fetch_add(1, Ordering::SeqCst);
+    }
+    fn waited(&self, _: &Event<'_>, _: Duration) {
+        self.waited.fetch_add(1, Ordering::SeqCst);
+    }
+    fn lost(&self, event: &Event<'_>, _: &str) {
+        assert_eq!((event.kind, event.name), ("Semaphore", "s"));
+        self.lost.fetch_add(1, Ordering::SeqCst);
+    }
+    fn error(&self, _: &Event<'_>, error: &Error) {
+        self.errors.lock().unwrap().push(error.to_string());
+    }
+}
+
+#[test]
+fn automatic_renewal_reports_loss_through_the_token_and_the_observer() {
+    let ns = Namespace::new("sem-autoloss");
+    let client = ns.admin();
+    client.create_semaphore("s", 1, None).expect("create");
+    let counts = Arc::new(Counts::default());
+    let ttl = Duration::from_millis(900);
+    let permit = client
+        .acquire_semaphore(
+            "s",
+            &Options::new()
+                .holder("h")
+                .ttl(ttl)
+                .auto_renew(true)
+                .observer(counts.clone()),
+        )
+        .expect("acquire");
+    assert_eq!(counts.acquired.load(Ordering::SeqCst), 1);
+    ns.patch_status("semaphore", "s", r#"{"status":{"holders":[]}}"#);
+    let lost = permit.lost_token();
+    let noticed = eventually(ttl * 2, "the loss token to fire", || lost.is_cancelled());
+    println!(
+        "auto-renewal noticed the reclaimed permit after {:.0} ms (TTL {ttl:?})",
+        ms(noticed)
+    );
+    assert!(permit.is_lost());
+    assert_eq!(
+        counts.lost.load(Ordering::SeqCst),
+        1,
+        "observer.lost called once"
+    );
+    assert!(matches!(permit.renew(), Err(Error::Lost { .. })));
+}
+
+#[test]
+fn the_observer_sees_waits_grants_releases_and_errors() {
+    let ns = Namespace::new("sem-observer");
+    let client = ns.admin();
+    client.create_semaphore("s", 1, None).expect("create");
+    let counts = Arc::new(Counts::default());
+    let options = Options::new().holder("h").observer(counts.clone());
+    let permit = client.acquire_semaphore("s", &options).expect("acquire");
+    let _ = client.acquire_semaphore("s", &options.clone().holder("x").timeout(Duration::ZERO));
+    permit.release().expect("release");
+    assert_eq!(counts.acquired.load(Ordering::SeqCst), 1);
+    assert_eq!(counts.released.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        counts.waited.load(Ordering::SeqCst),
+        2,
+        "both acquire calls report their wait"
+    );
+    let errors = counts.errors.lock().unwrap().clone();
+    assert_eq!(
+        errors.len(),
+        1,
+        "the failed try-once is reported: {errors:?}"
+    );
+    assert!(errors[0].contains("timed out"), "{errors:?}");
+}
+
+#[derive(Debug)]
+enum WorkError {
+    Konductor(Error),
+    Job(&'static str),
+}
+
+impl From<Error> for WorkError {
+    fn from(e: Error) -> Self {
+        WorkError::Konductor(e)
+    }
+}
+
+#[test]
+fn with_semaphore_releases_after_success_and_after_the_work_fails() {
+    let ns = Namespace::new("sem-with");
+    let client = ns.admin();
+    client.create_semaphore("s", 1, None).expect("create");
+
+    let value: Result<u64, WorkError> =
+        client.with_semaphore("s", &Options::new().holder("w1"), |permit| {
+            assert_eq!(holders(&client, "s"), ["w1"], "held while the work runs");
+            Ok(permit.token() * 10)
+        });
+    assert!(matches!(value, Ok(v) if v > 0), "got {value:?}");
+    assert!(
+        holders(&client, "s").is_empty(),
+        "released after the work succeeded"
+    );
+
+    let failed: Result<(), WorkError> =
+        client.with_semaphore("s", &Options::new().holder("w2"), |_| {
+            Err(WorkError::Job("boom"))
+        });
+    assert!(
+        matches!(failed, Err(WorkError::Job("boom"))),
+        "the work's error comes back: {failed:?}"
+    );
+    assert!(
+        holders(&client, "s").is_empty(),
+        "released after the work failed"
+    );
+
+    let missing: Result<(), WorkError> =
+        client.with_semaphore("absent", &Options::new(), |_| Ok(()));
+    assert!(
+        matches!(missing, Err(WorkError::Konductor(Error::NotFound { .. }))),
+        "got {missing:?}"
+    );
+}
+
+#[test]
+fn deleting_a_semaphore_ends_waits_with_not_found_and_holders_learn_on_renew() {
+    let ns = Namespace::new("sem-delete");
+    let client = ns.admin();
+    client.create_semaphore("s", 1, None).expect("create");
+    let held = client.acquire_semaphore("s", &try_once("h")).expect("hold");
+    let waiter = {
+        let client = client.clone();
+        thread::spawn(move || {
+            client.acquire_semaphore(
+                "s",
+                &Options::new().holder("w").timeout(Duration::from_secs(20)),
+            )
+        })
+    };
+    eventually(Duration::from_secs(10), "the waiter to queue", || {
+        waiters(&client, "s") == ["w"]
+    });
+    let deleted_at = Instant::now();
+    client.delete_semaphore("s").expect("delete");
+    let result = waiter.join().expect("waiter thread");
+    println!(
+        "waiter returned {:.0} ms after the delete",
+        ms(deleted_at.elapsed())
+    );
+    assert!(
+        matches!(result, Err(Error::NotFound { .. })),
+        "expected NotFound for the waiter, got {result:?}"
+    );
+    match held.renew() {
+        Err(Error::Lost { reason, .. }) => assert!(reason.contains("deleted"), "reason = {reason}"),
+        other => panic!("expected Lost on renew after delete, got {other:?}"),
+    }
+    held.release()
+        .expect("releasing a permit of a deleted semaphore is fine");
+}

@@ -1,0 +1,193 @@
+//! What the core integration tests share: the control plane, a namespace per
+//! test, clients for the admin and worker users, and admin-side writes.
+#![allow(dead_code)] // Each test binary uses a different part of this module.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use konductor::{Client, Config};
+
+/// Where the control plane is and how to administer it.
+pub struct Cluster {
+    /// Kubeconfig of a user that may do anything.
+    pub admin: PathBuf,
+    /// Kubeconfig of the `worker` user (no rights of its own); only for the local control plane.
+    pub worker: Option<PathBuf>,
+    /// kubectl to run admin commands with.
+    pub kubectl: String,
+    /// The local control plane's certificate directory (CA key included), if this is it.
+    pub pki: Option<PathBuf>,
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_owned()
+}
+
+/// The control plane: `KONDUCTOR_TEST_KUBECONFIG`, else the local one, started by `tests/cluster/up` if needed.
+pub fn cluster() -> &'static Cluster {
+    static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        if let Some(path) = std::env::var_os("KONDUCTOR_TEST_KUBECONFIG").filter(|p| !p.is_empty())
+        {
+            return Cluster {
+                admin: PathBuf::from(path),
+                worker: None,
+                kubectl: std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".to_owned()),
+                pki: None,
+            };
+        }
+        let up = repo().join("tests/cluster/up");
+        let output = Command::new(&up)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", up.display()));
+        assert!(
+            output.status.success(),
+            "{} failed ({}):\n{}",
+            up.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let admin = PathBuf::from(
+            stdout
+                .lines()
+                .last()
+                .expect("cluster/up printed the admin kubeconfig path")
+                .trim(),
+        );
+        let cache = admin
+            .parent()
+            .expect("kubeconfig is in a directory")
+            .to_owned();
+        let env = std::fs::read_to_string(cache.join("env")).unwrap_or_default();
+        let kubectl = env
+            .lines()
+            .find_map(|l| l.strip_prefix("KUBECTL="))
+            .map(|v| v.trim_matches('"').to_owned())
+            .unwrap_or_else(|| "kubectl".to_owned());
+        let worker = Some(cache.join("worker.kubeconfig")).filter(|p| p.exists());
+        let pki = Some(cache.join("state/pki")).filter(|p| p.join("ca.key").exists());
+        Cluster {
+            admin,
+            worker,
+            kubectl,
+            pki,
+        }
+    })
+}
+
+/// Runs kubectl as admin; panics with its output when it fails.
+pub fn kubectl(args: &[&str]) -> String {
+    let cluster = cluster();
+    let output = Command::new(&cluster.kubectl)
+        .arg("--kubeconfig")
+        .arg(&cluster.admin)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", cluster.kubectl));
+    assert!(
+        output.status.success(),
+        "kubectl {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A namespace that exists for one test and is deleted when dropped.
+pub struct Namespace {
+    pub name: String,
+}
+
+impl Namespace {
+    /// Creates `kt-<prefix>-<pid>-<n>` as admin.
+    pub fn new(prefix: &str) -> Namespace {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let prefix: String = prefix.chars().take(30).collect();
+        let name = format!(
+            "kt-{prefix}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        kubectl(&["create", "namespace", &name]);
+        Namespace { name }
+    }
+
+    /// A client of the admin user in this namespace.
+    pub fn admin(&self) -> Client {
+        client_from(&cluster().admin, &self.name)
+    }
+
+    /// Lets the `worker` user use the primitives in this namespace and
+    /// returns its client; None when the cluster has no worker user.
+    pub fn worker(&self) -> Option<Client> {
+        let worker = cluster().worker.as_ref()?;
+        kubectl(&[
+            "-n",
+            &self.name,
+            "create",
+            "rolebinding",
+            "worker-konductor-client",
+            "--clusterrole=konductor-client",
+            "--user=worker",
+        ]);
+        Some(client_from(worker, &self.name))
+    }
+
+    /// Merge-patches the status of `kind/name` as admin, like the operator would.
+    pub fn patch_status(&self, kind: &str, name: &str, patch: &str) {
+        kubectl(&[
+            "-n",
+            &self.name,
+            "patch",
+            &format!("{kind}.sync.konductor.io"),
+            name,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            patch,
+        ]);
+    }
+}
+
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        let _ = Command::new(&cluster().kubectl)
+            .arg("--kubeconfig")
+            .arg(&cluster().admin)
+            .args(["delete", "namespace", &self.name, "--wait=false"])
+            .output();
+    }
+}
+
+/// A client from `kubeconfig` (its current context) working in `namespace`.
+pub fn client_from(kubeconfig: &Path, namespace: &str) -> Client {
+    let config = Config::from_kubeconfig(kubeconfig, None)
+        .unwrap_or_else(|e| panic!("cannot load {}: {e}", kubeconfig.display()))
+        .with_namespace(namespace);
+    Client::new(Some(config)).expect("client from the test kubeconfig")
+}
+
+/// Polls `condition` every 10 ms until it holds; panics with `what` after `limit`.
+pub fn eventually(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) -> Duration {
+    let started = Instant::now();
+    while !condition() {
+        assert!(
+            started.elapsed() < limit,
+            "expected {what} within {limit:?}, it did not happen"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    started.elapsed()
+}
+
+/// Milliseconds of a duration, for printing.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
