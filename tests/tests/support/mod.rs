@@ -191,3 +191,90 @@ pub fn eventually(limit: Duration, what: &str, mut condition: impl FnMut() -> bo
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
+
+/// Retries `attempt` every 100 ms until it succeeds; panics with the last error after `limit`.
+pub fn eventually_ok<T, E: std::fmt::Debug>(
+    limit: Duration,
+    mut attempt: impl FnMut() -> Result<T, E>,
+) -> T {
+    let started = Instant::now();
+    loop {
+        match attempt() {
+            Ok(value) => return value,
+            Err(error) if started.elapsed() >= limit => {
+                panic!("still failing after {limit:?}: {error:?}")
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
+/// The pieces of the admin kubeconfig's current context that config tests rebuild kubeconfigs from.
+pub struct AdminAccess {
+    /// API server URL.
+    pub server: String,
+    /// CA bundle (PEM), if the kubeconfig has one.
+    pub ca_pem: Option<Vec<u8>>,
+    /// Bearer token, if the admin user authenticates with one.
+    pub token: Option<String>,
+}
+
+/// Reads the admin kubeconfig's current context (server, CA, token).
+pub fn admin_access() -> AdminAccess {
+    use base64::Engine;
+    let path = &cluster().admin;
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let doc: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(&text).expect("admin kubeconfig is YAML");
+    let current = doc["current-context"].as_str().expect("current-context");
+    let named = |list: &str, name: &str, field: &str| -> serde_yaml_ng::Value {
+        doc[list]
+            .as_sequence()
+            .and_then(|items| items.iter().find(|i| i["name"].as_str() == Some(name)))
+            .map(|i| i[field].clone())
+            .unwrap_or_else(|| panic!("{list} entry {name:?} not found in {}", path.display()))
+    };
+    let context = named("contexts", current, "context");
+    let cluster_entry = named(
+        "clusters",
+        context["cluster"].as_str().expect("context.cluster"),
+        "cluster",
+    );
+    let user = named(
+        "users",
+        context["user"].as_str().expect("context.user"),
+        "user",
+    );
+    let ca_pem = match (
+        cluster_entry["certificate-authority-data"].as_str(),
+        cluster_entry["certificate-authority"].as_str(),
+    ) {
+        (Some(data), _) => Some(
+            base64::engine::general_purpose::STANDARD
+                .decode(data.trim())
+                .expect("CA data is base64"),
+        ),
+        (None, Some(file)) => {
+            let file = path.parent().expect("directory").join(file);
+            Some(
+                std::fs::read(&file)
+                    .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display())),
+            )
+        }
+        (None, None) => None,
+    };
+    AdminAccess {
+        server: cluster_entry["server"]
+            .as_str()
+            .expect("cluster.server")
+            .to_owned(),
+        ca_pem,
+        token: user["token"].as_str().map(str::to_owned),
+    }
+}
+
+/// The CA bundle of the test cluster, if its kubeconfig names one.
+pub fn cluster_ca() -> Option<Vec<u8>> {
+    admin_access().ca_pem
+}
