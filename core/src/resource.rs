@@ -16,6 +16,10 @@ pub const VERSION: &str = "v1";
 /// `apiVersion` field value of every Konductor resource.
 pub const API_VERSION: &str = "sync.konductor.io/v1";
 
+/// What the CRD schema accepts as a duration string (see `parse_duration`).
+#[cfg(feature = "schema")]
+const DURATION_PATTERN: &str = r"^(0|([0-9]+(\.[0-9]*)?(ns|us|µs|μs|ms|s|m|h))+)$";
+
 /// The standard Kubernetes object metadata, keeping fields this crate does not model.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -51,12 +55,14 @@ pub struct ObjectMeta {
 
 /// A status condition following the Kubernetes API conventions.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Condition {
     /// Condition type, e.g. `Ready`.
     #[serde(rename = "type")]
     pub type_: String,
     /// `True`, `False` or `Unknown`.
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["True", "False", "Unknown"])))]
     pub status: String,
     /// One-word CamelCase reason.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -74,6 +80,7 @@ pub struct Condition {
 
 /// One holder of a semaphore permit.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct HolderRecord {
     /// Holder identity.
@@ -98,6 +105,7 @@ pub struct HolderRecord {
 
 /// One queued waiter, in grant order (priority first, then arrival).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WaiterRecord {
     /// Waiter identity (becomes the holder identity when granted).
@@ -202,17 +210,21 @@ resource!(
 
 /// Semaphore configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SemaphoreSpec {
     /// Maximum number of concurrent holders (at least 1).
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub permits: u32,
     /// Default permit time-to-live as a duration string (e.g. `5m`); 5 minutes when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = DURATION_PATTERN)))]
     pub ttl: Option<String>,
 }
 
 /// Semaphore coordination state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SemaphoreStatus {
     /// Current holders, in grant order.
@@ -232,6 +244,7 @@ pub struct SemaphoreStatus {
     pub available: u32,
     /// `Ready` (permits free) or `Full`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["Ready", "Full"])))]
     pub phase: String,
     /// Conditions written by the operator.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -240,20 +253,25 @@ pub struct SemaphoreStatus {
 
 /// Barrier configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BarrierSpec {
     /// Number of arrivals that opens the barrier (at least 1).
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub expected: u32,
     /// If set, the barrier opens once this many arrived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub quorum: Option<u32>,
     /// If set, the barrier fails when it has not opened this long after creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = DURATION_PATTERN)))]
     pub timeout: Option<String>,
 }
 
 /// One arrival at a barrier.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Arrival {
     /// Who arrived.
@@ -265,6 +283,7 @@ pub struct Arrival {
 
 /// Barrier coordination state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BarrierStatus {
     /// Arrivals, one per holder, in arrival order.
@@ -275,6 +294,7 @@ pub struct BarrierStatus {
     pub arrived: u32,
     /// `Waiting`, `Open` or `Failed`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["Waiting", "Open", "Failed"])))]
     pub phase: String,
     /// RFC 3339 time the barrier opened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -289,10 +309,12 @@ pub struct BarrierStatus {
 
 /// Lease configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LeaseSpec {
     /// Default lease time-to-live as a duration string; 5 minutes when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = DURATION_PATTERN)))]
     pub ttl: Option<String>,
     /// Default priority of acquirers that do not give one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -301,6 +323,7 @@ pub struct LeaseSpec {
 
 /// Lease coordination state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LeaseStatus {
     /// Current holder identity, if held.
@@ -329,6 +352,7 @@ pub struct LeaseStatus {
     pub ttl: Option<String>,
     /// `Available`, `Held` or `Expired`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["Available", "Held", "Expired"])))]
     pub phase: String,
     /// Queued waiters, in grant order.
     #[serde(default)]
@@ -340,6 +364,7 @@ pub struct LeaseStatus {
 
 /// What a gate condition refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum ConditionKind {
     /// A `batch/v1` Job.
     Job,
@@ -368,6 +393,7 @@ impl ConditionKind {
 
 /// One condition of a gate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GateCondition {
     /// Kind of the referenced object.
@@ -381,14 +407,17 @@ pub struct GateCondition {
     /// Required state: Job `Complete`/`Failed`/`Active`, Barrier and Gate
     /// `Open`/`Closed`, Lease `Acquired`/`Available`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["Complete", "Failed", "Active", "Open", "Closed", "Acquired", "Available"])))]
     pub state: Option<String>,
     /// For a Semaphore: the minimum number of available permits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0)))]
     pub value: Option<i64>,
 }
 
 /// Gate configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GateSpec {
     /// All of these must hold for the gate to open.
@@ -396,11 +425,13 @@ pub struct GateSpec {
     pub conditions: Vec<GateCondition>,
     /// If set, the gate fails when it has not opened this long after creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = DURATION_PATTERN)))]
     pub timeout: Option<String>,
 }
 
 /// The evaluation of one gate condition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GateConditionStatus {
     /// Kind of the referenced object.
@@ -420,10 +451,12 @@ pub struct GateConditionStatus {
 
 /// Gate state, written by the operator.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GateStatus {
     /// `Waiting`, `Open` or `Failed`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["Waiting", "Open", "Failed"])))]
     pub phase: String,
     /// One entry per spec condition, in the same order.
     #[serde(default)]

@@ -1,0 +1,111 @@
+//! What every reconciler gets: the client, the operator's own expiry clock,
+//! metrics, the event recorder and the gate index.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use k8s_openapi::api::core::v1::ObjectReference;
+use konductor::protocol::Staleness;
+use konductor::resource::Resource;
+use kube::runtime::events::{Event, EventType, Recorder};
+use kube::Client;
+
+use crate::gate_index::GateIndex;
+use crate::metrics::Metrics;
+
+/// Shared state of all controllers of one operator process.
+pub struct Context {
+    /// The API client.
+    pub client: Client,
+    /// First-sight times of holder and waiter records, by this process's monotonic clock.
+    pub staleness: Staleness,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// Publishes Kubernetes Events.
+    pub recorder: Recorder,
+    /// Which gates refer to which objects.
+    pub gates: GateIndex,
+    /// Namespaces that are watched; `None` for all.
+    pub scope: Option<Vec<String>>,
+    /// Last phase seen per object uid, to report phase changes once.
+    phases: Mutex<HashMap<String, String>>,
+}
+
+impl Context {
+    /// A context for controllers that use `client`.
+    pub fn new(
+        client: Client,
+        recorder: Recorder,
+        metrics: Arc<Metrics>,
+        scope: Option<Vec<String>>,
+    ) -> Context {
+        Context {
+            client,
+            staleness: Staleness::default(),
+            metrics,
+            recorder,
+            gates: GateIndex::default(),
+            scope,
+            phases: Mutex::default(),
+        }
+    }
+
+    /// True when changes in `namespace` reach this operator through its watches.
+    pub fn watches_namespace(&self, namespace: &str) -> bool {
+        self.scope
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|n| n == namespace))
+    }
+
+    /// Notes the phase of an object; returns the previous one when it changed
+    /// (not on first sight, so a restart does not repeat old events).
+    pub fn phase_change<K: Resource>(&self, object: &K, phase: &str) -> Option<String> {
+        let uid = &object.metadata().uid;
+        if uid.is_empty() || phase.is_empty() {
+            return None;
+        }
+        let mut phases = self.phases.lock().unwrap_or_else(|e| e.into_inner());
+        match phases.insert(uid.clone(), phase.to_owned()) {
+            Some(previous) if previous != phase => Some(previous),
+            _ => None,
+        }
+    }
+
+    /// Forgets what was tracked for a deleted object.
+    pub fn forget<K: Resource>(&self, object: &K) {
+        self.phases
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&object.metadata().uid);
+    }
+
+    /// Publishes an Event about `object` in the background; failures are only logged.
+    pub fn event<K: Resource>(&self, object: &K, warning: bool, reason: &str, note: String) {
+        let meta = object.metadata();
+        let reference = ObjectReference {
+            api_version: Some(konductor::resource::API_VERSION.to_owned()),
+            kind: Some(K::KIND.to_owned()),
+            name: Some(meta.name.clone()),
+            namespace: Some(meta.namespace.clone()),
+            uid: Some(meta.uid.clone()),
+            ..ObjectReference::default()
+        };
+        let event = Event {
+            type_: if warning {
+                EventType::Warning
+            } else {
+                EventType::Normal
+            },
+            reason: reason.to_owned(),
+            note: Some(note),
+            action: "Reconcile".to_owned(),
+            secondary: None,
+        };
+        let recorder = self.recorder.clone();
+        tokio::spawn(async move {
+            if let Err(error) = recorder.publish(&event, &reference).await {
+                tracing::warn!(%error, reason = event.reason, "failed to publish event");
+            }
+        });
+    }
+}

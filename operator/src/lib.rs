@@ -1,1 +1,0 @@
-//! konductor-operator (placeholder)
