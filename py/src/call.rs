@@ -41,14 +41,18 @@ impl<M: Send + 'static> Worker<M> {
     /// Starts `work` on a new thread with the token to pass to core waits
     /// and the sender to report on. Messages the caller no longer receives
     /// are dropped on the worker thread, which releases any grant in them.
-    pub(crate) fn spawn(work: impl FnOnce(CancelToken, Sender<M>) + Send + 'static) -> PyResult<Worker<M>> {
+    pub(crate) fn spawn(
+        work: impl FnOnce(CancelToken, Sender<M>) + Send + 'static,
+    ) -> PyResult<Worker<M>> {
         let (sender, messages) = mpsc::channel();
         let token = CancelToken::new();
         let worker_token = token.clone();
         thread::Builder::new()
             .name("konductor-call".to_owned())
             .spawn(move || work(worker_token, sender))
-            .map_err(|e| PyRuntimeError::new_err(format!("failed to start a konductor worker thread: {e}")))?;
+            .map_err(|e| {
+                PyRuntimeError::new_err(format!("failed to start a konductor worker thread: {e}"))
+            })?;
         Ok(Worker {
             messages: Some(messages),
             token,
@@ -57,10 +61,16 @@ impl<M: Send + 'static> Worker<M> {
 
     /// Waits for the next message with the GIL released, running signal
     /// handlers every [`STEP`] and forwarding the caller's `cancel` token.
-    pub(crate) fn receive(&mut self, py: Python<'_>, cancel: Option<&CancelToken>) -> PyResult<Received<M>> {
+    pub(crate) fn receive(
+        &mut self,
+        py: Python<'_>,
+        cancel: Option<&CancelToken>,
+    ) -> PyResult<Received<M>> {
         loop {
             let Some(messages) = self.messages.take() else {
-                return Err(PyRuntimeError::new_err("a konductor worker was waited for after it finished"));
+                return Err(PyRuntimeError::new_err(
+                    "a konductor worker was waited for after it finished",
+                ));
             };
             let (messages, next) = py.detach(move || {
                 let next = messages.recv_timeout(STEP);
@@ -70,7 +80,9 @@ impl<M: Send + 'static> Worker<M> {
             match next {
                 Ok(message) => return Ok(Received::Message(message)),
                 Err(RecvTimeoutError::Disconnected) => {
-                    return Err(PyRuntimeError::new_err("a konductor worker thread stopped without an answer"))
+                    return Err(PyRuntimeError::new_err(
+                        "a konductor worker thread stopped without an answer",
+                    ))
                 }
                 Err(RecvTimeoutError::Timeout) => {}
             }
@@ -88,7 +100,9 @@ impl<M: Send + 'static> Worker<M> {
     /// until it has finished, dropping what it still sends.
     pub(crate) fn withdraw(self, py: Python<'_>) {
         self.token.cancel();
-        let Some(messages) = self.messages else { return };
+        let Some(messages) = self.messages else {
+            return;
+        };
         py.detach(move || {
             let deadline = Instant::now() + WITHDRAW_GRACE;
             loop {

@@ -11,6 +11,7 @@ pub(crate) struct CancelToken {
 
 #[pymethods]
 impl CancelToken {
+    /// A new, not yet cancelled token.
     #[new]
     fn new() -> CancelToken {
         CancelToken::default()

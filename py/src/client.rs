@@ -185,12 +185,24 @@ impl Client {
         cancel: Option<PyRef<'_, CancelToken>>,
     ) -> PyResult<Py<PyAny>> {
         let args = Args::new(ttl, timeout, holder, priority, true)?;
-        leader::run_as_leader(py, &self.inner, name, work, args, cancel.as_ref().map(|c| &c.inner))
+        leader::run_as_leader(
+            py,
+            &self.inner,
+            name,
+            work,
+            args,
+            cancel.as_ref().map(|c| &c.inner),
+        )
     }
 
     /// Records an arrival at a barrier; returns the barrier as JSON.
     #[pyo3(signature = (name, *, holder=None))]
-    fn arrive_barrier(&self, py: Python<'_>, name: String, holder: Option<String>) -> PyResult<String> {
+    fn arrive_barrier(
+        &self,
+        py: Python<'_>,
+        name: String,
+        holder: Option<String>,
+    ) -> PyResult<String> {
         let args = Args::new(None, None, holder, None, false)?;
         let client = self.inner.clone();
         run(py, None, false, move |token| {
@@ -240,7 +252,9 @@ impl Client {
     /// The gate's condition statuses as JSON.
     fn gate_conditions(&self, py: Python<'_>, name: String) -> PyResult<String> {
         let client = self.inner.clone();
-        run(py, None, false, move |_| to_json(&client.gate_conditions(&name)?))
+        run(py, None, false, move |_| {
+            to_json(&client.gate_conditions(&name)?)
+        })
     }
 
     /// Reads one object of `kind` as JSON.
@@ -281,10 +295,18 @@ impl Client {
 
     /// Creates a semaphore; returns it as JSON.
     #[pyo3(signature = (name, permits, ttl=None))]
-    fn create_semaphore(&self, py: Python<'_>, name: String, permits: u32, ttl: Option<f64>) -> PyResult<String> {
+    fn create_semaphore(
+        &self,
+        py: Python<'_>,
+        name: String,
+        permits: u32,
+        ttl: Option<f64>,
+    ) -> PyResult<String> {
         let ttl = seconds("ttl", ttl)?;
         let client = self.inner.clone();
-        run(py, None, false, move |_| to_json(&client.create_semaphore(&name, permits, ttl)?))
+        run(py, None, false, move |_| {
+            to_json(&client.create_semaphore(&name, permits, ttl)?)
+        })
     }
 
     /// Creates a barrier; returns it as JSON.
@@ -306,20 +328,36 @@ impl Client {
 
     /// Creates a lease; returns it as JSON.
     #[pyo3(signature = (name, ttl=None, priority=None))]
-    fn create_lease(&self, py: Python<'_>, name: String, ttl: Option<f64>, priority: Option<i32>) -> PyResult<String> {
+    fn create_lease(
+        &self,
+        py: Python<'_>,
+        name: String,
+        ttl: Option<f64>,
+        priority: Option<i32>,
+    ) -> PyResult<String> {
         let ttl = seconds("ttl", ttl)?;
         let client = self.inner.clone();
-        run(py, None, false, move |_| to_json(&client.create_lease(&name, ttl, priority)?))
+        run(py, None, false, move |_| {
+            to_json(&client.create_lease(&name, ttl, priority)?)
+        })
     }
 
     /// Creates a gate from conditions given as a JSON array; returns it as JSON.
     #[pyo3(signature = (name, conditions, timeout=None))]
-    fn create_gate(&self, py: Python<'_>, name: String, conditions: &str, timeout: Option<f64>) -> PyResult<String> {
+    fn create_gate(
+        &self,
+        py: Python<'_>,
+        name: String,
+        conditions: &str,
+        timeout: Option<f64>,
+    ) -> PyResult<String> {
         let conditions: Vec<GateCondition> = serde_json::from_str(conditions)
             .map_err(|e| PyValueError::new_err(format!("invalid gate conditions: {e}")))?;
         let timeout = seconds("timeout", timeout)?;
         let client = self.inner.clone();
-        run(py, None, false, move |_| to_json(&client.create_gate(&name, conditions, timeout)?))
+        run(py, None, false, move |_| {
+            to_json(&client.create_gate(&name, conditions, timeout)?)
+        })
     }
 
     fn __repr__(&self) -> String {

@@ -15,7 +15,9 @@ static EXCEPTIONS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 /// error's fields as attributes.
 pub(crate) fn to_py(py: Python<'_>, error: Error) -> PyErr {
     build(py, &error).unwrap_or_else(|failed| {
-        let err = PyRuntimeError::new_err(format!("{error} (and the konductor exception could not be built)"));
+        let err = PyRuntimeError::new_err(format!(
+            "{error} (and the konductor exception could not be built)"
+        ));
         err.set_cause(py, Some(failed));
         err
     })
@@ -24,7 +26,11 @@ pub(crate) fn to_py(py: Python<'_>, error: Error) -> PyErr {
 fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
     let fields = PyDict::new(py);
     let class = match error {
-        Error::NotFound { kind, namespace, name } => {
+        Error::NotFound {
+            kind,
+            namespace,
+            name,
+        } => {
             fields.set_item("kind", kind)?;
             fields.set_item("namespace", namespace)?;
             fields.set_item("name", name)?;
@@ -50,14 +56,23 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
             fields.set_item("what", what)?;
             "CancelledError"
         }
-        Error::Lost { kind, name, holder, reason } => {
+        Error::Lost {
+            kind,
+            name,
+            holder,
+            reason,
+        } => {
             fields.set_item("kind", kind)?;
             fields.set_item("name", name)?;
             fields.set_item("holder", holder)?;
             fields.set_item("reason", reason)?;
             "LostError"
         }
-        Error::Failed { kind, name, message } => {
+        Error::Failed {
+            kind,
+            name,
+            message,
+        } => {
             fields.set_item("kind", kind)?;
             fields.set_item("name", name)?;
             fields.set_item("reason", message)?;
@@ -75,7 +90,11 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
             api_fields(&fields, status)?;
             "ApiError"
         }
-        Error::Invalid { what, value, reason } => {
+        Error::Invalid {
+            what,
+            value,
+            reason,
+        } => {
             fields.set_item("what", what)?;
             fields.set_item("value", value)?;
             fields.set_item("reason", reason)?;
@@ -85,7 +104,9 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
         Error::Config { .. } => "ConfigError",
         _ => "KonductorError",
     };
-    let module = EXCEPTIONS.get_or_try_init(py, || PyModule::import(py, "konductor._exceptions").map(Bound::unbind))?;
+    let module = EXCEPTIONS.get_or_try_init(py, || {
+        PyModule::import(py, "konductor._exceptions").map(Bound::unbind)
+    })?;
     let class = module.bind(py).getattr(class)?;
     let exception = class.call((message(error),), Some(&fields))?;
     Ok(PyErr::from_value(exception))

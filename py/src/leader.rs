@@ -109,7 +109,9 @@ pub(crate) fn run_as_leader(
         Received::Message(Report::Finished(result)) => {
             return Err(match result {
                 Err(error) => to_py(py, error),
-                Ok(()) => PyRuntimeError::new_err("run_as_leader returned without electing a leader"),
+                Ok(()) => {
+                    PyRuntimeError::new_err("run_as_leader returned without electing a leader")
+                }
             });
         }
         Received::Interrupted(interrupt) => {

@@ -14,6 +14,7 @@ use pyo3::prelude::*;
 
 /// Parses a Go duration string (`30s`, `1h30m`) into seconds.
 #[pyfunction]
+#[pyo3(signature = (text, /))]
 fn parse_duration(py: Python<'_>, text: &str) -> PyResult<f64> {
     konductor::parse_duration(text)
         .map(|d| d.as_secs_f64())
@@ -22,6 +23,7 @@ fn parse_duration(py: Python<'_>, text: &str) -> PyResult<f64> {
 
 /// Writes seconds as a Go duration string (`1h30m0s`).
 #[pyfunction]
+#[pyo3(signature = (seconds, /))]
 fn format_duration(seconds: f64) -> PyResult<String> {
     let duration = options::seconds("duration", Some(seconds))?.unwrap_or_default();
     Ok(konductor::format_duration(duration))

@@ -12,7 +12,9 @@ pub(crate) fn seconds(what: &str, value: Option<f64>) -> PyResult<Option<Duratio
     value
         .map(|s| {
             Duration::try_from_secs_f64(s).map_err(|_| {
-                PyValueError::new_err(format!("{what} must be a finite, non-negative number of seconds, got {s}"))
+                PyValueError::new_err(format!(
+                    "{what} must be a finite, non-negative number of seconds, got {s}"
+                ))
             })
         })
         .transpose()

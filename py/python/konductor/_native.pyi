@@ -9,6 +9,19 @@ acquire or wait is cancelled and withdrawn before the exception propagates.
 
 from typing import Callable, Optional, TypeVar, final
 
+__all__ = [
+    "VERSION",
+    "DEFAULT_TTL",
+    "parse_duration",
+    "format_duration",
+    "default_holder",
+    "Client",
+    "CancelToken",
+    "Permit",
+    "Lease",
+    "Leadership",
+]
+
 _T = TypeVar("_T")
 
 VERSION: str
@@ -53,7 +66,8 @@ def default_holder() -> str:
 class CancelToken:
     """Cancels the waits it is passed to, from any thread. Stays cancelled."""
 
-    def __init__(self) -> None: ...
+    def __new__(cls) -> CancelToken:
+        """A new, not yet cancelled token."""
     def cancel(self) -> None:
         """Cancels every current and future wait given this token."""
     @property
@@ -154,9 +168,9 @@ class Leadership:
 class Client:
     """A Konductor client bound to one namespace."""
 
-    def __init__(
-        self, namespace: Optional[str] = None, kubeconfig: Optional[str] = None, context: Optional[str] = None
-    ) -> None:
+    def __new__(
+        cls, namespace: Optional[str] = None, kubeconfig: Optional[str] = None, context: Optional[str] = None
+    ) -> Client:
         """Loads the configuration (kubeconfig file, KUBECONFIG/context, or inferred).
 
         Raises:

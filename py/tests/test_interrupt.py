@@ -1,0 +1,111 @@
+"""Ctrl-C (SIGINT) interrupts a blocking wait promptly and leaves nothing held or queued."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from typing import Callable
+
+import konductor
+from conftest import Cluster
+
+# A process that holds one semaphore's permit while it waits on another
+# semaphore, and reports how it ended.
+WAITER = textwrap.dedent(
+    """
+    import sys, time
+    import konductor
+
+    namespace, kubeconfig = sys.argv[1], sys.argv[2]
+    client = konductor.Client(namespace=namespace, kubeconfig=kubeconfig)
+    try:
+        with client.semaphore("held", holder="sigint-holder"):
+            print("holding", flush=True)
+            client.acquire_semaphore("busy", holder="sigint-waiter")
+    except KeyboardInterrupt:
+        print(f"interrupted {time.monotonic():.6f}", flush=True)
+        sys.exit(3)
+    """
+)
+
+
+def wait_until(condition: Callable[[], bool], what: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.02)
+
+
+def test_sigint_interrupts_a_queued_acquire_and_releases_everything(
+    cluster: Cluster, client: konductor.Client
+) -> None:
+    client.create_semaphore("held", 1)
+    client.create_semaphore("busy", 1)
+    blocker = client.acquire_semaphore("busy", holder="blocker")
+    process = subprocess.Popen(
+        [sys.executable, "-c", WAITER, client.namespace, cluster.kubeconfig],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "holding"
+        wait_until(
+            lambda: [w.holder for w in client.get_semaphore("busy").waiters] == ["sigint-waiter"],
+            "the subprocess is queued",
+        )
+        sent = time.monotonic()
+        os.kill(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=15)
+        exited = time.monotonic()
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 3, f"expected exit 3 after KeyboardInterrupt, got {process.returncode}: {err}"
+    interrupted = float(out.split()[1])
+    latency = interrupted - sent
+    print(f"\nCtrl-C latency: KeyboardInterrupt raised {latency * 1000:.0f} ms after SIGINT, "
+          f"process gone after {(exited - sent) * 1000:.0f} ms")
+    assert latency < 1.0, f"KeyboardInterrupt took {latency:.2f}s"
+
+    busy = client.get_semaphore("busy")
+    assert busy.waiters == (), f"the interrupted waiter is still queued: {busy.waiters}"
+    assert [h.holder for h in busy.holders] == ["blocker"]
+    assert client.get_semaphore("held").holders == (), "the permit held by the with block was released"
+    blocker.release()
+
+
+def test_sigint_interrupts_a_barrier_wait(cluster: Cluster, client: konductor.Client) -> None:
+    client.create_barrier("never", 2)
+    script = textwrap.dedent(
+        """
+        import sys, konductor
+        client = konductor.Client(namespace=sys.argv[1], kubeconfig=sys.argv[2])
+        print("waiting", flush=True)
+        client.wait_barrier("never")
+        """
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, client.namespace, cluster.kubeconfig],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "waiting"
+        time.sleep(0.5)
+        sent = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=15)
+        elapsed = time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert "KeyboardInterrupt" in err, err
+    assert elapsed < 2, f"the process took {elapsed:.2f}s to stop"

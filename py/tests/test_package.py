@@ -1,0 +1,142 @@
+"""The installed package: public names, docs, typing (mypy, stubtest), and the examples."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import os
+import pydoc
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+import konductor
+from conftest import Cluster
+
+PY = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((PY / "examples").glob("*.py"))
+
+needs_mypy = pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is not installed")
+
+
+def test_all_lists_exactly_the_public_names() -> None:
+    public = {name for name in vars(konductor) if not name.startswith("_")}
+    assert set(konductor.__all__) - {"__version__"} == public - {"annotations"}
+    for name in konductor.__all__:
+        assert hasattr(konductor, name), name
+
+
+def test_the_wheel_ships_types_and_the_native_module() -> None:
+    package = Path(konductor.__file__).parent
+    assert (package / "py.typed").is_file()
+    assert (package / "_native.pyi").is_file()
+    assert konductor.__version__ == konductor._native.VERSION
+
+
+def test_every_public_name_and_method_has_a_docstring() -> None:
+    missing = []
+    for name in konductor.__all__:
+        value = getattr(konductor, name)
+        if not (inspect.isclass(value) or inspect.ismodule(value) or callable(value)):
+            continue
+        if not inspect.getdoc(value):
+            missing.append(name)
+        if inspect.isclass(value):
+            for attr, member in vars(value).items():
+                documented = callable(member) or isinstance(member, (property, classmethod, staticmethod))
+                if documented and not attr.startswith("_") and not inspect.getdoc(member):
+                    missing.append(f"{name}.{attr}")
+    for cls in (konductor.resources.Semaphore, konductor.resources.Gate):
+        assert inspect.getdoc(cls.to_dict)
+    assert missing == []
+
+
+def test_help_of_client_reads_well() -> None:
+    text = pydoc.render_doc(konductor.Client, renderer=pydoc.plaintext)
+    for expected in ("acquire_semaphore(", "Args:", "Raises:", "TimeoutError", "semaphore(", "run_as_leader("):
+        assert expected in text
+
+
+@needs_mypy
+def test_mypy_strict_passes_on_the_package_stubs_and_examples() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(PY / "python" / "konductor"), *map(str, EXAMPLES)],
+        capture_output=True,
+        text=True,
+        cwd=PY,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_mypy
+def test_stubtest_finds_the_stubs_match_the_native_module(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy.stubtest", "konductor._native"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,  # away from the source tree: check the installed package
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def run_example(cluster: Cluster, namespace: str, script: str, *args: str) -> str:
+    env = dict(os.environ, KUBECONFIG=cluster.kubeconfig, KONDUCTOR_NAMESPACE=namespace)
+    env.pop("KUBERNETES_SERVICE_HOST", None)
+    result = subprocess.run(
+        [sys.executable, str(PY / "examples" / script), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, f"{script} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def test_example_quick_start(cluster: Cluster, namespace: str) -> None:
+    out = run_example(cluster, namespace, "quick_start.py")
+    assert "api-quota: 3/3 permits available" in out
+
+
+def test_example_pipeline(cluster: Cluster, namespace: str) -> None:
+    out = run_example(cluster, namespace, "pipeline.py", "--workers", "3")
+    lines = out.splitlines()
+    last_stage_1 = max(i for i, line in enumerate(lines) if "stage 1 done" in line)
+    first_stage_2 = min(i for i, line in enumerate(lines) if "stage 2 done" in line)
+    assert last_stage_1 < first_stage_2, "no worker starts stage 2 before all finished stage 1"
+    assert lines[-1] == "pipeline complete"
+
+
+def test_example_leader_election(cluster: Cluster, namespace: str) -> None:
+    out = run_example(cluster, namespace, "leader_election.py", "--ticks", "2", "--interval", "0.05")
+    assert "stepped down after 2 rounds" in out
+    assert "running the singleton task" in out
+
+
+def test_example_batch_processing(cluster: Cluster, namespace: str) -> None:
+    out = run_example(cluster, namespace, "batch_processing.py")
+    assert "processed 20 items" in out
+
+
+def test_example_wait_for_dependencies(
+    cluster: Cluster, namespace: str, client: konductor.Client, patch_status: Callable[[str, str, str], None]
+) -> None:
+    client.create_gate("dependencies-ready", [konductor.GateCondition(type="Job", name="migrate", state="Complete")])
+    patch_status(
+        "gates",
+        "dependencies-ready",
+        '{"phase": "Waiting", "conditionStatuses": [{"type": "Job", "name": "migrate", "met": false, "message": "running"}]}',
+    )
+    closed = subprocess.run(
+        [sys.executable, str(PY / "examples" / "wait_for_dependencies.py"), "--timeout", "0.3"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, KUBECONFIG=cluster.kubeconfig, KONDUCTOR_NAMESPACE=namespace),
+        timeout=60,
+    )
+    assert closed.returncode == 1 and "NOT MET: Job/migrate - running" in closed.stdout
+    patch_status("gates", "dependencies-ready", '{"phase": "Open"}')
+    assert "dependencies ready" in run_example(cluster, namespace, "wait_for_dependencies.py")
