@@ -24,6 +24,7 @@ mod run;
 mod server;
 mod slotted;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
