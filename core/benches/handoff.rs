@@ -19,6 +19,8 @@ use konductor::{Client, Config, Error, Options};
 
 /// Grants measured per scenario.
 const CYCLES: usize = 150;
+/// What a waiter does between releasing and asking again.
+const PAUSE: Duration = Duration::from_millis(20);
 
 fn main() {
     let kubeconfig = kubeconfig();
@@ -26,11 +28,15 @@ fn main() {
     let kubectl = kubectl();
     println!("hand-off of a semaphore(permits=1), {CYCLES} grants per scenario");
     println!(
-        "{:<28} {:>7} {:>10} {:>10} {:>12} {:>11}",
-        "scenario", "waiters", "p50 (ms)", "p99 (ms)", "writes/grant", "reads/grant"
+        "{:<28} {:>7} {:>10} {:>10} {:>12} {:>11} {:>15}",
+        "scenario", "waiters", "p50 (ms)", "p99 (ms)", "writes/grant", "reads/grant", "conflicts/grant"
     );
+    let many: usize = std::env::var("KONDUCTOR_BENCH_WAITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(128);
     let watch8 = run(&client, &kubeconfig, kubectl.as_deref(), 8, Mode::Watch);
-    let watch128 = run(&client, &kubeconfig, kubectl.as_deref(), 128, Mode::Watch);
+    let watch128 = run(&client, &kubeconfig, kubectl.as_deref(), many, Mode::Watch);
     let poll8 = run(&client, &kubeconfig, kubectl.as_deref(), 8, Mode::Poll);
     println!();
     println!(
@@ -38,7 +44,7 @@ fn main() {
         poll8.p50_ms / watch8.p50_ms.max(0.001)
     );
     if let (Some(w8), Some(w128)) = (watch8.writes, watch128.writes) {
-        println!("writes per grant, 128 vs 8 waiters: {:.2}x (1.0 = does not grow with waiters)", w128 / w8);
+        println!("writes per grant, {many} vs 8 waiters: {:.2}x (1.0 = does not grow with waiters)", w128 / w8);
     }
 }
 
@@ -86,6 +92,9 @@ fn run(client: &Client, kubeconfig: &PathBuf, kubectl: Option<&str>, waiters: us
                     }
                     *last_release.lock().unwrap() = Instant::now();
                     permit.release().expect("release");
+                    // Work between acquisitions, so the releaser does not
+                    // simply take the permit back.
+                    thread::sleep(PAUSE);
                 }
             })
         })
@@ -116,9 +125,13 @@ fn run(client: &Client, kubeconfig: &PathBuf, kubectl: Option<&str>, waiters: us
     let percentile = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize];
     // Waiters still queued at the end are granted too; count every grant.
     let total = grants.load(Ordering::SeqCst) as f64;
-    let (writes, reads) = match (before, after) {
-        (Some(b), Some(a)) => (Some((a.0 - b.0) / total), Some((a.1 - b.1) / total)),
-        _ => (None, None),
+    let (writes, reads, conflicts) = match (before, after) {
+        (Some(b), Some(a)) => (
+            Some((a.0 - b.0) / total),
+            Some((a.1 - b.1) / total),
+            Some((a.2 - b.2) / total),
+        ),
+        _ => (None, None, None),
     };
     let show = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:.2}"));
     let label = match mode {
@@ -126,11 +139,12 @@ fn run(client: &Client, kubeconfig: &PathBuf, kubectl: Option<&str>, waiters: us
         Mode::Poll => "polling (baseline)",
     };
     println!(
-        "{label:<28} {waiters:>7} {:>10.2} {:>10.2} {:>12} {:>11}   ({:.0} grants/s)",
+        "{label:<28} {waiters:>7} {:>10.2} {:>10.2} {:>12} {:>11} {:>15}   ({:.0} grants/s)",
         percentile(0.5),
         percentile(0.99),
         show(writes),
         show(reads),
+        show(conflicts),
         total / elapsed.as_secs_f64()
     );
     Outcome {
@@ -169,8 +183,8 @@ fn wait_for_queue(client: &Client, name: &str, waiters: usize) {
     panic!("only some of {waiters} waiters queued within 120 s");
 }
 
-/// (PUT /status requests, GET requests) on semaphores so far, from the API server's metrics.
-fn request_counts(kubectl: &str, kubeconfig: &PathBuf) -> Option<(f64, f64)> {
+/// (successful writes, GET requests, conflicts) on semaphores so far, from the API server's metrics.
+fn request_counts(kubectl: &str, kubeconfig: &PathBuf) -> Option<(f64, f64, f64)> {
     let output = Command::new(kubectl)
         .arg("--kubeconfig")
         .arg(kubeconfig)
@@ -180,18 +194,22 @@ fn request_counts(kubectl: &str, kubeconfig: &PathBuf) -> Option<(f64, f64)> {
     let text = String::from_utf8_lossy(&output.stdout);
     let mut writes = 0.0;
     let mut reads = 0.0;
+    let mut conflicts = 0.0;
     for line in text.lines().filter(|l| l.starts_with("apiserver_request_total{")) {
         if !line.contains("resource=\"semaphores\"") {
             continue;
         }
         let value: f64 = line.rsplit(' ').next()?.parse().ok()?;
-        if line.contains("verb=\"PUT\"") {
+        let write = line.contains("verb=\"PUT\"") || line.contains("verb=\"PATCH\"");
+        if write && line.contains("code=\"409\"") {
+            conflicts += value;
+        } else if write && line.contains("code=\"200\"") {
             writes += value;
         } else if line.contains("verb=\"GET\"") {
             reads += value;
         }
     }
-    Some((writes, reads))
+    Some((writes, reads, conflicts))
 }
 
 fn repo_root() -> PathBuf {

@@ -141,14 +141,32 @@ struct Acquisition<'a, K> {
     priority: i32,
     /// Start of our last successful write of our waiter entry.
     last_waiter_write: Option<Instant>,
+    /// Set when an append failed, so we queue with guarded writes instead.
+    append_unsupported: bool,
     follow: Option<Follow<K>>,
 }
 
-/// What a planned write is for.
+/// What a planned status write is for.
 enum Plan {
     Take(u64),
     Queue,
     Housekeeping,
+}
+
+/// A planned write.
+enum Write {
+    /// A resourceVersion-guarded replacement of the status.
+    Put(Slots, Plan),
+    /// An atomic append of our waiter entry (no conflicts possible).
+    Append(WaiterRecord),
+}
+
+/// True when the stored status already has a waiter list to append to.
+fn has_waiter_list<K: Resource>(object: &K) -> bool {
+    serde_json::to_value(object)
+        .ok()
+        .and_then(|v| v.pointer("/status/waiters").map(|w| w.is_array()))
+        .unwrap_or(false)
 }
 
 impl<'a, K: Slotted> Acquisition<'a, K> {
@@ -171,6 +189,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             hold_ttl,
             waiter_ttl: hold_ttl.min(MAX_WAITER_TTL),
             last_waiter_write: None,
+            append_unsupported: false,
             follow: None,
         })
     }
@@ -219,34 +238,54 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                 _ => {}
             }
 
-            let (next, plan, next_expiry) = self.plan(&slots, &place, now);
-            if let Some((next, plan)) = next.zip(plan) {
-                let write_started = Instant::now();
-                let mut updated = self.object.clone();
-                updated.store(next, &now_rfc3339());
-                match self.shared.objects.replace_status(&updated) {
-                    Ok(written) => {
-                        self.object = written;
-                        match plan {
-                            Plan::Take(token) => {
-                                return Ok(Granted {
-                                    holder: self.holder.clone(),
-                                    token,
-                                    ttl: self.hold_ttl,
-                                    anchor: write_started,
-                                    waited: self.started.elapsed(),
-                                })
+            let (write, next_expiry) = self.plan(&slots, &place, now);
+            match write {
+                Some(Write::Put(next, plan)) => {
+                    let write_started = Instant::now();
+                    let mut updated = self.object.clone();
+                    updated.store(next, &now_rfc3339());
+                    match self.shared.objects.replace_status(&updated) {
+                        Ok(written) => {
+                            self.object = written;
+                            match plan {
+                                Plan::Take(token) => {
+                                    return Ok(Granted {
+                                        holder: self.holder.clone(),
+                                        token,
+                                        ttl: self.hold_ttl,
+                                        anchor: write_started,
+                                        waited: self.started.elapsed(),
+                                    })
+                                }
+                                Plan::Queue => self.last_waiter_write = Some(write_started),
+                                Plan::Housekeeping => {}
                             }
-                            Plan::Queue => self.last_waiter_write = Some(write_started),
-                            Plan::Housekeeping => {}
                         }
+                        Err(error) if error.is_conflict() => {
+                            self.object = self.shared.objects.get(&self.shared.namespace, self.name)?;
+                        }
+                        Err(error) => return Err(error),
                     }
-                    Err(error) if error.is_conflict() => {
-                        self.object = self.shared.objects.get(&self.shared.namespace, self.name)?;
-                    }
-                    Err(error) => return Err(error),
+                    continue;
                 }
-                continue;
+                Some(Write::Append(waiter)) => {
+                    let write_started = Instant::now();
+                    let patch = serde_json::json!([{ "op": "add", "path": "/status/waiters/-", "value": waiter }]);
+                    match self.shared.objects.patch_status::<K>(&self.shared.namespace, self.name, &patch) {
+                        Ok(written) => {
+                            self.object = written;
+                            self.last_waiter_write = Some(write_started);
+                        }
+                        // The list vanished meanwhile (status reset): queue with a full write.
+                        Err(Error::Api(status)) if status.code == 422 => {
+                            self.object = self.shared.objects.get(&self.shared.namespace, self.name)?;
+                            self.append_unsupported = true;
+                        }
+                        Err(error) => return Err(error),
+                    }
+                    continue;
+                }
+                None => {}
             }
 
             if self.try_once() {
@@ -257,23 +296,26 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
     }
 
     /// Decides the next write, if any: evict stale records, take a free slot,
-    /// queue, or refresh the waiter entry. Also returns when to look again
-    /// if nothing changes.
-    fn plan(&self, slots: &Slots, place: &Place, now: Instant) -> (Option<Slots>, Option<Plan>, Option<Instant>) {
+    /// queue, settle (hand free slots to the queue) or refresh the waiter
+    /// entry. Also returns when to look again if nothing changes.
+    fn plan(&self, slots: &Slots, place: &Place, now: Instant) -> (Option<Write>, Option<Instant>) {
         let verdict = observe(&self.shared.staleness, &self.object, slots, &self.holder, self.hold_ttl);
         let mut wake_at = verdict.next_expiry;
 
         let mut next = slots.clone();
         let mut changed = false;
-        // Only the first live waiter (or, with an empty queue, a newcomer)
-        // evicts, so one crashed holder does not set off a herd of writes.
-        let ahead: &[WaiterRecord] = match place {
-            Place::Queued(index) => &slots.waiters[..*index],
-            _ => &slots.waiters,
+        // Only the first live waiter in grant order (or, with no live waiter,
+        // a newcomer) evicts and settles, so one event does not set off a
+        // herd of conflicting writes.
+        let order = slots.grant_order();
+        let ahead = match place {
+            Place::Queued(rank) => &order[..*rank],
+            _ => &order[..],
         };
-        let live_ahead = ahead
-            .iter()
-            .any(|w| !verdict.stale.contains(&waiter_key(&w.holder, w.renew_count)));
+        let live_ahead = ahead.iter().any(|&i| {
+            let w = &slots.waiters[i];
+            !verdict.stale.contains(&waiter_key(&w.holder, w.renew_count))
+        });
         if !verdict.stale.is_empty() && !live_ahead {
             next.holders
                 .retain(|h| !verdict.stale.contains(&holder_key(&h.holder, h.token, h.renew_count)));
@@ -283,15 +325,18 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         }
 
         let now_text = now_rfc3339();
-        let mut plan = if changed { Some(Plan::Housekeeping) } else { None };
+        let mut plan = Plan::Housekeeping;
         match place {
             Place::Absent => {
                 if next.waiters.is_empty() && next.free() > 0 {
                     let token = next.take(&self.holder, self.priority, &format_duration(self.hold_ttl), &now_text);
-                    plan = Some(Plan::Take(token));
+                    plan = Plan::Take(token);
                     changed = true;
-                } else if !self.try_once() {
-                    next.enqueue(WaiterRecord {
+                } else if self.try_once() {
+                    // No room: evictions alone are not worth a write.
+                    return (None, wake_at);
+                } else {
+                    let waiter = WaiterRecord {
                         holder: self.holder.clone(),
                         priority: self.priority,
                         enqueued_at: now_text.clone(),
@@ -299,32 +344,37 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                         renew_count: 0,
                         ttl: format_duration(self.waiter_ttl),
                         hold_ttl: format_duration(self.hold_ttl),
-                    });
-                    plan = Some(Plan::Queue);
+                    };
+                    if !changed && !self.append_unsupported && has_waiter_list(&self.object) {
+                        // Appending never conflicts, so a crowd of newcomers
+                        // queues in one request each.
+                        return (Some(Write::Append(waiter)), wake_at);
+                    }
+                    next.enqueue(waiter);
+                    plan = Plan::Queue;
                     changed = true;
-                } else if changed {
-                    // Try-once with evictions but still no room: not worth a write.
-                    changed = false;
-                    plan = None;
                 }
             }
             Place::Queued(_) => {
                 let heartbeat_at = self.last_waiter_write.map(|t| t + self.waiter_ttl / 3);
                 if heartbeat_at.is_some_and(|at| now >= at) {
                     next.heartbeat(&self.holder, &now_text);
-                    plan = Some(Plan::Queue);
+                    plan = Plan::Queue;
                     changed = true;
                 } else if let Some(at) = heartbeat_at {
                     wake_at = Some(wake_at.map_or(at, |w| w.min(at)));
+                }
+                if next.free() > 0 && !live_ahead {
+                    changed = true;
                 }
             }
             Place::Holding(_) => {}
         }
         if changed {
             next.grant_free(&now_text);
-            (Some(next), plan, wake_at)
+            (Some(Write::Put(next, plan)), wake_at)
         } else {
-            (None, None, wake_at)
+            (None, wake_at)
         }
     }
 

@@ -86,6 +86,21 @@ impl Objects {
         decode(&reply.check()?)
     }
 
+    /// Applies a JSON patch to the status. The API server applies it to the
+    /// latest version atomically, so concurrent patches never conflict; use
+    /// it only for changes that are correct on any version (appending a
+    /// waiter). A patch that does not apply is an [`Error::Api`] 422.
+    pub(crate) fn patch_status<K: Resource>(&self, namespace: &str, name: &str, patch: &serde_json::Value) -> Result<K> {
+        let path = format!("{}/status", Self::item::<K>(namespace, name));
+        let body = encode(patch)?;
+        // Not retried: a lost answer would make a retry append twice.
+        let reply = self.transport.send(Method::Patch, &path, Some(&body), false)?;
+        if reply.status == 404 {
+            return Err(not_found::<K>(namespace, name));
+        }
+        decode(&reply.check()?)
+    }
+
     /// Opens a watch of one object from `resource_version`, ending after `seconds`.
     pub(crate) fn watch<K: Resource>(
         &self,

@@ -31,15 +31,23 @@ pub struct Slots {
 }
 
 impl Slots {
-    /// Where `holder` stands: holding, queued or absent.
+    /// Where `holder` stands: holding, queued (with its rank in grant order) or absent.
     pub fn place(&self, holder: &str) -> Place {
         if let Some(h) = self.holders.iter().find(|h| h.holder == holder) {
             return Place::Holding(h.token);
         }
-        match self.waiters.iter().position(|w| w.holder == holder) {
-            Some(index) => Place::Queued(index),
+        match self.grant_order().iter().position(|&i| self.waiters[i].holder == holder) {
+            Some(rank) => Place::Queued(rank),
             None => Place::Absent,
         }
+    }
+
+    /// Indices into `waiters` in grant order: higher priority first, then
+    /// arrival (the order of the list, which only ever grows at the end).
+    pub fn grant_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.waiters.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(self.waiters[i].priority));
+        order
     }
 
     /// Number of free slots.
@@ -62,14 +70,10 @@ impl Slots {
         self.fencing
     }
 
-    /// Queues a waiter behind everyone of equal or higher priority.
+    /// Queues a waiter at the end of the list; [`Slots::grant_order`] puts it
+    /// behind everyone of equal or higher priority.
     pub fn enqueue(&mut self, waiter: WaiterRecord) {
-        let at = self
-            .waiters
-            .iter()
-            .position(|w| w.priority < waiter.priority)
-            .unwrap_or(self.waiters.len());
-        self.waiters.insert(at, waiter);
+        self.waiters.push(waiter);
     }
 
     /// Hands free slots to the head of the queue; returns who was granted.
@@ -77,7 +81,7 @@ impl Slots {
     pub fn grant_free(&mut self, now: &str) -> Vec<String> {
         let mut granted = Vec::new();
         while self.free() > 0 && !self.waiters.is_empty() {
-            let waiter = self.waiters.remove(0);
+            let waiter = self.waiters.remove(self.grant_order()[0]);
             self.fencing += 1;
             granted.push(waiter.holder.clone());
             self.holders.push(HolderRecord {
@@ -164,9 +168,11 @@ mod tests {
         s.enqueue(waiter("c", 0));
         s.enqueue(waiter("d", 5));
         s.enqueue(waiter("e", -1));
-        let order: Vec<_> = s.waiters.iter().map(|w| w.holder.as_str()).collect();
+        let order: Vec<_> = s.grant_order().iter().map(|&i| s.waiters[i].holder.as_str()).collect();
         assert_eq!(order, ["b", "d", "a", "c", "e"]);
         assert_eq!(s.place("a"), Place::Queued(2));
+        s.capacity = 5;
+        assert_eq!(s.grant_free("t"), ["b", "d", "a", "c", "e"]);
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub(crate) enum Method {
     Get,
     Post,
     Put,
+    /// A JSON patch (RFC 6902).
+    Patch,
     Delete,
 }
 
@@ -107,15 +109,15 @@ impl Transport {
                 }
                 request.config().timeout_global(Some(REQUEST_TIMEOUT)).build().call()
             }
-            Method::Post | Method::Put => {
-                let mut request = if method == Method::Post {
-                    self.agent.post(&url)
-                } else {
-                    self.agent.put(&url)
+            Method::Post | Method::Put | Method::Patch => {
+                let (mut request, content_type) = match method {
+                    Method::Post => (self.agent.post(&url), "application/json"),
+                    Method::Put => (self.agent.put(&url), "application/json"),
+                    _ => (self.agent.patch(&url), "application/json-patch+json"),
                 };
                 request = request
                     .header("Accept", "application/json")
-                    .header("Content-Type", "application/json");
+                    .header("Content-Type", content_type);
                 if let Some(auth) = &auth {
                     request = request.header("Authorization", auth);
                 }
