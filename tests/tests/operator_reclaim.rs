@@ -1,0 +1,188 @@
+//! The operator reclaims permits and leases whose holders stopped renewing,
+//! promptly and never before their TTL, and keeps the fields that
+//! `kubectl get semaphores` shows true while clients churn.
+
+mod operator_process;
+mod support;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use konductor::{Client, Options};
+use operator_process::Operator;
+use support::{eventually, kubectl, ms, Namespace};
+
+const TTL: Duration = Duration::from_secs(2);
+
+fn holders(client: &Client, name: &str) -> Vec<String> {
+    let status = client.get_semaphore(name).expect("get").status.unwrap_or_default();
+    status.holders.into_iter().map(|h| h.holder).collect()
+}
+
+#[test]
+fn a_holder_that_stops_renewing_is_reclaimed_within_its_ttl_plus_one_second() {
+    let ns = Namespace::new("op-reclaim");
+    let _operator = Operator::start(&ns.name, &[]);
+    let client = ns.admin();
+    client.create_semaphore("jobs", 1, None).expect("create");
+
+    let started = Instant::now();
+    let permit = client
+        .acquire_semaphore("jobs", &Options::new().holder("crashed").ttl(TTL))
+        .expect("acquire");
+    let acquired = started.elapsed();
+    // The holder "crashes": no renewal, no release.
+    std::mem::forget(permit);
+
+    let waited = eventually(TTL + Duration::from_secs(5), "the stale holder to be reclaimed", || {
+        holders(&client, "jobs").is_empty()
+    });
+    let reclaimed_after = acquired + waited;
+    println!(
+        "holder with TTL {}ms reclaimed {:.0}ms after the grant (acquire took {:.0}ms)",
+        TTL.as_millis(),
+        ms(reclaimed_after),
+        ms(acquired)
+    );
+    assert!(
+        waited >= TTL - Duration::from_millis(50),
+        "reclaimed {:.0}ms after the grant returned, before its TTL of {TTL:?}",
+        ms(waited)
+    );
+    assert!(
+        reclaimed_after <= TTL + Duration::from_secs(1),
+        "expected the reclaim within TTL + 1s ({:?}), it took {:.0}ms",
+        TTL + Duration::from_secs(1),
+        ms(reclaimed_after)
+    );
+    let status = client.get_semaphore("jobs").expect("get").status.expect("status");
+    assert_eq!((status.in_use, status.available, status.phase.as_str()), (0, 1, "Ready"));
+
+    // The slot is really free again, and the reclaim was reported.
+    let next = client
+        .acquire_semaphore("jobs", &Options::new().holder("next").timeout(Duration::ZERO))
+        .expect("the reclaimed permit can be taken at once");
+    assert!(next.token() > 1, "a new grant carries a larger fencing token");
+    next.release().expect("release");
+    let events = kubectl(&["-n", &ns.name, "get", "events", "-o", "jsonpath={.items[*].reason}"]);
+    assert!(events.contains("Reclaimed"), "expected a Reclaimed event, got {events:?}");
+}
+
+#[test]
+fn a_reclaimed_permit_goes_to_the_head_waiter() {
+    let ns = Namespace::new("op-handoff");
+    let _operator = Operator::start(&ns.name, &[]);
+    let client = ns.admin();
+    client.create_semaphore("jobs", 1, None).expect("create");
+    let permit = client
+        .acquire_semaphore("jobs", &Options::new().holder("crashed").ttl(TTL))
+        .expect("acquire");
+    std::mem::forget(permit);
+    let started = Instant::now();
+    let waiter = client
+        .acquire_semaphore(
+            "jobs",
+            &Options::new().holder("waiter").ttl(Duration::from_secs(10)).timeout(Duration::from_secs(10)),
+        )
+        .expect("the waiter gets the reclaimed permit");
+    let waited = started.elapsed();
+    println!("waiter granted after {:.0}ms", ms(waited));
+    assert!(waited <= TTL + Duration::from_secs(1), "waited {:.0}ms", ms(waited));
+    assert_eq!(holders(&client, "jobs"), ["waiter"]);
+    waiter.release().expect("release");
+}
+
+#[test]
+fn a_lease_whose_holder_stopped_renewing_is_reclaimed_and_shows_expired() {
+    let ns = Namespace::new("op-lease");
+    let operator = Operator::start(&ns.name, &[]);
+    let client = ns.admin();
+    client.create_lease("leader", Some(TTL), None).expect("create");
+    let started = Instant::now();
+    let lease = client
+        .acquire_lease("leader", &Options::new().holder("old-leader"))
+        .expect("acquire");
+    std::mem::forget(lease);
+    eventually(TTL + Duration::from_secs(5), "the lease to expire", || {
+        client.get_lease("leader").expect("get").status.is_some_and(|s| s.holder.is_none())
+    });
+    let took = started.elapsed();
+    println!("lease with TTL {}ms reclaimed after {:.0}ms", TTL.as_millis(), ms(took));
+    assert!(took <= TTL + Duration::from_secs(1), "took {:.0}ms", ms(took));
+    let status = client.get_lease("leader").expect("get").status.expect("status");
+    assert_eq!(status.phase, "Expired");
+    // The operator counts the reclaim once its write has returned, which can
+    // be just after the client already sees the result.
+    eventually(Duration::from_secs(2), "the reclaim to be counted", || {
+        operator.metric("konductor_reclaimed_total{kind=\"Lease\",record=\"holder\"}") == Some(1.0)
+    });
+    let next = client
+        .try_acquire_lease("leader", &Options::new().holder("new-leader"))
+        .expect("the expired lease is free");
+    assert!(next.token() > 1);
+    next.release().expect("release");
+}
+
+#[test]
+fn semaphore_fields_stay_true_under_churn() {
+    let ns = Namespace::new("op-churn");
+    let _operator = Operator::start(&ns.name, &[]);
+    let client = ns.admin();
+    const PERMITS: u32 = 2;
+    client.create_semaphore("pool", PERMITS, None).expect("create");
+    // One holder that dies mid-run, so reclaim happens during the churn.
+    let crashed = client
+        .acquire_semaphore("pool", &Options::new().holder("crashed").ttl(Duration::from_secs(1)))
+        .expect("acquire");
+    std::mem::forget(crashed);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..4)
+        .map(|i| {
+            let client = ns.admin();
+            let stop = stop.clone();
+            thread::spawn(move || {
+                let mut cycles = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let options = Options::new()
+                        .holder(format!("worker-{i}"))
+                        .ttl(Duration::from_secs(5))
+                        .timeout(Duration::from_secs(20));
+                    let permit = client.acquire_semaphore("pool", &options).expect("acquire");
+                    thread::sleep(Duration::from_millis(20));
+                    permit.release().expect("release");
+                    cycles += 1;
+                }
+                cycles
+            })
+        })
+        .collect();
+
+    let deadline = Instant::now() + Duration::from_secs(4);
+    let mut samples = 0;
+    while Instant::now() < deadline {
+        let sem = client.get_semaphore("pool").expect("get");
+        let status = sem.status.unwrap_or_default();
+        let in_use = status.holders.len() as u32;
+        assert!(in_use <= PERMITS, "{in_use} holders on {PERMITS} permits: {:?}", status.holders);
+        assert_eq!(status.in_use, in_use, "inUse must count the holders");
+        assert_eq!(status.available, PERMITS - in_use, "available must be permits - inUse");
+        let expected_phase = if in_use < PERMITS { "Ready" } else { "Full" };
+        assert_eq!(status.phase, expected_phase, "phase for {in_use}/{PERMITS}");
+        samples += 1;
+        thread::sleep(Duration::from_millis(25));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let cycles: u32 = workers.into_iter().map(|w| w.join().expect("worker")).sum();
+    println!("{cycles} acquire/release cycles, {samples} consistent samples");
+    assert!(cycles > 10, "the workers made progress ({cycles} cycles)");
+
+    let status = client.get_semaphore("pool").expect("get").status.expect("status");
+    assert!(status.holders.is_empty(), "the crashed holder was reclaimed: {:?}", status.holders);
+    assert_eq!((status.in_use, status.available, status.phase.as_str()), (0, PERMITS, "Ready"));
+    let columns = kubectl(&["-n", &ns.name, "get", "semaphores", "pool", "--no-headers"]);
+    let fields: Vec<&str> = columns.split_whitespace().collect();
+    assert_eq!(&fields[..5], ["pool", "2", "0", "2", "Ready"], "kubectl get shows {columns:?}");
+}
