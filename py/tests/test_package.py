@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import inspect
 import os
 import pydoc
@@ -55,7 +56,9 @@ def test_every_public_name_and_method_has_a_docstring() -> None:
 
 
 def test_help_of_client_reads_well() -> None:
-    text = pydoc.render_doc(konductor.Client, renderer=pydoc.plaintext)
+    buffer = io.StringIO()
+    pydoc.Helper(output=buffer).help(konductor.Client)
+    text = buffer.getvalue()
     for expected in ("acquire_semaphore(", "Args:", "Raises:", "TimeoutError", "semaphore(", "run_as_leader("):
         assert expected in text
 

@@ -7,8 +7,9 @@ import datetime
 import json
 import logging
 import os
+from collections.abc import Sequence
 from types import TracebackType
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Type, TypeVar, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Type, TypeVar, Union
 
 from . import _arguments as check
 from . import _native, resources

@@ -338,6 +338,11 @@ class Barrier(_Snapshot):
     resource_version: str
     _raw: Mapping[str, Any] = field(repr=False, compare=False, hash=False)
 
+    @property
+    def is_open(self) -> bool:
+        """True when the barrier's phase is ``Open``."""
+        return self.phase == "Open"
+
     @classmethod
     def _from_api(cls, raw: Dict[str, Any]) -> Barrier:
         meta, spec, status = _map(raw.get("metadata")), _map(raw.get("spec")), _map(raw.get("status"))
