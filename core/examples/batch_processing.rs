@@ -34,9 +34,15 @@ fn main() -> konductor::Result<()> {
 
 fn process_batch(client: &Client, batch: u32) -> konductor::Result<()> {
     let me = format!("batch-{batch}");
-    let options = Options::new().holder(&me).ttl(Duration::from_secs(1800)).auto_renew(true);
+    let options = Options::new()
+        .holder(&me)
+        .ttl(Duration::from_secs(1800))
+        .auto_renew(true);
     client.with_semaphore(SEMAPHORE, &options, |permit| {
-        log(&me, format!("processing with permit token {}", permit.token()));
+        log(
+            &me,
+            format!("processing with permit token {}", permit.token()),
+        );
         for _item in 0..3 {
             thread::sleep(Duration::from_millis(100));
         }

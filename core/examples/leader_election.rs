@@ -26,11 +26,22 @@ fn main() -> konductor::Result<()> {
     // A fresh lease per run, so an interrupted run leaves nothing behind.
     let lease = format!("demo-leader-{:x}", std::process::id());
     client.create_lease(&lease, Some(TTL), None)?;
-    log("main", format!("lease {lease} with TTL {TTL:?}; starting two candidates"));
+    log(
+        "main",
+        format!("lease {lease} with TTL {TTL:?}; starting two candidates"),
+    );
     let exe = std::env::current_exe().expect("path of this example");
-    let mut first = Command::new(&exe).arg(&lease).arg("candidate-a").spawn().expect("start candidate");
+    let mut first = Command::new(&exe)
+        .arg(&lease)
+        .arg("candidate-a")
+        .spawn()
+        .expect("start candidate");
     std::thread::sleep(Duration::from_millis(500));
-    let mut second = Command::new(&exe).arg(&lease).arg("candidate-b").spawn().expect("start candidate");
+    let mut second = Command::new(&exe)
+        .arg(&lease)
+        .arg("candidate-b")
+        .spawn()
+        .expect("start candidate");
     let a = first.wait().expect("wait");
     let b = second.wait().expect("wait");
     assert!(a.success() && b.success(), "a candidate failed");
@@ -42,10 +53,16 @@ fn main() -> konductor::Result<()> {
 fn candidate_main(lease_name: &str, me: &str) -> konductor::Result<()> {
     let client = Client::new(None)?;
     log(me, "campaigning");
-    let options = Options::new().holder(me).ttl(TTL).timeout(Duration::from_secs(60));
+    let options = Options::new()
+        .holder(me)
+        .ttl(TTL)
+        .timeout(Duration::from_secs(60));
     if me == "candidate-a" {
         let lease = client.acquire_lease(lease_name, &options.auto_renew(true))?;
-        log(me, format!("became LEADER (fencing token {})", lease.token()));
+        log(
+            me,
+            format!("became LEADER (fencing token {})", lease.token()),
+        );
         for beat in 1..=3 {
             std::thread::sleep(Duration::from_millis(700));
             log(me, format!("leading, heartbeat {beat}"));
@@ -54,7 +71,10 @@ fn candidate_main(lease_name: &str, me: &str) -> konductor::Result<()> {
         std::process::exit(0); // No destructor runs: exactly like a crash.
     }
     client.run_as_leader(lease_name, &options, |leader| {
-        log(me, format!("became LEADER (fencing token {})", leader.token()));
+        log(
+            me,
+            format!("became LEADER (fencing token {})", leader.token()),
+        );
         for beat in 1..=2 {
             if !leader.sleep(Duration::from_millis(500)) {
                 return;

@@ -20,9 +20,17 @@ fn main() -> konductor::Result<()> {
     let client = Client::new(None)?;
     let run = format!("{:x}", std::process::id());
     for stage in 1..=STAGES {
-        ensure(client.create_barrier(&barrier(&run, stage), WORKERS, None, Some(Duration::from_secs(600))))?;
+        ensure(client.create_barrier(
+            &barrier(&run, stage),
+            WORKERS,
+            None,
+            Some(Duration::from_secs(600)),
+        ))?;
     }
-    log("main", format!("{WORKERS} workers, {STAGES} stages, one barrier per stage"));
+    log(
+        "main",
+        format!("{WORKERS} workers, {STAGES} stages, one barrier per stage"),
+    );
     let workers: Vec<_> = (1..=WORKERS)
         .map(|w| {
             let client = client.clone();
@@ -54,7 +62,10 @@ fn run_pipeline(client: &Client, run: &str, worker: u32) -> konductor::Result<()
         let name = barrier(run, stage);
         let barrier = client.arrive_barrier(&name, &options)?;
         let arrived = barrier.status.map(|s| s.arrived).unwrap_or_default();
-        log(&me, format!("arrived at stage {stage} barrier ({arrived}/{WORKERS})"));
+        log(
+            &me,
+            format!("arrived at stage {stage} barrier ({arrived}/{WORKERS})"),
+        );
         client.wait_barrier(&name, &options)?;
         log(&me, format!("stage {stage} barrier OPEN"));
     }

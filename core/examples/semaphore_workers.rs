@@ -26,10 +26,19 @@ fn main() -> konductor::Result<()> {
     // A fresh semaphore per run, so an interrupted run leaves nothing behind.
     let semaphore = format!("demo-workers-{:x}", std::process::id());
     client.create_semaphore(&semaphore, 2, Some(Duration::from_secs(30)))?;
-    log("main", format!("semaphore {semaphore} has 2 permits; starting {WORKERS} worker processes"));
+    log(
+        "main",
+        format!("semaphore {semaphore} has 2 permits; starting {WORKERS} worker processes"),
+    );
     let exe = std::env::current_exe().expect("path of this example");
     let children: Vec<_> = (1..=WORKERS)
-        .map(|i| Command::new(&exe).arg(&semaphore).arg(format!("worker-{i}")).spawn().expect("start worker"))
+        .map(|i| {
+            Command::new(&exe)
+                .arg(&semaphore)
+                .arg(format!("worker-{i}"))
+                .spawn()
+                .expect("start worker")
+        })
         .collect();
     for mut child in children {
         let status = child.wait().expect("wait for worker");
@@ -44,9 +53,15 @@ fn work(semaphore: &str, worker: &str) -> konductor::Result<()> {
     let client = Client::new(None)?;
     for round in 1..=ROUNDS {
         log(worker, "waiting for a permit");
-        let options = Options::new().holder(worker).ttl(Duration::from_secs(30)).timeout(Duration::from_secs(60));
+        let options = Options::new()
+            .holder(worker)
+            .ttl(Duration::from_secs(30))
+            .timeout(Duration::from_secs(60));
         let permit = client.acquire_semaphore(semaphore, &options)?;
-        log(worker, format!("ACQUIRED (token {}, round {round})", permit.token()));
+        log(
+            worker,
+            format!("ACQUIRED (token {}, round {round})", permit.token()),
+        );
         std::thread::sleep(Duration::from_millis(400));
         permit.release()?;
         log(worker, "released");

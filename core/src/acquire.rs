@@ -83,7 +83,13 @@ pub(crate) fn observe<K: Resource>(
     default_ttl: Duration,
 ) -> Verdict {
     let meta = object.metadata();
-    let object_key = format!("{}/{}/{}/{}", K::PLURAL, meta.namespace, meta.name, meta.uid);
+    let object_key = format!(
+        "{}/{}/{}/{}",
+        K::PLURAL,
+        meta.namespace,
+        meta.name,
+        meta.uid
+    );
     let observed: Vec<Observed> = slots
         .holders
         .iter()
@@ -91,16 +97,26 @@ pub(crate) fn observe<K: Resource>(
             key: holder_key(&h.holder, h.token, h.renew_count),
             ttl: parse_duration(&h.ttl).unwrap_or(default_ttl),
         })
-        .chain(slots.waiters.iter().filter(|w| w.holder != me).map(|w| Observed {
-            key: waiter_key(&w.holder, w.renew_count),
-            ttl: parse_duration(&w.ttl).unwrap_or(MAX_WAITER_TTL),
-        }))
+        .chain(
+            slots
+                .waiters
+                .iter()
+                .filter(|w| w.holder != me)
+                .map(|w| Observed {
+                    key: waiter_key(&w.holder, w.renew_count),
+                    ttl: parse_duration(&w.ttl).unwrap_or(MAX_WAITER_TTL),
+                }),
+        )
         .collect();
     staleness.observe(&object_key, &observed, Instant::now())
 }
 
 /// Acquires a slot of `name`, waiting as `options` allow.
-pub(crate) fn acquire<K: Slotted>(shared: &Shared, name: &str, options: &Options) -> Result<Granted> {
+pub(crate) fn acquire<K: Slotted>(
+    shared: &Shared,
+    name: &str,
+    options: &Options,
+) -> Result<Granted> {
     validate_name(name)?;
     let holder = match &options.holder {
         Some(holder) => holder.clone(),
@@ -117,7 +133,8 @@ pub(crate) fn acquire<K: Slotted>(shared: &Shared, name: &str, options: &Options
         holder: &holder,
     };
     let started = Instant::now();
-    let result = Acquisition::<K>::new(shared, name, holder.clone(), options, started).and_then(|a| a.run());
+    let result =
+        Acquisition::<K>::new(shared, name, holder.clone(), options, started).and_then(|a| a.run());
     if let Some(observer) = &options.observer {
         observer.waited(&event, started.elapsed());
         match &result {
@@ -170,7 +187,13 @@ fn has_waiter_list<K: Resource>(object: &K) -> bool {
 }
 
 impl<'a, K: Slotted> Acquisition<'a, K> {
-    fn new(shared: &'a Shared, name: &'a str, holder: String, options: &'a Options, started: Instant) -> Result<Self> {
+    fn new(
+        shared: &'a Shared,
+        name: &'a str,
+        holder: String,
+        options: &'a Options,
+        started: Instant,
+    ) -> Result<Self> {
         let object: K = shared.objects.get(&shared.namespace, name)?;
         let hold_ttl = match options.ttl {
             Some(ttl) => ttl,
@@ -184,7 +207,9 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             options,
             started,
             deadline: options.timeout.map(|t| started + t),
-            priority: options.priority.unwrap_or_else(|| object.default_priority()),
+            priority: options
+                .priority
+                .unwrap_or_else(|| object.default_priority()),
             object,
             hold_ttl,
             waiter_ttl: hold_ttl.min(MAX_WAITER_TTL),
@@ -199,7 +224,12 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
     }
 
     fn what(&self) -> String {
-        format!("{} {}/{}", K::KIND.to_lowercase(), self.shared.namespace, self.name)
+        format!(
+            "{} {}/{}",
+            K::KIND.to_lowercase(),
+            self.shared.namespace,
+            self.name
+        )
     }
 
     fn run(mut self) -> Result<Granted> {
@@ -244,7 +274,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                     let write_started = Instant::now();
                     let mut updated = self.object.clone();
                     updated.store(next, &now_rfc3339());
-                    match self.shared.objects.replace_status(&updated) {
+                    match self.shared.objects.write_status(&self.object, &updated) {
                         Ok(written) => {
                             self.object = written;
                             match plan {
@@ -262,7 +292,8 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                             }
                         }
                         Err(error) if error.is_conflict() => {
-                            self.object = self.shared.objects.get(&self.shared.namespace, self.name)?;
+                            self.object =
+                                self.shared.objects.get(&self.shared.namespace, self.name)?;
                         }
                         Err(error) => return Err(error),
                     }
@@ -271,14 +302,20 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                 Some(Write::Append(waiter)) => {
                     let write_started = Instant::now();
                     let patch = serde_json::json!([{ "op": "add", "path": "/status/waiters/-", "value": waiter }]);
-                    match self.shared.objects.patch_status::<K>(&self.shared.namespace, self.name, &patch) {
+                    match self.shared.objects.patch_status::<K>(
+                        &self.shared.namespace,
+                        self.name,
+                        &patch,
+                        false,
+                    ) {
                         Ok(written) => {
                             self.object = written;
                             self.last_waiter_write = Some(write_started);
                         }
                         // The list vanished meanwhile (status reset): queue with a full write.
                         Err(Error::Api(status)) if status.code == 422 => {
-                            self.object = self.shared.objects.get(&self.shared.namespace, self.name)?;
+                            self.object =
+                                self.shared.objects.get(&self.shared.namespace, self.name)?;
                             self.append_unsupported = true;
                         }
                         Err(error) => return Err(error),
@@ -299,7 +336,13 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
     /// queue, settle (hand free slots to the queue) or refresh the waiter
     /// entry. Also returns when to look again if nothing changes.
     fn plan(&self, slots: &Slots, place: &Place, now: Instant) -> (Option<Write>, Option<Instant>) {
-        let verdict = observe(&self.shared.staleness, &self.object, slots, &self.holder, self.hold_ttl);
+        let verdict = observe(
+            &self.shared.staleness,
+            &self.object,
+            slots,
+            &self.holder,
+            self.hold_ttl,
+        );
         let mut wake_at = verdict.next_expiry;
 
         let mut next = slots.clone();
@@ -314,13 +357,21 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         };
         let live_ahead = ahead.iter().any(|&i| {
             let w = &slots.waiters[i];
-            !verdict.stale.contains(&waiter_key(&w.holder, w.renew_count))
+            !verdict
+                .stale
+                .contains(&waiter_key(&w.holder, w.renew_count))
         });
         if !verdict.stale.is_empty() && !live_ahead {
-            next.holders
-                .retain(|h| !verdict.stale.contains(&holder_key(&h.holder, h.token, h.renew_count)));
-            next.waiters
-                .retain(|w| !verdict.stale.contains(&waiter_key(&w.holder, w.renew_count)));
+            next.holders.retain(|h| {
+                !verdict
+                    .stale
+                    .contains(&holder_key(&h.holder, h.token, h.renew_count))
+            });
+            next.waiters.retain(|w| {
+                !verdict
+                    .stale
+                    .contains(&waiter_key(&w.holder, w.renew_count))
+            });
             changed = true;
         }
 
@@ -329,7 +380,12 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         match place {
             Place::Absent => {
                 if next.waiters.is_empty() && next.free() > 0 {
-                    let token = next.take(&self.holder, self.priority, &format_duration(self.hold_ttl), &now_text);
+                    let token = next.take(
+                        &self.holder,
+                        self.priority,
+                        &format_duration(self.hold_ttl),
+                        &now_text,
+                    );
                     plan = Plan::Take(token);
                     changed = true;
                 } else if self.try_once() {
@@ -381,9 +437,13 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
     /// Blocks until the object changes, a timer is due, the deadline passes or
     /// the caller cancels.
     fn wait_for_change(&mut self, timer: Option<Instant>) -> Result<()> {
-        let follow = self
-            .follow
-            .get_or_insert_with(|| Follow::start(&self.shared.objects, &self.object, self.options.cancel.as_ref()));
+        let follow = self.follow.get_or_insert_with(|| {
+            Follow::start(
+                &self.shared.objects,
+                &self.object,
+                self.options.cancel.as_ref(),
+            )
+        });
         let wake_at = match (timer, self.deadline) {
             (Some(t), Some(d)) => Some(t.min(d)),
             (t, d) => t.or(d),
@@ -394,11 +454,19 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         for wake in wakes {
             match wake {
                 Wake::Changed(object) => {
-                    if is_newer(&object.metadata().resource_version, &self.object.metadata().resource_version) {
+                    if is_newer(
+                        &object.metadata().resource_version,
+                        &self.object.metadata().resource_version,
+                    ) {
                         self.object = object;
                     }
                 }
-                Wake::Deleted => return Err(crate::objects::not_found::<K>(&self.shared.namespace, self.name)),
+                Wake::Deleted => {
+                    return Err(crate::objects::not_found::<K>(
+                        &self.shared.namespace,
+                        self.name,
+                    ))
+                }
                 Wake::Failed(error) => return Err(error),
                 Wake::Cancelled => return Err(Error::Cancelled { what: self.what() }),
             }
@@ -431,7 +499,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             slots.grant_free(&now);
             let mut updated = self.object.clone();
             updated.store(slots, &now);
-            match self.shared.objects.replace_status(&updated) {
+            match self.shared.objects.write_status(&self.object, &updated) {
                 Ok(_) => return,
                 Err(error) if error.is_conflict() => {
                     match self.shared.objects.get(&self.shared.namespace, self.name) {

@@ -32,7 +32,10 @@ fn failed(barrier: &Barrier) -> Option<Error> {
 }
 
 fn is_open(barrier: &Barrier) -> bool {
-    barrier.status.as_ref().is_some_and(|s| s.phase == BARRIER_OPEN)
+    barrier
+        .status
+        .as_ref()
+        .is_some_and(|s| s.phase == BARRIER_OPEN)
 }
 
 impl Client {
@@ -52,7 +55,11 @@ impl Client {
         match quorum {
             Some(0) => return Err(Error::invalid("quorum", "0", "must be at least 1")),
             Some(q) if q > expected => {
-                return Err(Error::invalid("quorum", q.to_string(), format!("must not exceed expected ({expected})")))
+                return Err(Error::invalid(
+                    "quorum",
+                    q.to_string(),
+                    format!("must not exceed expected ({expected})"),
+                ))
             }
             _ => {}
         }
@@ -61,7 +68,9 @@ impl Client {
             quorum,
             timeout: timeout.map(format_duration),
         };
-        self.shared.objects.create(self.namespace(), &Barrier::new(name, spec))
+        self.shared
+            .objects
+            .create(self.namespace(), &Barrier::new(name, spec))
     }
 
     /// Reads a barrier.
@@ -78,7 +87,9 @@ impl Client {
     /// Deletes a barrier.
     pub fn delete_barrier(&self, name: &str) -> Result<()> {
         validate_name(name)?;
-        self.shared.objects.delete::<Barrier>(self.namespace(), name)
+        self.shared
+            .objects
+            .delete::<Barrier>(self.namespace(), name)
     }
 
     /// Records the arrival of the holder in `options` (idempotent per holder).

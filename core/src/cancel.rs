@@ -79,7 +79,12 @@ pub(crate) struct CancelGuard {
 
 impl Drop for CancelGuard {
     fn drop(&mut self) {
-        let mut state = self.token.inner.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self
+            .token
+            .inner
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         state.1.remove(&self.id);
     }
 }
@@ -106,7 +111,11 @@ mod tests {
         let _late = token.on_cancel(Box::new(move || {
             h.fetch_add(1, Ordering::SeqCst);
         }));
-        assert_eq!(hits.load(Ordering::SeqCst), 2, "late registration fires at once");
+        assert_eq!(
+            hits.load(Ordering::SeqCst),
+            2,
+            "late registration fires at once"
+        );
     }
 
     #[test]

@@ -65,7 +65,8 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
             .and_then(|n| total_nanos.checked_add(n))
             .ok_or_else(|| invalid("duration too large"))?;
     }
-    let secs = u64::try_from(total_nanos / 1_000_000_000).map_err(|_| invalid("duration too large"))?;
+    let secs =
+        u64::try_from(total_nanos / 1_000_000_000).map_err(|_| invalid("duration too large"))?;
     Ok(Duration::new(secs, (total_nanos % 1_000_000_000) as u32))
 }
 
@@ -144,7 +145,14 @@ mod tests {
         assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
         assert_eq!(format_duration(Duration::from_secs(60)), "1m0s");
         assert_eq!(format_duration(Duration::ZERO), "0s");
-        for d in [1, 999, 1_000, 1_500_000, 61_000_000_000, 7_322_500_000_000u64] {
+        for d in [
+            1,
+            999,
+            1_000,
+            1_500_000,
+            61_000_000_000,
+            7_322_500_000_000u64,
+        ] {
             let d = Duration::from_nanos(d);
             assert_eq!(parse_duration(&format_duration(d)).unwrap(), d);
         }

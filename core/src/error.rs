@@ -164,7 +164,11 @@ impl Error {
         }
     }
 
-    pub(crate) fn invalid(what: &'static str, value: impl Into<String>, reason: impl Into<String>) -> Error {
+    pub(crate) fn invalid(
+        what: &'static str,
+        value: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Error {
         Error::Invalid {
             what,
             value: value.into(),

@@ -19,11 +19,20 @@ pub const GATE_FAILED: &str = "Failed";
 
 impl Client {
     /// Creates a gate over `conditions`, failing if still closed `timeout` after creation.
-    pub fn create_gate(&self, name: &str, conditions: Vec<GateCondition>, timeout: Option<Duration>) -> Result<Gate> {
+    pub fn create_gate(
+        &self,
+        name: &str,
+        conditions: Vec<GateCondition>,
+        timeout: Option<Duration>,
+    ) -> Result<Gate> {
         validate_name(name)?;
         for (index, condition) in conditions.iter().enumerate() {
             validate_name(&condition.name).map_err(|_| {
-                Error::invalid("condition name", condition.name.clone(), format!("conditions[{index}].name must be an RFC 1123 name"))
+                Error::invalid(
+                    "condition name",
+                    condition.name.clone(),
+                    format!("conditions[{index}].name must be an RFC 1123 name"),
+                )
             })?;
             if let Some(namespace) = &condition.namespace {
                 crate::names::validate_namespace(namespace)?;
@@ -33,7 +42,9 @@ impl Client {
             conditions,
             timeout: timeout.map(format_duration),
         };
-        self.shared.objects.create(self.namespace(), &Gate::new(name, spec))
+        self.shared
+            .objects
+            .create(self.namespace(), &Gate::new(name, spec))
     }
 
     /// Reads a gate.
@@ -62,7 +73,10 @@ impl Client {
     /// The operator's evaluation of each condition (empty until it ran).
     pub fn gate_conditions(&self, name: &str) -> Result<Vec<GateConditionStatus>> {
         let gate = self.get_gate(name)?;
-        Ok(gate.status.map(|s| s.condition_statuses).unwrap_or_default())
+        Ok(gate
+            .status
+            .map(|s| s.condition_statuses)
+            .unwrap_or_default())
     }
 
     /// Waits until the gate is open. [`Error::Failed`] if it fails,

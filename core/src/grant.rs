@@ -41,7 +41,12 @@ struct State {
 }
 
 impl<K: Slotted> Grant<K> {
-    pub(crate) fn new(shared: Arc<Shared>, name: &str, granted: Granted, observer: Option<Arc<dyn Observer>>) -> Arc<Self> {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        name: &str,
+        granted: Granted,
+        observer: Option<Arc<dyn Observer>>,
+    ) -> Arc<Self> {
         Arc::new(Grant {
             shared,
             name: name.to_owned(),
@@ -169,7 +174,7 @@ impl<K: Slotted> Grant<K> {
         let objects = &self.shared.objects;
         loop {
             let started = Instant::now();
-            let mut object: K = match objects.get(&self.shared.namespace, &self.name) {
+            let read: K = match objects.get(&self.shared.namespace, &self.name) {
                 Ok(object) => object,
                 Err(Error::NotFound { .. }) => {
                     self.mark_lost("the object was deleted");
@@ -178,14 +183,15 @@ impl<K: Slotted> Grant<K> {
                 Err(error) => return Err(error),
             };
             let now = now_rfc3339();
-            let mut slots = object.slots();
+            let mut slots = read.slots();
             if !slots.renew(&self.holder, self.token, &format_duration(self.ttl), &now) {
                 self.mark_lost("it was reclaimed as expired");
                 return Err(self.lost_error("it was reclaimed as expired"));
             }
             self.check_held()?;
+            let mut object = read.clone();
             object.store(slots, &now);
-            match objects.replace_status(&object) {
+            match objects.write_status(&read, &object) {
                 Ok(_) => {
                     let mut state = self.lock();
                     if state.lost.is_none() && !state.released {
@@ -228,25 +234,34 @@ impl<K: Slotted> Grant<K> {
     fn release_inner(&self) -> Result<()> {
         let objects = &self.shared.objects;
         loop {
-            let mut object: K = match objects.get(&self.shared.namespace, &self.name) {
+            let read: K = match objects.get(&self.shared.namespace, &self.name) {
                 Ok(object) => object,
                 Err(Error::NotFound { .. }) => return Ok(()),
                 Err(error) => return Err(error),
             };
             let now = now_rfc3339();
-            let mut slots = object.slots();
+            let mut slots = read.slots();
             if !slots.remove(&self.holder, Some(self.token)) {
                 return Ok(());
             }
             // Skip waiters that stopped heartbeating, so the slot does not go
             // to a dead process and sit unused for a whole TTL.
-            let verdict = observe(&self.shared.staleness, &object, &slots, &self.holder, self.ttl);
-            slots
-                .waiters
-                .retain(|w| !verdict.stale.contains(&waiter_key(&w.holder, w.renew_count)));
+            let verdict = observe(
+                &self.shared.staleness,
+                &read,
+                &slots,
+                &self.holder,
+                self.ttl,
+            );
+            slots.waiters.retain(|w| {
+                !verdict
+                    .stale
+                    .contains(&waiter_key(&w.holder, w.renew_count))
+            });
             slots.grant_free(&now);
+            let mut object = read.clone();
             object.store(slots, &now);
-            match objects.replace_status(&object) {
+            match objects.write_status(&read, &object) {
                 Ok(_) | Err(Error::NotFound { .. }) => return Ok(()),
                 Err(error) if error.is_conflict() => continue,
                 Err(error) => return Err(error),

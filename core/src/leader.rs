@@ -54,7 +54,12 @@ impl Client {
     /// If the lease cannot be renewed in time, [`Leadership::lost_token`] is
     /// cancelled before any other process can become leader; `work` must
     /// then return promptly, and this call returns [`Error::Lost`].
-    pub fn run_as_leader<T>(&self, name: &str, options: &Options, work: impl FnOnce(&Leadership<'_>) -> T) -> Result<T> {
+    pub fn run_as_leader<T>(
+        &self,
+        name: &str,
+        options: &Options,
+        work: impl FnOnce(&Leadership<'_>) -> T,
+    ) -> Result<T> {
         let lease = self.acquire_lease(name, &options.clone().auto_renew(true))?;
         let value = work(&Leadership { lease: &lease });
         let lost = lease.is_lost();

@@ -69,7 +69,10 @@ impl Slotted for LeaseObject {
     }
 
     fn default_ttl(&self) -> Result<Duration> {
-        self.spec.ttl.as_deref().map_or(Ok(DEFAULT_TTL), parse_duration)
+        self.spec
+            .ttl
+            .as_deref()
+            .map_or(Ok(DEFAULT_TTL), parse_duration)
     }
 
     fn default_priority(&self) -> i32 {
@@ -81,7 +84,12 @@ impl Slotted for LeaseObject {
             .holders
             .first()
             .map(|h| h.holder.clone())
-            .or_else(|| slots.waiters.first().map(|w| format!("{} (queued)", w.holder)))
+            .or_else(|| {
+                slots
+                    .waiters
+                    .first()
+                    .map(|w| format!("{} (queued)", w.holder))
+            })
             .unwrap_or_default();
         Error::LeaseHeld {
             name: name.to_owned(),
@@ -162,7 +170,12 @@ impl fmt::Debug for Lease {
 
 impl Client {
     /// Creates a lease with a default TTL and a default acquirer priority.
-    pub fn create_lease(&self, name: &str, ttl: Option<Duration>, priority: Option<i32>) -> Result<LeaseObject> {
+    pub fn create_lease(
+        &self,
+        name: &str,
+        ttl: Option<Duration>,
+        priority: Option<i32>,
+    ) -> Result<LeaseObject> {
         validate_name(name)?;
         let spec = LeaseSpec {
             ttl: ttl.map(format_duration),
@@ -187,7 +200,9 @@ impl Client {
     /// Deletes a lease; its holder loses it.
     pub fn delete_lease(&self, name: &str) -> Result<()> {
         validate_name(name)?;
-        self.shared.objects.delete::<LeaseObject>(self.namespace(), name)
+        self.shared
+            .objects
+            .delete::<LeaseObject>(self.namespace(), name)
     }
 
     /// Acquires the lease, waiting in the queue as `options` allow.

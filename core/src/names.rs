@@ -82,7 +82,17 @@ mod tests {
     #[test]
     fn rejects_bad_names_naming_the_value() {
         let long = "a".repeat(254);
-        for bad in ["", "Api", "-a", "a-", "a..b", "a_b", "a b", "ü", long.as_str()] {
+        for bad in [
+            "",
+            "Api",
+            "-a",
+            "a-",
+            "a..b",
+            "a_b",
+            "a b",
+            "ü",
+            long.as_str(),
+        ] {
             let err = validate_name(bad).unwrap_err();
             assert!(
                 matches!(&err, Error::Invalid { what: "name", value, .. } if value == bad),

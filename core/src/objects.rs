@@ -4,6 +4,7 @@ use std::io::Read;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::patch::guarded_status_patch;
 use crate::resource::{Resource, GROUP, VERSION};
 use crate::transport::{Method, Transport};
 
@@ -19,7 +20,10 @@ impl Objects {
     }
 
     fn collection<K: Resource>(namespace: &str) -> String {
-        format!("/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{}", K::PLURAL)
+        format!(
+            "/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{}",
+            K::PLURAL
+        )
     }
 
     fn item<K: Resource>(namespace: &str, name: &str) -> String {
@@ -28,9 +32,9 @@ impl Objects {
 
     /// Reads one object; a 404 becomes [`Error::NotFound`].
     pub(crate) fn get<K: Resource>(&self, namespace: &str, name: &str) -> Result<K> {
-        let reply = self
-            .transport
-            .send(Method::Get, &Self::item::<K>(namespace, name), None, true)?;
+        let reply =
+            self.transport
+                .send(Method::Get, &Self::item::<K>(namespace, name), None, true)?;
         if reply.status == 404 {
             return Err(not_found::<K>(namespace, name));
         }
@@ -43,9 +47,9 @@ impl Objects {
         struct List<K> {
             items: Vec<K>,
         }
-        let reply = self
-            .transport
-            .send(Method::Get, &Self::collection::<K>(namespace), None, true)?;
+        let reply =
+            self.transport
+                .send(Method::Get, &Self::collection::<K>(namespace), None, true)?;
         let list: List<K> = decode(&reply.check()?)?;
         Ok(list.items)
     }
@@ -53,17 +57,23 @@ impl Objects {
     /// Creates an object; it must not exist yet.
     pub(crate) fn create<K: Resource>(&self, namespace: &str, object: &K) -> Result<K> {
         let body = encode(object)?;
-        let reply = self
-            .transport
-            .send(Method::Post, &Self::collection::<K>(namespace), Some(&body), false)?;
+        let reply = self.transport.send(
+            Method::Post,
+            &Self::collection::<K>(namespace),
+            Some(&body),
+            false,
+        )?;
         decode(&reply.check()?)
     }
 
     /// Deletes an object; a 404 becomes [`Error::NotFound`].
     pub(crate) fn delete<K: Resource>(&self, namespace: &str, name: &str) -> Result<()> {
-        let reply = self
-            .transport
-            .send(Method::Delete, &Self::item::<K>(namespace, name), None, true)?;
+        let reply = self.transport.send(
+            Method::Delete,
+            &Self::item::<K>(namespace, name),
+            None,
+            true,
+        )?;
         if reply.status == 404 {
             return Err(not_found::<K>(namespace, name));
         }
@@ -75,7 +85,10 @@ impl Objects {
     /// [`Error::is_conflict`]); a 404 becomes [`Error::NotFound`].
     pub(crate) fn replace_status<K: Resource>(&self, object: &K) -> Result<K> {
         let meta = object.metadata();
-        debug_assert!(!meta.resource_version.is_empty(), "status writes must be guarded");
+        debug_assert!(
+            !meta.resource_version.is_empty(),
+            "status writes must be guarded"
+        );
         let path = format!("{}/status", Self::item::<K>(&meta.namespace, &meta.name));
         let body = encode(object)?;
         // Safe to retry: a repeated write fails with a conflict rather than applying twice.
@@ -90,15 +103,49 @@ impl Objects {
     /// latest version atomically, so concurrent patches never conflict; use
     /// it only for changes that are correct on any version (appending a
     /// waiter). A patch that does not apply is an [`Error::Api`] 422.
-    pub(crate) fn patch_status<K: Resource>(&self, namespace: &str, name: &str, patch: &serde_json::Value) -> Result<K> {
+    /// `retryable` only for patches whose tests make a repeat fail rather
+    /// than apply twice.
+    pub(crate) fn patch_status<K: Resource>(
+        &self,
+        namespace: &str,
+        name: &str,
+        patch: &serde_json::Value,
+        retryable: bool,
+    ) -> Result<K> {
         let path = format!("{}/status", Self::item::<K>(namespace, name));
         let body = encode(patch)?;
-        // Not retried: a lost answer would make a retry append twice.
-        let reply = self.transport.send(Method::Patch, &path, Some(&body), false)?;
+        let reply = self
+            .transport
+            .send(Method::Patch, &path, Some(&body), retryable)?;
         if reply.status == 404 {
             return Err(not_found::<K>(namespace, name));
         }
         decode(&reply.check()?)
+    }
+
+    /// Writes `new` (computed from `old`) as a guarded JSON patch that
+    /// tolerates concurrent waiter appends (see `patch.rs`), else as a
+    /// resourceVersion-guarded PUT. A concurrent change of anything the
+    /// write depends on fails it with a 409 conflict: re-read and retry.
+    pub(crate) fn write_status<K: Resource>(&self, old: &K, new: &K) -> Result<K> {
+        let status = |object: &K| {
+            serde_json::to_value(object)
+                .ok()
+                .and_then(|v| v.get("status").cloned())
+        };
+        if let (Some(old_status), Some(new_status)) = (status(old), status(new)) {
+            if let Some(patch) = guarded_status_patch(&old_status, &new_status) {
+                let meta = new.metadata();
+                match self.patch_status::<K>(&meta.namespace, &meta.name, &patch, true) {
+                    // A failed test: fall back to the PUT, which says whether
+                    // something really changed (409) or the patch could not
+                    // express this change (then it succeeds).
+                    Err(Error::Api(status)) if status.code == 422 => {}
+                    other => return other,
+                }
+            }
+        }
+        self.replace_status(new)
     }
 
     /// Opens a watch of one object from `resource_version`, ending after `seconds`.
@@ -135,5 +182,6 @@ fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>> {
 }
 
 pub(crate) fn decode<T: serde::de::DeserializeOwned>(body: &str) -> Result<T> {
-    serde_json::from_str(body).map_err(|e| Error::transport("failed to decode API server answer", e))
+    serde_json::from_str(body)
+        .map_err(|e| Error::transport("failed to decode API server answer", e))
 }

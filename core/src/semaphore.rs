@@ -30,7 +30,12 @@ impl Slotted for Semaphore {
         let in_use = slots.holders.len() as u32;
         status.in_use = in_use;
         status.available = self.spec.permits.saturating_sub(in_use);
-        status.phase = if status.available > 0 { "Ready" } else { "Full" }.to_owned();
+        status.phase = if status.available > 0 {
+            "Ready"
+        } else {
+            "Full"
+        }
+        .to_owned();
         status.holders = slots.holders;
         status.waiters = slots.waiters;
         status.fencing_token = slots.fencing;
@@ -38,7 +43,10 @@ impl Slotted for Semaphore {
     }
 
     fn default_ttl(&self) -> Result<Duration> {
-        self.spec.ttl.as_deref().map_or(Ok(DEFAULT_TTL), parse_duration)
+        self.spec
+            .ttl
+            .as_deref()
+            .map_or(Ok(DEFAULT_TTL), parse_duration)
     }
 
     fn busy(name: &str, _slots: &Slots) -> Error {
@@ -122,7 +130,12 @@ impl fmt::Debug for Permit {
 
 impl Client {
     /// Creates a semaphore with `permits` slots and a default permit TTL.
-    pub fn create_semaphore(&self, name: &str, permits: u32, ttl: Option<Duration>) -> Result<Semaphore> {
+    pub fn create_semaphore(
+        &self,
+        name: &str,
+        permits: u32,
+        ttl: Option<Duration>,
+    ) -> Result<Semaphore> {
         validate_name(name)?;
         if permits == 0 {
             return Err(Error::invalid("permits", "0", "must be at least 1"));
@@ -150,7 +163,9 @@ impl Client {
     /// Deletes a semaphore; current holders lose their permits.
     pub fn delete_semaphore(&self, name: &str) -> Result<()> {
         validate_name(name)?;
-        self.shared.objects.delete::<Semaphore>(self.namespace(), name)
+        self.shared
+            .objects
+            .delete::<Semaphore>(self.namespace(), name)
     }
 
     /// Acquires a permit, waiting in the queue as `options` allow.

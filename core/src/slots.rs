@@ -36,7 +36,11 @@ impl Slots {
         if let Some(h) = self.holders.iter().find(|h| h.holder == holder) {
             return Place::Holding(h.token);
         }
-        match self.grant_order().iter().position(|&i| self.waiters[i].holder == holder) {
+        match self
+            .grant_order()
+            .iter()
+            .position(|&i| self.waiters[i].holder == holder)
+        {
             Some(rank) => Place::Queued(rank),
             None => Place::Absent,
         }
@@ -168,7 +172,11 @@ mod tests {
         s.enqueue(waiter("c", 0));
         s.enqueue(waiter("d", 5));
         s.enqueue(waiter("e", -1));
-        let order: Vec<_> = s.grant_order().iter().map(|&i| s.waiters[i].holder.as_str()).collect();
+        let order: Vec<_> = s
+            .grant_order()
+            .iter()
+            .map(|&i| s.waiters[i].holder.as_str())
+            .collect();
         assert_eq!(order, ["b", "d", "a", "c", "e"]);
         assert_eq!(s.place("a"), Place::Queued(2));
         s.capacity = 5;
@@ -182,13 +190,19 @@ mod tests {
         let t2 = s.take("y", 0, "1m0s", "t0");
         s.enqueue(waiter("w1", 0));
         s.enqueue(waiter("w2", 0));
-        assert!(s.grant_free("t1").is_empty(), "no free slot, nothing granted");
+        assert!(
+            s.grant_free("t1").is_empty(),
+            "no free slot, nothing granted"
+        );
         assert!(s.remove("x", Some(t1)));
         assert_eq!(s.grant_free("t2"), ["w1"]);
         assert_eq!(s.place("w1"), Place::Holding(t2 + 1));
         assert_eq!(s.place("w2"), Place::Queued(0));
         assert_eq!(s.holders.len(), 2);
-        assert_eq!(s.holders[1].ttl, "1m0s", "granted holder keeps the TTL it asked for");
+        assert_eq!(
+            s.holders[1].ttl, "1m0s",
+            "granted holder keeps the TTL it asked for"
+        );
     }
 
     #[test]

@@ -79,7 +79,10 @@ mod tests {
         let t0 = Instant::now();
         let v = s.observe("o", &[rec("a", 10)], t0);
         assert!(v.stale.is_empty());
-        assert_eq!(v.next_expiry, Some(t0 + Duration::from_secs(10) + margin(Duration::from_secs(10))));
+        assert_eq!(
+            v.next_expiry,
+            Some(t0 + Duration::from_secs(10) + margin(Duration::from_secs(10)))
+        );
         let v = s.observe("o", &[rec("a", 10)], t0 + Duration::from_secs(10));
         assert!(v.stale.is_empty(), "margin not yet passed");
         let v = s.observe("o", &[rec("a", 10)], t0 + Duration::from_secs(11));

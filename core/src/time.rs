@@ -34,13 +34,20 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     let mut rest = &text[19..];
     let mut nanos: u32 = 0;
     if let Some(frac) = rest.strip_prefix('.') {
-        let digits = frac.find(|c: char| !c.is_ascii_digit()).unwrap_or(frac.len());
+        let digits = frac
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(frac.len());
         if digits == 0 {
             return None;
         }
@@ -53,13 +60,18 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     }
     let offset_secs: i64 = match rest {
         "Z" | "z" => 0,
-        _ if rest.len() == 6 && rest.is_ascii() && matches!(rest.as_bytes()[0], b'+' | b'-') && rest.as_bytes()[3] == b':' => {
+        _ if rest.len() == 6
+            && rest.is_ascii()
+            && matches!(rest.as_bytes()[0], b'+' | b'-')
+            && rest.as_bytes()[3] == b':' =>
+        {
             let sign = if rest.starts_with('-') { -1 } else { 1 };
             sign * (rest[1..3].parse::<i64>().ok()? * 3600 + rest[4..6].parse::<i64>().ok()? * 60)
         }
         _ => return None,
     };
-    let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
+    let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
+        - offset_secs;
     let secs = u64::try_from(secs).ok()?;
     Some(UNIX_EPOCH + Duration::new(secs, nanos))
 }
@@ -111,7 +123,11 @@ mod tests {
         );
         assert_eq!(parse_rfc3339("not a time"), None);
         assert_eq!(parse_rfc3339("2026-13-02T05:04:05Z"), None);
-        assert_eq!(parse_rfc3339("2026-01-02T05:04:05+ü:0"), None, "multi-byte offset must not panic");
+        assert_eq!(
+            parse_rfc3339("2026-01-02T05:04:05+ü:0"),
+            None,
+            "multi-byte offset must not panic"
+        );
         assert_eq!(parse_rfc3339("2026-01-02T05:04:0ü"), None);
     }
 }

@@ -41,7 +41,10 @@ impl Reply {
         if (200..300).contains(&self.status) {
             Ok(self.body)
         } else {
-            Err(Error::from_status(ApiStatus::from_body(self.status, &self.body)))
+            Err(Error::from_status(ApiStatus::from_body(
+                self.status,
+                &self.body,
+            )))
         }
     }
 }
@@ -65,7 +68,13 @@ impl Transport {
 
     /// Sends a request; `retryable` requests are retried on connection errors,
     /// 429 and 5xx with exponential back-off (obeying Retry-After).
-    pub(crate) fn send(&self, method: Method, path: &str, body: Option<&[u8]>, retryable: bool) -> Result<Reply> {
+    pub(crate) fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&[u8]>,
+        retryable: bool,
+    ) -> Result<Reply> {
         let mut backoff = FIRST_BACKOFF;
         let mut refreshed_credentials = false;
         let mut attempt = 1;
@@ -78,7 +87,9 @@ impl Transport {
                     refreshed_credentials = true;
                     continue;
                 }
-                Ok((reply, retry_after)) if retryable && (reply.status == 429 || reply.status >= 500) => {
+                Ok((reply, retry_after))
+                    if retryable && (reply.status == 429 || reply.status >= 500) =>
+                {
                     retry_after.unwrap_or(backoff)
                 }
                 Err(Error::Transport { .. }) if retryable => backoff,
@@ -93,7 +104,12 @@ impl Transport {
         }
     }
 
-    fn send_once(&self, method: Method, path: &str, body: Option<&[u8]>) -> Result<(Reply, Option<Duration>)> {
+    fn send_once(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&[u8]>,
+    ) -> Result<(Reply, Option<Duration>)> {
         let url = format!("{}{}", self.server, path);
         let auth = self.credentials.authorization()?;
         let result = match method {
@@ -107,7 +123,11 @@ impl Transport {
                 if let Some(auth) = &auth {
                     request = request.header("Authorization", auth);
                 }
-                request.config().timeout_global(Some(REQUEST_TIMEOUT)).build().call()
+                request
+                    .config()
+                    .timeout_global(Some(REQUEST_TIMEOUT))
+                    .build()
+                    .call()
             }
             Method::Post | Method::Put | Method::Patch => {
                 let (mut request, content_type) = match method {
@@ -146,7 +166,11 @@ impl Transport {
     }
 
     /// Opens a long-lived streaming GET (a watch); the reader yields the body as it arrives.
-    pub(crate) fn stream(&self, path: &str, max_duration: Duration) -> Result<Box<dyn Read + Send>> {
+    pub(crate) fn stream(
+        &self,
+        path: &str,
+        max_duration: Duration,
+    ) -> Result<Box<dyn Read + Send>> {
         let url = format!("{}{}", self.server, path);
         let started = Instant::now();
         let mut refreshed_credentials = false;

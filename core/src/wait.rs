@@ -45,17 +45,24 @@ pub(crate) fn wait_until<K: Resource, T>(
                     waited: started.elapsed(),
                 });
             }
-            let follow = follow.get_or_insert_with(|| Follow::start(&shared.objects, &object, options.cancel.as_ref()));
+            let follow = follow.get_or_insert_with(|| {
+                Follow::start(&shared.objects, &object, options.cancel.as_ref())
+            });
             let mut wakes: Vec<Wake<K>> = follow.next(deadline).into_iter().collect();
             wakes.extend(follow.drain());
             for wake in wakes {
                 match wake {
                     Wake::Changed(newer) => {
-                        if is_newer(&newer.metadata().resource_version, &object.metadata().resource_version) {
+                        if is_newer(
+                            &newer.metadata().resource_version,
+                            &object.metadata().resource_version,
+                        ) {
                             object = newer;
                         }
                     }
-                    Wake::Deleted => return Err(crate::objects::not_found::<K>(&shared.namespace, name)),
+                    Wake::Deleted => {
+                        return Err(crate::objects::not_found::<K>(&shared.namespace, name))
+                    }
                     Wake::Failed(error) => return Err(error),
                     Wake::Cancelled => return Err(Error::Cancelled { what }),
                 }

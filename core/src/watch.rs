@@ -140,7 +140,9 @@ impl<K: Resource> Watcher<K> {
                     }
                     continue;
                 }
-                Err(error @ (Error::Forbidden(_) | Error::Unauthorized(_) | Error::Config { .. })) => {
+                Err(
+                    error @ (Error::Forbidden(_) | Error::Unauthorized(_) | Error::Config { .. }),
+                ) => {
                     let _ = self.sender.send(Wake::Failed(error));
                     return;
                 }
@@ -158,7 +160,9 @@ impl<K: Resource> Watcher<K> {
                 if line.trim().is_empty() {
                     continue;
                 }
-                let Ok(event) = decode::<Event>(&line) else { break };
+                let Ok(event) = decode::<Event>(&line) else {
+                    break;
+                };
                 if !self.handle(event) {
                     return;
                 }
@@ -182,7 +186,10 @@ impl<K: Resource> Watcher<K> {
                     Ok(object) => self.sender.send(Wake::Changed(object)).is_ok(),
                     Err(e) => self
                         .sender
-                        .send(Wake::Failed(Error::transport("failed to decode watch event", e)))
+                        .send(Wake::Failed(Error::transport(
+                            "failed to decode watch event",
+                            e,
+                        )))
                         .is_ok(),
                 }
             }

@@ -1,5 +1,8 @@
 //! What the examples share: a readable timeline and create-if-missing.
 
+// Each example uses only part of this module.
+#![allow(dead_code)]
+
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,7 +14,10 @@ pub fn log(who: &str, what: impl std::fmt::Display) {
 
 fn elapsed() -> Duration {
     static T0: OnceLock<u128> = OnceLock::new();
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
     let t0 = *T0.get_or_init(|| {
         std::env::var("KONDUCTOR_DEMO_T0")
             .ok()
