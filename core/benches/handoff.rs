@@ -24,12 +24,21 @@ const PAUSE: Duration = Duration::from_millis(20);
 
 fn main() {
     let kubeconfig = kubeconfig();
-    let client = Client::new(Some(Config::from_kubeconfig(&kubeconfig, None).expect("kubeconfig"))).expect("client");
+    let client = Client::new(Some(
+        Config::from_kubeconfig(&kubeconfig, None).expect("kubeconfig"),
+    ))
+    .expect("client");
     let kubectl = kubectl();
     println!("hand-off of a semaphore(permits=1), {CYCLES} grants per scenario");
     println!(
         "{:<28} {:>7} {:>10} {:>10} {:>12} {:>11} {:>15}",
-        "scenario", "waiters", "p50 (ms)", "p99 (ms)", "writes/grant", "reads/grant", "conflicts/grant"
+        "scenario",
+        "waiters",
+        "p50 (ms)",
+        "p99 (ms)",
+        "writes/grant",
+        "reads/grant",
+        "conflicts/grant"
     );
     let many: usize = std::env::var("KONDUCTOR_BENCH_WAITERS")
         .ok()
@@ -44,7 +53,10 @@ fn main() {
         poll8.p50_ms / watch8.p50_ms.max(0.001)
     );
     if let (Some(w8), Some(w128)) = (watch8.writes, watch128.writes) {
-        println!("writes per grant, {many} vs 8 waiters: {:.2}x (1.0 = does not grow with waiters)", w128 / w8);
+        println!(
+            "writes per grant, {many} vs 8 waiters: {:.2}x (1.0 = does not grow with waiters)",
+            w128 / w8
+        );
     }
 }
 
@@ -61,9 +73,21 @@ struct Outcome {
     writes: Option<f64>,
 }
 
-fn run(client: &Client, kubeconfig: &PathBuf, kubectl: Option<&str>, waiters: usize, mode: Mode) -> Outcome {
-    let name = format!("bench-handoff-{}-{waiters}-{}", std::process::id(), mode as u8);
-    client.create_semaphore(&name, 1, Some(Duration::from_secs(60))).expect("create semaphore");
+fn run(
+    client: &Client,
+    kubeconfig: &PathBuf,
+    kubectl: Option<&str>,
+    waiters: usize,
+    mode: Mode,
+) -> Outcome {
+    let name = format!(
+        "bench-handoff-{}-{waiters}-{}",
+        std::process::id(),
+        mode as u8
+    );
+    client
+        .create_semaphore(&name, 1, Some(Duration::from_secs(60)))
+        .expect("create semaphore");
     let first = client
         .acquire_semaphore(&name, &Options::new().holder("bench-first"))
         .expect("first acquire");
@@ -76,12 +100,18 @@ fn run(client: &Client, kubeconfig: &PathBuf, kubectl: Option<&str>, waiters: us
     let threads: Vec<_> = (0..waiters)
         .map(|i| {
             let (client, name) = (client.clone(), name.clone());
-            let (grants, events, last_release) = (grants.clone(), events.clone(), last_release.clone());
+            let (grants, events, last_release) =
+                (grants.clone(), events.clone(), last_release.clone());
             thread::spawn(move || {
-                let options = Options::new().holder(format!("bench-{i}")).ttl(Duration::from_secs(60));
+                let options = Options::new()
+                    .holder(format!("bench-{i}"))
+                    .ttl(Duration::from_secs(60));
                 while grants.load(Ordering::SeqCst) < CYCLES {
                     let permit = match mode {
-                        Mode::Watch => client.acquire_semaphore(&name, &options.clone().timeout(Duration::from_secs(120))),
+                        Mode::Watch => client.acquire_semaphore(
+                            &name,
+                            &options.clone().timeout(Duration::from_secs(120)),
+                        ),
                         Mode::Poll => poll(&client, &name, &options, &grants),
                     };
                     let Ok(permit) = permit else { break };
@@ -119,7 +149,9 @@ fn run(client: &Client, kubeconfig: &PathBuf, kubectl: Option<&str>, waiters: us
         .lock()
         .unwrap()
         .iter()
-        .map(|(released, acquired)| acquired.saturating_duration_since(*released).as_secs_f64() * 1000.0)
+        .map(|(released, acquired)| {
+            acquired.saturating_duration_since(*released).as_secs_f64() * 1000.0
+        })
         .collect();
     latencies.sort_by(f64::total_cmp);
     let percentile = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize];
@@ -154,7 +186,12 @@ fn run(client: &Client, kubeconfig: &PathBuf, kubectl: Option<&str>, waiters: us
 }
 
 /// The original SDK's way: try, and on "no free permit" sleep with doubling back-off.
-fn poll(client: &Client, name: &str, options: &Options, grants: &AtomicUsize) -> konductor::Result<konductor::Permit> {
+fn poll(
+    client: &Client,
+    name: &str,
+    options: &Options,
+    grants: &AtomicUsize,
+) -> konductor::Result<konductor::Permit> {
     let mut backoff = Duration::from_millis(100);
     loop {
         match client.acquire_semaphore(name, &options.clone().timeout(Duration::ZERO)) {
@@ -195,7 +232,10 @@ fn request_counts(kubectl: &str, kubeconfig: &PathBuf) -> Option<(f64, f64, f64)
     let mut writes = 0.0;
     let mut reads = 0.0;
     let mut conflicts = 0.0;
-    for line in text.lines().filter(|l| l.starts_with("apiserver_request_total{")) {
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("apiserver_request_total{"))
+    {
         if !line.contains("resource=\"semaphores\"") {
             continue;
         }
