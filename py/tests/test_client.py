@@ -6,6 +6,7 @@ import gc
 import subprocess
 import sys
 import textwrap
+import uuid
 
 import pytest
 
@@ -55,7 +56,7 @@ def test_in_cluster_outside_a_pod_is_a_config_error(monkeypatch: pytest.MonkeyPa
 def test_in_namespace_shares_the_client_but_not_the_objects(
     cluster: Cluster, client: konductor.Client, namespace: str
 ) -> None:
-    other_namespace = namespace[:50] + "-b"
+    other_namespace = f"py-other-{uuid.uuid4().hex[:8]}"
     cluster.kubectl("create", "namespace", other_namespace)
     try:
         other = client.in_namespace(other_namespace)

@@ -169,6 +169,7 @@ def test_eight_threads_share_two_permits_waiting_in_parallel(client: konductor.C
         time.sleep(0.001)
     elapsed = time.monotonic() - started
 
+    print(f"\n8 threads x {hold}s on 2 permits: {elapsed:.2f}s wall (ideal {4 * hold:.1f}s), main thread ran {ticks} times")
     assert errors == []
     assert overlap == 2, f"expected exactly 2 concurrent holders at peak, saw {overlap}"
     assert elapsed >= 4 * hold

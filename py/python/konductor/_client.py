@@ -876,3 +876,9 @@ class Client:
             NotFoundError: It does not exist.
         """
         self._native.delete("Gate", check.text(name, "name"))
+
+
+# Shown as konductor.Client (where users import them from) in reprs and help().
+for _cls in (Client, Permit, Lease, Leadership, CancelToken):
+    _cls.__module__ = "konductor"
+del _cls

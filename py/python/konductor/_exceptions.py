@@ -197,3 +197,8 @@ class ConfigError(KonductorError):
 
 class TransportError(KonductorError):
     """A request got no HTTP answer (connection, TLS, timeout, undecodable body)."""
+
+# Shown as konductor.NotFoundError (where users import them from) in tracebacks.
+for _name in __all__:
+    globals()[_name].__module__ = "konductor"
+del _name
