@@ -227,9 +227,14 @@ mod tests {
     fn waits_until_the_timeout_then_fails_with_a_message() {
         let b = barrier(3, None, Some("30s"), &["a"]);
         let (write, recheck) = plan(&b, at(10), "T");
-        assert_eq!(recheck, Some(Duration::from_secs(20)));
+        assert_eq!(recheck, Some(Duration::from_secs(21)));
         let b = write.unwrap();
         assert_eq!(b.status.as_ref().unwrap().phase, "Waiting");
+        let (write, _) = plan(&b, at(30), "T2");
+        assert!(
+            write.is_none(),
+            "creation times have whole seconds: not failed yet"
+        );
         let (write, _) = plan(&b, at(31), "T2");
         let status = write.unwrap().status.unwrap();
         assert_eq!(status.phase, "Failed");

@@ -13,12 +13,18 @@ pub fn now_rfc3339() -> String {
     format!("{:.3}", Timestamp::now())
 }
 
-/// How long until `timeout` has passed since `created` (RFC 3339); zero when it has.
-/// `None` when the creation time is missing or unreadable.
+/// `creationTimestamp` has whole seconds: the object was created up to this
+/// much after the time it shows.
+const CREATION_PRECISION: Duration = Duration::from_secs(1);
+
+/// How long until `timeout` has surely passed since `created` (RFC 3339);
+/// zero when it has. Counted from the latest instant the object can have been
+/// created, so a timeout never fires early. `None` when the creation time is
+/// missing or unreadable.
 pub fn remaining(created: Option<&str>, timeout: Duration, now: Timestamp) -> Option<Duration> {
     let created: Timestamp = created?.parse().ok()?;
     let deadline = created
-        .checked_add(SignedDuration::try_from(timeout).ok()?)
+        .checked_add(SignedDuration::try_from(timeout + CREATION_PRECISION).ok()?)
         .ok()?;
     let left = now.duration_until(deadline);
     Some(Duration::try_from(left).unwrap_or(Duration::ZERO))
@@ -41,10 +47,10 @@ mod tests {
         let t = Some("2026-01-01T00:00:00Z");
         assert_eq!(
             remaining(t, Duration::from_secs(30), now),
-            Some(Duration::from_secs(20))
+            Some(Duration::from_secs(21))
         );
         assert_eq!(
-            remaining(t, Duration::from_secs(5), now),
+            remaining(t, Duration::from_secs(9), now),
             Some(Duration::ZERO)
         );
         assert_eq!(remaining(None, Duration::from_secs(5), now), None);

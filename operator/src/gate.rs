@@ -322,7 +322,7 @@ mod tests {
             at(20),
             "T",
         );
-        assert_eq!(recheck, Some(Duration::from_secs(40)));
+        assert_eq!(recheck, Some(Duration::from_secs(41)));
         let (write, _) = plan(
             &write.unwrap(),
             status(false, "Job j failed (X)"),

@@ -17,7 +17,11 @@ use support::{eventually, kubectl, ms, Namespace};
 const TTL: Duration = Duration::from_secs(2);
 
 fn holders(client: &Client, name: &str) -> Vec<String> {
-    let status = client.get_semaphore(name).expect("get").status.unwrap_or_default();
+    let status = client
+        .get_semaphore(name)
+        .expect("get")
+        .status
+        .unwrap_or_default();
     status.holders.into_iter().map(|h| h.holder).collect()
 }
 
@@ -36,9 +40,11 @@ fn a_holder_that_stops_renewing_is_reclaimed_within_its_ttl_plus_one_second() {
     // The holder "crashes": no renewal, no release.
     std::mem::forget(permit);
 
-    let waited = eventually(TTL + Duration::from_secs(5), "the stale holder to be reclaimed", || {
-        holders(&client, "jobs").is_empty()
-    });
+    let waited = eventually(
+        TTL + Duration::from_secs(5),
+        "the stale holder to be reclaimed",
+        || holders(&client, "jobs").is_empty(),
+    );
     let reclaimed_after = acquired + waited;
     println!(
         "holder with TTL {}ms reclaimed {:.0}ms after the grant (acquire took {:.0}ms)",
@@ -57,17 +63,40 @@ fn a_holder_that_stops_renewing_is_reclaimed_within_its_ttl_plus_one_second() {
         TTL + Duration::from_secs(1),
         ms(reclaimed_after)
     );
-    let status = client.get_semaphore("jobs").expect("get").status.expect("status");
-    assert_eq!((status.in_use, status.available, status.phase.as_str()), (0, 1, "Ready"));
+    let status = client
+        .get_semaphore("jobs")
+        .expect("get")
+        .status
+        .expect("status");
+    assert_eq!(
+        (status.in_use, status.available, status.phase.as_str()),
+        (0, 1, "Ready")
+    );
 
     // The slot is really free again, and the reclaim was reported.
     let next = client
-        .acquire_semaphore("jobs", &Options::new().holder("next").timeout(Duration::ZERO))
+        .acquire_semaphore(
+            "jobs",
+            &Options::new().holder("next").timeout(Duration::ZERO),
+        )
         .expect("the reclaimed permit can be taken at once");
-    assert!(next.token() > 1, "a new grant carries a larger fencing token");
+    assert!(
+        next.token() > 1,
+        "a new grant carries a larger fencing token"
+    );
     next.release().expect("release");
-    let events = kubectl(&["-n", &ns.name, "get", "events", "-o", "jsonpath={.items[*].reason}"]);
-    assert!(events.contains("Reclaimed"), "expected a Reclaimed event, got {events:?}");
+    let events = kubectl(&[
+        "-n",
+        &ns.name,
+        "get",
+        "events",
+        "-o",
+        "jsonpath={.items[*].reason}",
+    ]);
+    assert!(
+        events.contains("Reclaimed"),
+        "expected a Reclaimed event, got {events:?}"
+    );
 }
 
 #[test]
@@ -84,12 +113,19 @@ fn a_reclaimed_permit_goes_to_the_head_waiter() {
     let waiter = client
         .acquire_semaphore(
             "jobs",
-            &Options::new().holder("waiter").ttl(Duration::from_secs(10)).timeout(Duration::from_secs(10)),
+            &Options::new()
+                .holder("waiter")
+                .ttl(Duration::from_secs(10))
+                .timeout(Duration::from_secs(10)),
         )
         .expect("the waiter gets the reclaimed permit");
     let waited = started.elapsed();
     println!("waiter granted after {:.0}ms", ms(waited));
-    assert!(waited <= TTL + Duration::from_secs(1), "waited {:.0}ms", ms(waited));
+    assert!(
+        waited <= TTL + Duration::from_secs(1),
+        "waited {:.0}ms",
+        ms(waited)
+    );
     assert_eq!(holders(&client, "jobs"), ["waiter"]);
     waiter.release().expect("release");
 }
@@ -99,19 +135,37 @@ fn a_lease_whose_holder_stopped_renewing_is_reclaimed_and_shows_expired() {
     let ns = Namespace::new("op-lease");
     let operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();
-    client.create_lease("leader", Some(TTL), None).expect("create");
+    client
+        .create_lease("leader", Some(TTL), None)
+        .expect("create");
     let started = Instant::now();
     let lease = client
         .acquire_lease("leader", &Options::new().holder("old-leader"))
         .expect("acquire");
     std::mem::forget(lease);
     eventually(TTL + Duration::from_secs(5), "the lease to expire", || {
-        client.get_lease("leader").expect("get").status.is_some_and(|s| s.holder.is_none())
+        client
+            .get_lease("leader")
+            .expect("get")
+            .status
+            .is_some_and(|s| s.holder.is_none())
     });
     let took = started.elapsed();
-    println!("lease with TTL {}ms reclaimed after {:.0}ms", TTL.as_millis(), ms(took));
-    assert!(took <= TTL + Duration::from_secs(1), "took {:.0}ms", ms(took));
-    let status = client.get_lease("leader").expect("get").status.expect("status");
+    println!(
+        "lease with TTL {}ms reclaimed after {:.0}ms",
+        TTL.as_millis(),
+        ms(took)
+    );
+    assert!(
+        took <= TTL + Duration::from_secs(1),
+        "took {:.0}ms",
+        ms(took)
+    );
+    let status = client
+        .get_lease("leader")
+        .expect("get")
+        .status
+        .expect("status");
     assert_eq!(status.phase, "Expired");
     // The operator counts the reclaim once its write has returned, which can
     // be just after the client already sees the result.
@@ -131,10 +185,15 @@ fn semaphore_fields_stay_true_under_churn() {
     let _operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();
     const PERMITS: u32 = 2;
-    client.create_semaphore("pool", PERMITS, None).expect("create");
+    client
+        .create_semaphore("pool", PERMITS, None)
+        .expect("create");
     // One holder that dies mid-run, so reclaim happens during the churn.
     let crashed = client
-        .acquire_semaphore("pool", &Options::new().holder("crashed").ttl(Duration::from_secs(1)))
+        .acquire_semaphore(
+            "pool",
+            &Options::new().holder("crashed").ttl(Duration::from_secs(1)),
+        )
         .expect("acquire");
     std::mem::forget(crashed);
 
@@ -166,9 +225,17 @@ fn semaphore_fields_stay_true_under_churn() {
         let sem = client.get_semaphore("pool").expect("get");
         let status = sem.status.unwrap_or_default();
         let in_use = status.holders.len() as u32;
-        assert!(in_use <= PERMITS, "{in_use} holders on {PERMITS} permits: {:?}", status.holders);
+        assert!(
+            in_use <= PERMITS,
+            "{in_use} holders on {PERMITS} permits: {:?}",
+            status.holders
+        );
         assert_eq!(status.in_use, in_use, "inUse must count the holders");
-        assert_eq!(status.available, PERMITS - in_use, "available must be permits - inUse");
+        assert_eq!(
+            status.available,
+            PERMITS - in_use,
+            "available must be permits - inUse"
+        );
         let expected_phase = if in_use < PERMITS { "Ready" } else { "Full" };
         assert_eq!(status.phase, expected_phase, "phase for {in_use}/{PERMITS}");
         samples += 1;
@@ -179,10 +246,25 @@ fn semaphore_fields_stay_true_under_churn() {
     println!("{cycles} acquire/release cycles, {samples} consistent samples");
     assert!(cycles > 10, "the workers made progress ({cycles} cycles)");
 
-    let status = client.get_semaphore("pool").expect("get").status.expect("status");
-    assert!(status.holders.is_empty(), "the crashed holder was reclaimed: {:?}", status.holders);
-    assert_eq!((status.in_use, status.available, status.phase.as_str()), (0, PERMITS, "Ready"));
+    let status = client
+        .get_semaphore("pool")
+        .expect("get")
+        .status
+        .expect("status");
+    assert!(
+        status.holders.is_empty(),
+        "the crashed holder was reclaimed: {:?}",
+        status.holders
+    );
+    assert_eq!(
+        (status.in_use, status.available, status.phase.as_str()),
+        (0, PERMITS, "Ready")
+    );
     let columns = kubectl(&["-n", &ns.name, "get", "semaphores", "pool", "--no-headers"]);
     let fields: Vec<&str> = columns.split_whitespace().collect();
-    assert_eq!(&fields[..5], ["pool", "2", "0", "2", "Ready"], "kubectl get shows {columns:?}");
+    assert_eq!(
+        &fields[..5],
+        ["pool", "2", "0", "2", "Ready"],
+        "kubectl get shows {columns:?}"
+    );
 }

@@ -28,7 +28,10 @@ pub fn binary() -> PathBuf {
         .parent()
         .and_then(|deps| deps.parent())
         .expect("test binary lives in target/<profile>/deps");
-    let path = profile_dir.join(format!("konductor-operator{}", std::env::consts::EXE_SUFFIX));
+    let path = profile_dir.join(format!(
+        "konductor-operator{}",
+        std::env::consts::EXE_SUFFIX
+    ));
     assert!(
         path.exists(),
         "{} is missing; build it with `cargo build -p konductor-operator` \
@@ -54,10 +57,7 @@ impl Operator {
     /// Starts an operator for `namespace` authenticating with `kubeconfig`.
     pub fn start_with(kubeconfig: &std::path::Path, namespace: &str, extra: &[&str]) -> Operator {
         let metrics_addr = format!("127.0.0.1:{}", free_port());
-        let logs = binary()
-            .parent()
-            .expect("target dir")
-            .join("operator-logs");
+        let logs = binary().parent().expect("target dir").join("operator-logs");
         std::fs::create_dir_all(&logs).expect("create the operator log directory");
         let log = logs.join(format!(
             "{namespace}-{}.log",
@@ -88,7 +88,10 @@ impl Operator {
     /// Waits until `/readyz` answers 200.
     pub fn wait_ready(&self, limit: Duration) {
         let started = Instant::now();
-        while !self.get("/readyz").is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
+        while !self
+            .get("/readyz")
+            .is_some_and(|r| r.starts_with("HTTP/1.1 200"))
+        {
             assert!(
                 started.elapsed() < limit,
                 "operator not ready within {limit:?}; log:\n{}",
