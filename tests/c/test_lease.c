@@ -1,0 +1,177 @@
+/* Leases through the C API, against the real control plane: every lease
+ * function, its success and its error codes, and fencing across holders. */
+#include "testing.h"
+
+static konductor_options holder_options(const char *holder, int64_t timeout_ms) {
+    konductor_options options;
+    konductor_options_init(&options);
+    options.holder = holder;
+    options.timeout_ms = timeout_ms;
+    return options;
+}
+
+static void create_get_list_delete(konductor_client *client) {
+    char *json = NULL;
+    REQUIRE_OK(konductor_lease_create(client, "leader", 30000, KONDUCTOR_PRIORITY_DEFAULT, &json));
+    EXPECT_TRUE(strstr(json, "\"ttl\":\"30s\"") != NULL);
+    EXPECT_TRUE(strstr(json, "\"priority\"") == NULL);
+    konductor_string_free(json);
+
+    REQUIRE_OK(konductor_lease_create(client, "ranked", 0, 5, &json));
+    EXPECT_TRUE(strstr(json, "\"priority\":5") != NULL);
+    konductor_string_free(json);
+    REQUIRE_OK(konductor_lease_create(client, "third", 0, KONDUCTOR_PRIORITY_DEFAULT, NULL));
+    EXPECT_RESULT(KONDUCTOR_ALREADY_EXISTS,
+                  konductor_lease_create(client, "third", 0, KONDUCTOR_PRIORITY_DEFAULT, NULL));
+
+    REQUIRE_OK(konductor_lease_get(client, "leader", &json));
+    EXPECT_TRUE(strstr(json, "\"kind\":\"Lease\"") != NULL);
+    konductor_string_free(json);
+    REQUIRE_OK(konductor_lease_list(client, &json));
+    EXPECT_TRUE(strstr(json, "\"leader\"") && strstr(json, "\"ranked\"") && strstr(json, "\"third\""));
+    konductor_string_free(json);
+
+    REQUIRE_OK(konductor_lease_delete(client, "third"));
+    json = NULL;
+    EXPECT_RESULT(KONDUCTOR_NOT_FOUND, konductor_lease_get(client, "third", &json));
+    EXPECT_TRUE(json == NULL);
+    EXPECT_RESULT(KONDUCTOR_NOT_FOUND, konductor_lease_delete(client, "third"));
+}
+
+static void acquire_contend_renew_release(konductor_client *client) {
+    konductor_options a = holder_options("c-leader-a", KONDUCTOR_WAIT_FOREVER);
+    a.ttl_ms = 10000;
+    konductor_lease *lease = NULL;
+    REQUIRE_OK(konductor_lease_acquire(client, "leader", &a, &lease));
+
+    const char *name = NULL, *holder = NULL;
+    REQUIRE_OK(konductor_lease_name(lease, &name));
+    EXPECT_STR_EQ("leader", name);
+    REQUIRE_OK(konductor_lease_holder(lease, &holder));
+    EXPECT_STR_EQ("c-leader-a", holder);
+    uint64_t token_a = 0;
+    REQUIRE_OK(konductor_lease_token(lease, &token_a));
+    EXPECT_TRUE(token_a >= 1);
+    int64_t ttl_ms = 0, expires_at_ms = 0;
+    REQUIRE_OK(konductor_lease_ttl_ms(lease, &ttl_ms));
+    EXPECT_TRUE(ttl_ms == 10000);
+    REQUIRE_OK(konductor_lease_expires_at_ms(lease, &expires_at_ms));
+    EXPECT_TRUE(expires_at_ms > 0);
+    bool lost = true;
+    REQUIRE_OK(konductor_lease_is_lost(lease, &lost));
+    EXPECT_TRUE(!lost);
+
+    /* Someone else finds it held, with the holder named in the last error. */
+    konductor_options b = holder_options("c-leader-b", KONDUCTOR_WAIT_FOREVER);
+    konductor_lease *other = NULL;
+    EXPECT_RESULT(KONDUCTOR_LEASE_HELD, konductor_lease_try_acquire(client, "leader", &b, &other));
+    EXPECT_LAST_ERROR_CONTAINS("c-leader-a");
+    EXPECT_TRUE(other == NULL);
+    b.timeout_ms = 0;
+    EXPECT_RESULT(KONDUCTOR_LEASE_HELD, konductor_lease_acquire(client, "leader", &b, &other));
+    b.timeout_ms = 300;
+    EXPECT_RESULT(KONDUCTOR_TIMEOUT, konductor_lease_acquire(client, "leader", &b, &other));
+    EXPECT_RESULT(KONDUCTOR_ALREADY_HELD, konductor_lease_acquire(client, "leader", &a, &other));
+
+    konductor_cancel *lost_signal = NULL;
+    REQUIRE_OK(konductor_lease_lost_cancel(lease, &lost_signal));
+    REQUIRE_OK(konductor_lease_renew(lease));
+    REQUIRE_OK(konductor_lease_release(lease));
+    REQUIRE_OK(konductor_lease_release(lease));
+    EXPECT_RESULT(KONDUCTOR_LOST, konductor_lease_renew(lease));
+    REQUIRE_OK(konductor_lease_is_lost(lease, &lost));
+    EXPECT_TRUE(lost);
+    konductor_lease_free(lease);
+    konductor_cancel_free(lost_signal);
+
+    /* The next leader's fencing token is larger. */
+    REQUIRE_OK(konductor_lease_try_acquire(client, "leader", &b, &other));
+    uint64_t token_b = 0;
+    REQUIRE_OK(konductor_lease_token(other, &token_b));
+    EXPECT_TRUE(token_b > token_a);
+    konductor_lease_free(other);
+    konductor_lease_free(NULL);
+
+    /* Freeing a held lease releases it. */
+    REQUIRE_OK(konductor_lease_try_acquire(client, "leader", &a, &lease));
+    konductor_lease_free(lease);
+
+    EXPECT_RESULT(KONDUCTOR_NOT_FOUND, konductor_lease_acquire(client, "no-such-lease", &a, &lease));
+    EXPECT_RESULT(KONDUCTOR_NOT_FOUND, konductor_lease_try_acquire(client, "no-such-lease", &a, &lease));
+}
+
+static void expiry(konductor_client *client) {
+    REQUIRE_OK(konductor_lease_create(client, "brief", 0, KONDUCTOR_PRIORITY_DEFAULT, NULL));
+    konductor_options options = holder_options("c-brief", KONDUCTOR_WAIT_FOREVER);
+    options.ttl_ms = 200;
+    konductor_lease *lease = NULL;
+    REQUIRE_OK(konductor_lease_acquire(client, "brief", &options, &lease));
+    konductor_cancel *lost_signal = NULL;
+    REQUIRE_OK(konductor_lease_lost_cancel(lease, &lost_signal));
+    testing_sleep_ms(400);
+    EXPECT_RESULT(KONDUCTOR_LOST, konductor_lease_renew(lease));
+    bool triggered = false;
+    REQUIRE_OK(konductor_cancel_is_triggered(lost_signal, &triggered));
+    EXPECT_TRUE(triggered);
+    konductor_lease_free(lease);
+    konductor_cancel_free(lost_signal);
+
+    /* With auto_renew it stays held; deleting the lease takes it away. */
+    options.auto_renew = true;
+    options.ttl_ms = 1500;
+    REQUIRE_OK(konductor_lease_acquire(client, "brief", &options, &lease));
+    testing_sleep_ms(3500);
+    bool lost = true;
+    REQUIRE_OK(konductor_lease_is_lost(lease, &lost));
+    EXPECT_TRUE(!lost);
+    REQUIRE_OK(konductor_lease_delete(client, "brief"));
+    EXPECT_RESULT(KONDUCTOR_LOST, konductor_lease_renew(lease));
+    konductor_lease_free(lease);
+}
+
+struct with_record {
+    int calls;
+    uint64_t token;
+    int return_value;
+};
+
+static int record_lease(const konductor_lease *lease, void *user_data) {
+    struct with_record *record = user_data;
+    record->calls++;
+    if (konductor_lease_token(lease, &record->token) != KONDUCTOR_OK) {
+        return 99;
+    }
+    return record->return_value;
+}
+
+static void with_callback(konductor_client *client) {
+    konductor_options options = holder_options("c-with", 2000);
+    struct with_record record = {0};
+    REQUIRE_OK(konductor_lease_with(client, "ranked", &options, record_lease, &record));
+    EXPECT_TRUE(record.calls == 1 && record.token >= 1);
+
+    record.return_value = -1;
+    EXPECT_RESULT(KONDUCTOR_CALLBACK_FAILED, konductor_lease_with(client, "ranked", &options, record_lease, &record));
+    EXPECT_TRUE(record.calls == 2);
+    /* ...and the lease was released: another holder takes it at once. */
+    konductor_options other = holder_options("c-after-with", 0);
+    konductor_lease *lease = NULL;
+    REQUIRE_OK(konductor_lease_try_acquire(client, "ranked", &other, &lease));
+
+    /* While it is held, the _with call times out without running the callback. */
+    options.timeout_ms = 200;
+    EXPECT_RESULT(KONDUCTOR_TIMEOUT, konductor_lease_with(client, "ranked", &options, record_lease, &record));
+    EXPECT_TRUE(record.calls == 2);
+    konductor_lease_free(lease);
+    EXPECT_RESULT(KONDUCTOR_NULL_ARGUMENT, konductor_lease_with(client, "ranked", &options, NULL, NULL));
+}
+
+int main(void) {
+    konductor_client *client = testing_client();
+    create_get_list_delete(client);
+    acquire_contend_renew_release(client);
+    expiry(client);
+    with_callback(client);
+    konductor_client_free(client);
+    testing_finish("test_lease");
+}
