@@ -225,6 +225,12 @@ typedef struct konductor_cancel konductor_cancel;
 typedef struct konductor_client konductor_client;
 
 /**
+ * What the leader's callback gets: the fencing token, the holder identity
+ * and the loss signal. Borrowed for the callback's duration only.
+ */
+typedef struct konductor_leadership konductor_leadership;
+
+/**
  * A held lease. Thread-safe. `konductor_lease_free()` releases it if still
  * held, then frees the handle.
  */
@@ -350,6 +356,17 @@ typedef struct konductor_gate_condition_status {
      */
     const char *message;
 } konductor_gate_condition_status;
+
+/**
+ * Work run while leader. Gets the leadership (borrowed for the call) and
+ * the `user_data` given. Must return promptly once leadership is lost
+ * (`konductor_leadership_sleep()` returns false, the lost cancel handle
+ * triggers). Returns 0 on success; any other value makes
+ * `konductor_lease_run_as_leader()` return `KONDUCTOR_CALLBACK_FAILED`.
+ * Must not unwind or `longjmp` out.
+ */
+typedef int (*konductor_leader_callback)(const struct konductor_leadership *leadership,
+                                         void *user_data);
 
 /**
  * Work run while a lease is held. Gets the lease (borrowed for the call:
@@ -650,6 +667,57 @@ const char *konductor_last_error(void);
  * API server answered it (e.g. 403, 404, 409, 422); 0 otherwise.
  */
 uint16_t konductor_last_error_status(void);
+
+/**
+ * Waits to become leader of lease `name` (acquiring it with automatic
+ * renewal, whatever `options.auto_renew` says), runs
+ * `callback(leadership, user_data)` while leader, then steps down. If the
+ * lease could not be renewed in time, leadership is lost before anyone else
+ * can be granted it, and this returns `KONDUCTOR_LOST` after the callback
+ * returned. Otherwise the acquire error, else `KONDUCTOR_CALLBACK_FAILED`
+ * for a non-zero callback result, else the release error, else `KONDUCTOR_OK`.
+ */
+konductor_result konductor_lease_run_as_leader(const struct konductor_client *client,
+                                               const char *name,
+                                               const struct konductor_options *options,
+                                               konductor_leader_callback callback,
+                                               void *user_data);
+
+/**
+ * Writes true while this process is still the leader.
+ */
+konductor_result konductor_leadership_is_leader(const struct konductor_leadership *leadership,
+                                                bool *out_leader);
+
+/**
+ * Writes the fencing token of this term: larger than every earlier leader's.
+ */
+konductor_result konductor_leadership_token(const struct konductor_leadership *leadership,
+                                            uint64_t *out_token);
+
+/**
+ * Writes the leader's holder identity (this process). The string lives as
+ * long as the callback runs.
+ */
+konductor_result konductor_leadership_holder(const struct konductor_leadership *leadership,
+                                             const char **out_holder);
+
+/**
+ * Sleeps `ms` milliseconds or until leadership is lost, whichever comes
+ * first, and writes whether this process is still the leader.
+ * `KONDUCTOR_INVALID_DURATION` for a negative `ms`.
+ */
+konductor_result konductor_leadership_sleep(const struct konductor_leadership *leadership,
+                                            int64_t ms,
+                                            bool *out_leader);
+
+/**
+ * Creates a cancel handle that triggers the moment leadership is lost; pass
+ * it to waits the leader's work makes. Free it with `konductor_cancel_free()`;
+ * it may outlive the callback.
+ */
+konductor_result konductor_leadership_lost_cancel(const struct konductor_leadership *leadership,
+                                                  struct konductor_cancel **out_cancel);
 
 /**
  * Creates a lease with a default TTL (`ttl_ms`, 0 for the built-in default)

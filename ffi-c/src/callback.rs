@@ -3,6 +3,7 @@
 use std::ffi::{c_int, c_void};
 
 use crate::held_lease::konductor_lease;
+use crate::leader::konductor_leadership;
 use crate::panic::{failed, Failed};
 use crate::permit::konductor_permit;
 use crate::result::konductor_result::*;
@@ -25,6 +26,15 @@ pub type konductor_lease_callback =
 /// success; any other value makes the `_with` call return
 /// `KONDUCTOR_CALLBACK_FAILED`. Must not unwind or `longjmp` out.
 pub type konductor_barrier_callback = Option<extern "C" fn(user_data: *mut c_void) -> c_int>;
+
+/// Work run while leader. Gets the leadership (borrowed for the call) and
+/// the `user_data` given. Must return promptly once leadership is lost
+/// (`konductor_leadership_sleep()` returns false, the lost cancel handle
+/// triggers). Returns 0 on success; any other value makes
+/// `konductor_lease_run_as_leader()` return `KONDUCTOR_CALLBACK_FAILED`.
+/// Must not unwind or `longjmp` out.
+pub type konductor_leader_callback =
+    Option<extern "C" fn(leadership: *const konductor_leadership, user_data: *mut c_void) -> c_int>;
 
 /// The function of a callback argument, which must not be NULL.
 pub(crate) fn required<F>(callback: Option<F>) -> Result<F, Failed> {

@@ -25,6 +25,7 @@ pub mod client;
 pub mod gate;
 pub mod held_lease;
 pub mod last_error;
+pub mod leader;
 pub mod lease;
 pub mod options;
 pub mod permit;
@@ -35,3 +36,15 @@ pub mod version;
 
 mod arguments;
 mod panic;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn handles_can_be_shared_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<crate::client::konductor_client>();
+        shareable::<crate::permit::konductor_permit>();
+        shareable::<crate::held_lease::konductor_lease>();
+        shareable::<crate::cancel::konductor_cancel>();
+    }
+}

@@ -47,6 +47,12 @@ static int callback_lease(const konductor_lease *lease, void *user_data) {
     return 0;
 }
 
+static int callback_leader(const konductor_leadership *leadership, void *user_data) {
+    (void)leadership;
+    (void)user_data;
+    return 0;
+}
+
 static int callback_barrier(void *user_data) {
     (void)user_data;
     return 0;
@@ -93,6 +99,12 @@ static void null_handles(void) {
     CASE(KONDUCTOR_NULL_ARGUMENT, konductor_lease_lost_cancel(NULL, &cancel));
     CASE(KONDUCTOR_NULL_ARGUMENT, konductor_lease_renew(NULL));
     CASE(KONDUCTOR_NULL_ARGUMENT, konductor_lease_release(NULL));
+    CASE(KONDUCTOR_NULL_ARGUMENT, konductor_lease_run_as_leader(NULL, "l", &options, callback_leader, NULL));
+    CASE(KONDUCTOR_NULL_ARGUMENT, konductor_leadership_is_leader(NULL, &bool_out));
+    CASE(KONDUCTOR_NULL_ARGUMENT, konductor_leadership_token(NULL, &u64_out));
+    CASE(KONDUCTOR_NULL_ARGUMENT, konductor_leadership_holder(NULL, &string_out));
+    CASE(KONDUCTOR_NULL_ARGUMENT, konductor_leadership_sleep(NULL, 1, &bool_out));
+    CASE(KONDUCTOR_NULL_ARGUMENT, konductor_leadership_lost_cancel(NULL, &cancel));
 
     CASE(KONDUCTOR_NULL_ARGUMENT, konductor_barrier_create(NULL, "b", 1, 0, 0, &json_out));
     CASE(KONDUCTOR_NULL_ARGUMENT, konductor_barrier_get(NULL, "b", &json_out));
@@ -142,6 +154,7 @@ static void null_strings_and_outputs(void) {
 
     CASE(KONDUCTOR_NULL_ARGUMENT, konductor_semaphore_with(client, "s", &options, NULL, NULL));
     CASE(KONDUCTOR_NULL_ARGUMENT, konductor_lease_with(client, "l", &options, NULL, NULL));
+    CASE(KONDUCTOR_NULL_ARGUMENT, konductor_lease_run_as_leader(client, "l", &options, NULL, NULL));
     CASE(KONDUCTOR_NULL_ARGUMENT, konductor_barrier_with(client, "b", &options, NULL, NULL));
     CASE(KONDUCTOR_NULL_ARGUMENT, konductor_gate_create(client, "g", NULL, 2, 0, NULL));
 }

@@ -1,5 +1,6 @@
 /* Leases through the C API, against the real control plane: every lease
- * function, its success and its error codes, and fencing across holders. */
+ * function, its success and its error codes, fencing across holders, and
+ * leader election. */
 #include "testing.h"
 
 static konductor_options holder_options(const char *holder, int64_t timeout_ms) {
@@ -166,12 +167,90 @@ static void with_callback(konductor_client *client) {
     EXPECT_RESULT(KONDUCTOR_NULL_ARGUMENT, konductor_lease_with(client, "ranked", &options, NULL, NULL));
 }
 
+struct term {
+    konductor_client *client;
+    int calls;
+    bool leader_at_start;
+    bool still_leader_after_sleep;
+    bool lost_signal_triggered;
+    uint64_t token;
+    char holder[64];
+    bool delete_lease;
+    int return_value;
+};
+
+static int lead(const konductor_leadership *leadership, void *user_data) {
+    struct term *term = user_data;
+    term->calls++;
+    const char *holder = NULL;
+    konductor_cancel *lost_signal = NULL;
+    if (konductor_leadership_is_leader(leadership, &term->leader_at_start) != KONDUCTOR_OK ||
+        konductor_leadership_token(leadership, &term->token) != KONDUCTOR_OK ||
+        konductor_leadership_holder(leadership, &holder) != KONDUCTOR_OK ||
+        konductor_leadership_lost_cancel(leadership, &lost_signal) != KONDUCTOR_OK) {
+        return 99;
+    }
+    snprintf(term->holder, sizeof term->holder, "%s", holder);
+    if (term->delete_lease) {
+        /* Taking the lease away: the next renewal finds it gone, and the
+         * sleep ends early with leadership lost. */
+        konductor_lease_delete(term->client, "elected");
+        konductor_leadership_sleep(leadership, 30000, &term->still_leader_after_sleep);
+    } else {
+        konductor_leadership_sleep(leadership, 100, &term->still_leader_after_sleep);
+    }
+    if (konductor_leadership_sleep(leadership, -1, &term->still_leader_after_sleep) != KONDUCTOR_INVALID_DURATION) {
+        return 98;
+    }
+    konductor_cancel_is_triggered(lost_signal, &term->lost_signal_triggered);
+    konductor_cancel_free(lost_signal);
+    return term->return_value;
+}
+
+static void leader_election(konductor_client *client) {
+    REQUIRE_OK(konductor_lease_create(client, "elected", 0, KONDUCTOR_PRIORITY_DEFAULT, NULL));
+    konductor_options options = holder_options("c-leader", KONDUCTOR_WAIT_FOREVER);
+    options.ttl_ms = 1500;
+
+    struct term term = {.client = client};
+    REQUIRE_OK(konductor_lease_run_as_leader(client, "elected", &options, lead, &term));
+    EXPECT_TRUE(term.calls == 1 && term.leader_at_start && term.still_leader_after_sleep);
+    EXPECT_TRUE(!term.lost_signal_triggered && term.token >= 1);
+    EXPECT_STR_EQ("c-leader", term.holder);
+    uint64_t first_term = term.token;
+
+    term.return_value = 4;
+    EXPECT_RESULT(KONDUCTOR_CALLBACK_FAILED, konductor_lease_run_as_leader(client, "elected", &options, lead, &term));
+    EXPECT_TRUE(term.calls == 2 && term.token > first_term);
+
+    /* Stepping down released the lease: someone else takes it at once. */
+    konductor_options other = holder_options("c-follower", 0);
+    konductor_lease *lease = NULL;
+    REQUIRE_OK(konductor_lease_try_acquire(client, "elected", &other, &lease));
+    options.timeout_ms = 200;
+    EXPECT_RESULT(KONDUCTOR_TIMEOUT, konductor_lease_run_as_leader(client, "elected", &options, lead, &term));
+    EXPECT_TRUE(term.calls == 2);
+    konductor_lease_free(lease);
+
+    /* Losing the lease while leading is reported after the callback returns. */
+    term = (struct term){.client = client, .delete_lease = true};
+    options.timeout_ms = KONDUCTOR_WAIT_FOREVER;
+    int64_t started = testing_now_ms();
+    EXPECT_RESULT(KONDUCTOR_LOST, konductor_lease_run_as_leader(client, "elected", &options, lead, &term));
+    EXPECT_TRUE(term.calls == 1 && !term.still_leader_after_sleep && term.lost_signal_triggered);
+    EXPECT_TRUE(testing_now_ms() - started < 20000);
+
+    EXPECT_RESULT(KONDUCTOR_NOT_FOUND, konductor_lease_run_as_leader(client, "elected", &options, lead, &term));
+    EXPECT_RESULT(KONDUCTOR_NULL_ARGUMENT, konductor_lease_run_as_leader(client, "elected", &options, NULL, NULL));
+}
+
 int main(void) {
     konductor_client *client = testing_client();
     create_get_list_delete(client);
     acquire_contend_renew_release(client);
     expiry(client);
     with_callback(client);
+    leader_election(client);
     konductor_client_free(client);
     testing_finish("test_lease");
 }
