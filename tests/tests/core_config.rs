@@ -431,7 +431,7 @@ fn missing_and_garbled_kubeconfigs_are_config_errors_naming_the_file_and_field()
     let shown = missing.display().to_string();
     expect_config_error(Config::from_kubeconfig(&missing, None), &[&shown]);
     expect_config_error(
-        Config::from_kubeconfig_paths(&[missing.clone()], None),
+        Config::from_kubeconfig_paths(std::slice::from_ref(&missing), None),
         &[&shown],
     );
 
@@ -513,7 +513,7 @@ fn missing_and_garbled_kubeconfigs_are_config_errors_naming_the_file_and_field()
 
 #[test]
 fn tls_verification_is_on_unless_the_kubeconfig_turns_it_off() {
-    let Some((access, ca_data, token)) = access("TLS verification") else {
+    let Some((access, _, token)) = access("TLS verification") else {
         return;
     };
     let ns = namespace_with_probe("cfg-tls");
