@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use konductor_core::Error;
 
+use crate::panic::ffi_boundary_or;
 use crate::result::konductor_result;
 
 struct LastError {
@@ -23,12 +24,14 @@ thread_local! {
 fn store(message: String, status: u16) {
     // Interior NULs would cut the message short in C; show them instead.
     let message = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
-    LAST_ERROR.with(|last| *last.borrow_mut() = LastError { message, status });
+    // `try_with`: during thread teardown the slot may be gone; the code still
+    // tells the caller what happened.
+    let _ = LAST_ERROR.try_with(|last| *last.borrow_mut() = LastError { message, status });
 }
 
 /// Forgets the last error, at the start of every fallible call.
 pub(crate) fn clear() {
-    LAST_ERROR.with(|last| {
+    let _ = LAST_ERROR.try_with(|last| {
         let mut last = last.borrow_mut();
         if !last.message.is_empty() || last.status != 0 {
             *last = LastError {
@@ -63,14 +66,22 @@ pub(crate) fn fail_with(error: &Error) -> konductor_result {
 /// this thread; copy the text to keep it. Never NULL; never free it.
 #[no_mangle]
 pub extern "C" fn konductor_last_error() -> *const c_char {
-    LAST_ERROR.with(|last| last.borrow().message.as_ptr())
+    ffi_boundary_or!(c"".as_ptr(), {
+        LAST_ERROR
+            .try_with(|last| last.borrow().message.as_ptr())
+            .unwrap_or(c"".as_ptr())
+    })
 }
 
 /// The HTTP status code of the latest failed call on this thread when the
 /// API server answered it (e.g. 403, 404, 409, 422); 0 otherwise.
 #[no_mangle]
 pub extern "C" fn konductor_last_error_status() -> u16 {
-    LAST_ERROR.with(|last| last.borrow().status)
+    ffi_boundary_or!(0, {
+        LAST_ERROR
+            .try_with(|last| last.borrow().status)
+            .unwrap_or(0)
+    })
 }
 
 #[cfg(test)]

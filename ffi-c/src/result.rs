@@ -4,6 +4,8 @@ use std::ffi::{c_char, CStr};
 
 use konductor_core::Error;
 
+use crate::panic::ffi_boundary_or;
+
 /// What a call did. `KONDUCTOR_OK` is 0; errors come in bands: 1xx the
 /// arguments were rejected before any request, 2xx coordination outcomes,
 /// 3xx the API server refused, 4xx transport or configuration, 5xx the
@@ -209,10 +211,12 @@ impl From<&Error> for konductor_result {
 /// never free it.
 #[no_mangle]
 pub extern "C" fn konductor_result_name(result: u32) -> *const c_char {
-    match konductor_result::from_u32(result) {
-        Some(known) => known.name().as_ptr(),
-        None => c"KONDUCTOR_UNKNOWN_RESULT".as_ptr(),
-    }
+    ffi_boundary_or!(c"KONDUCTOR_UNKNOWN_RESULT".as_ptr(), {
+        match konductor_result::from_u32(result) {
+            Some(known) => known.name().as_ptr(),
+            None => c"KONDUCTOR_UNKNOWN_RESULT".as_ptr(),
+        }
+    })
 }
 
 /// A one-line English description of a result code (a generic one for a
@@ -220,10 +224,12 @@ pub extern "C" fn konductor_result_name(result: u32) -> *const c_char {
 /// of the latest failure use `konductor_last_error()`.
 #[no_mangle]
 pub extern "C" fn konductor_result_message(result: u32) -> *const c_char {
-    match konductor_result::from_u32(result) {
-        Some(known) => known.message().as_ptr(),
-        None => c"unknown result code".as_ptr(),
-    }
+    ffi_boundary_or!(c"unknown result code".as_ptr(), {
+        match konductor_result::from_u32(result) {
+            Some(known) => known.message().as_ptr(),
+            None => c"unknown result code".as_ptr(),
+        }
+    })
 }
 
 #[cfg(test)]

@@ -2,9 +2,11 @@
 
 use std::ffi::c_char;
 
+use crate::panic::ffi_boundary_or;
+
 /// The version of libkonductor, e.g. `"0.1.0"`. Static storage: never free it.
 #[no_mangle]
 pub extern "C" fn konductor_version() -> *const c_char {
     const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
-    VERSION.as_ptr().cast()
+    ffi_boundary_or!(c"".as_ptr(), VERSION.as_ptr().cast())
 }
