@@ -10,7 +10,7 @@ use crate::client::konductor_client;
 use crate::options::{self, konductor_options, optional_millis};
 use crate::panic::{failed, ffi_boundary, ffi_boundary_or, Failed};
 use crate::result::konductor_result::{self, *};
-use crate::strings::json;
+use crate::strings::{self, json};
 
 /// What a gate condition refers to. Numbering starts at 1 so that a zeroed
 /// condition is rejected rather than read as a Job.
@@ -126,12 +126,7 @@ fn condition(given: &konductor_gate_condition, index: usize) -> Result<GateCondi
 }
 
 fn status(evaluated: GateConditionStatus) -> konductor_gate_condition_status {
-    let owned = |text: String| {
-        CString::new(text)
-            .unwrap_or_default()
-            .into_raw()
-            .cast_const()
-    };
+    let owned = |text: String| strings::owned(text).cast_const();
     konductor_gate_condition_status {
         kind: konductor_condition_kind::from_core(evaluated.type_),
         met: evaluated.met,
@@ -311,7 +306,7 @@ pub extern "C" fn konductor_gate_conditions_free(
                 evaluated.message,
             ] {
                 if !text.is_null() {
-                    // SAFETY: each string came from CString::into_raw in `status`.
+                    // SAFETY: each string came from `strings::owned` (CString::into_raw).
                     drop(unsafe { CString::from_raw(text.cast_mut()) });
                 }
             }

@@ -7,7 +7,8 @@ use serde::Serialize;
 use crate::panic::{failed, ffi_boundary_or, Failed};
 use crate::result::konductor_result::KONDUCTOR_INTERNAL;
 
-/// A heap C string owned by the caller, to be freed with `konductor_string_free`.
+/// A heap C string owned by the caller: freed with `konductor_string_free`, or
+/// with the array that holds it.
 pub(crate) fn owned(text: String) -> *mut c_char {
     // JSON and names never contain NUL; should one appear, show it escaped.
     let text = CString::new(text).unwrap_or_else(|e| {
