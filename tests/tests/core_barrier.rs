@@ -322,6 +322,18 @@ fn waiting_for_a_barrier_times_out_or_is_cancelled() {
     );
 }
 
+#[derive(Debug)]
+enum WorkError {
+    Konductor(Error),
+    Job,
+}
+
+impl From<Error> for WorkError {
+    fn from(e: Error) -> Self {
+        WorkError::Konductor(e)
+    }
+}
+
 #[test]
 fn with_barrier_returns_the_work_result_and_deleting_ends_waits() {
     let ns = Namespace::new("bar-result");
@@ -334,6 +346,15 @@ fn with_barrier_returns_the_work_result_and_deleting_ends_waits() {
         1,
         "with_barrier arrives under a generated holder"
     );
+    let failed: Result<(), WorkError> =
+        client.with_barrier("one", &Options::new().holder("second"), || {
+            Err(WorkError::Job)
+        });
+    assert!(
+        matches!(failed, Err(WorkError::Job)),
+        "the work's error comes back: {failed:?}"
+    );
+    assert_eq!(arrived(&client, "one").len(), 2);
 
     client
         .create_barrier("gone", 2, None, None)

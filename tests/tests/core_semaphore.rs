@@ -200,6 +200,50 @@ fn the_same_holder_acquiring_twice_is_already_held() {
 }
 
 #[test]
+fn a_second_call_for_a_queued_holder_is_already_held_and_leaves_the_first_queued() {
+    let ns = Namespace::new("sem-dupwait");
+    let client = ns.admin();
+    client.create_semaphore("s", 1, None).expect("create");
+    let held = client
+        .acquire_semaphore("s", &try_once("holder"))
+        .expect("hold");
+    let first = {
+        let client = client.clone();
+        thread::spawn(move || {
+            client
+                .acquire_semaphore(
+                    "s",
+                    &Options::new()
+                        .holder("dup")
+                        .timeout(Duration::from_secs(20)),
+                )
+                .map(|p| p.token())
+        })
+    };
+    eventually(Duration::from_secs(10), "dup to queue", || {
+        waiters(&client, "s") == ["dup"]
+    });
+    match client.acquire_semaphore(
+        "s",
+        &Options::new().holder("dup").timeout(Duration::from_secs(1)),
+    ) {
+        Err(Error::AlreadyHeld { holder, .. }) => assert_eq!(holder, "dup"),
+        other => panic!("expected AlreadyHeld for a holder that is already queued, got {other:?}"),
+    }
+    assert_eq!(
+        waiters(&client, "s"),
+        ["dup"],
+        "the refused call must not remove the first call's entry"
+    );
+    held.release().expect("release");
+    let token = first
+        .join()
+        .expect("first caller")
+        .expect("the first call still gets the permit");
+    assert!(token > held.token());
+}
+
+#[test]
 fn acquiring_a_missing_semaphore_is_not_found() {
     let ns = Namespace::new("sem-missing");
     let client = ns.admin();
