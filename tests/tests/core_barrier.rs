@@ -355,6 +355,11 @@ fn with_barrier_returns_the_work_result_and_deleting_ends_waits() {
         "the work's error comes back: {failed:?}"
     );
     assert_eq!(arrived(&client, "one").len(), 2);
+    let missing: Result<(), WorkError> = client.with_barrier("absent", &Options::new(), || Ok(()));
+    assert!(
+        matches!(missing, Err(WorkError::Konductor(Error::NotFound { .. }))),
+        "got {missing:?}"
+    );
 
     client
         .create_barrier("gone", 2, None, None)
