@@ -467,7 +467,7 @@ fn automatic_renewal_keeps_a_permit_past_its_ttl() {
     let ns = Namespace::new("sem-autorenew");
     let client = ns.admin();
     client.create_semaphore("s", 1, None).expect("create");
-    let ttl = Duration::from_millis(600);
+    let ttl = Duration::from_millis(900);
     let permit = client
         .acquire_semaphore("s", &Options::new().holder("h").ttl(ttl).auto_renew(true))
         .expect("acquire");
