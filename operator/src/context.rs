@@ -1,14 +1,17 @@
 //! What every reconciler gets: the client, the operator's own expiry clock,
 //! metrics, the event recorder and the gate index.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use k8s_openapi::api::core::v1::ObjectReference;
 use konductor::protocol::Staleness;
 use konductor::resource::Resource;
+use kube::api::DynamicObject;
 use kube::runtime::events::{Event, EventType, Recorder};
-use kube::Client;
+use kube::runtime::reflector::Store;
+use kube::{Client, ResourceExt};
 
 use crate::gate_index::GateIndex;
 use crate::metrics::Metrics;
@@ -29,6 +32,10 @@ pub struct Context {
     pub scope: Option<Vec<String>>,
     /// Last phase seen per object uid, to report phase changes once.
     phases: Mutex<HashMap<String, String>>,
+    /// The `staleness` key of every semaphore and lease seen, by uid.
+    staleness_keys: Mutex<HashMap<String, String>>,
+    /// The controllers' caches, by kind.
+    stores: Mutex<Vec<(&'static str, Store<DynamicObject>)>>,
 }
 
 impl Context {
@@ -47,6 +54,8 @@ impl Context {
             gates: GateIndex::default(),
             scope,
             phases: Mutex::default(),
+            staleness_keys: Mutex::default(),
+            stores: Mutex::default(),
         }
     }
 
@@ -69,6 +78,73 @@ impl Context {
             Some(previous) if previous != phase => Some(previous),
             _ => None,
         }
+    }
+
+    /// Adds a controller cache of `kind`, for metrics and for forgetting deleted objects.
+    pub fn watch_store(&self, kind: &'static str, store: Store<DynamicObject>) {
+        self.metrics.watch_store(kind, store.clone());
+        self.stores
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((kind, store));
+    }
+
+    /// Notes under which key the expiry clock of object `uid` is kept.
+    pub fn track_staleness(&self, uid: &str, key: &str) {
+        let mut keys = self
+            .staleness_keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if keys.get(uid).is_none_or(|k| k != key) {
+            keys.insert(uid.to_owned(), key.to_owned());
+        }
+    }
+
+    /// Waits until every controller cache has listed its objects once.
+    pub async fn caches_ready(&self) {
+        let stores: Vec<_> = self
+            .stores
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(_, s)| s.clone())
+            .collect();
+        for store in stores {
+            let _ = store.wait_until_ready().await;
+        }
+    }
+
+    /// Drops what is remembered about objects that no longer exist (expiry
+    /// clocks, phases, gate index entries): the controllers are not called
+    /// for deletions. Call only once the caches are ready.
+    pub fn sweep(&self) {
+        let mut live = HashSet::new();
+        let mut gates = HashSet::new();
+        for (kind, store) in self.stores.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            for object in store.state() {
+                live.insert(object.uid().unwrap_or_default());
+                if *kind == "Gate" {
+                    gates.insert((object.namespace().unwrap_or_default(), object.name_any()));
+                }
+            }
+        }
+        self.phases
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|uid, _| live.contains(uid));
+        let now = Instant::now();
+        self.staleness_keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|uid, key| {
+                let keep = live.contains(uid);
+                if !keep {
+                    // Observing no records makes Staleness forget the object.
+                    self.staleness.observe(key, &[], now);
+                }
+                keep
+            });
+        self.gates.retain(&gates);
     }
 
     /// Forgets what was tracked for a deleted object.

@@ -78,6 +78,20 @@ impl GateIndex {
             .unlink(&key);
     }
 
+    /// Keeps only the gates in `live`.
+    pub fn retain(&self, live: &HashSet<GateKey>) {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let dead: Vec<GateKey> = inner
+            .by_gate
+            .keys()
+            .filter(|k| !live.contains(*k))
+            .cloned()
+            .collect();
+        for key in dead {
+            inner.unlink(&key);
+        }
+    }
+
     /// The gates that depend on the object.
     pub fn gates_for(&self, kind: ConditionKind, namespace: &str, name: &str) -> Vec<GateKey> {
         let target = Target {
@@ -174,5 +188,19 @@ mod tests {
         );
         index.remove("home", "g2");
         assert!(index.gates_for(ConditionKind::Job, "home", "j").is_empty());
+    }
+
+    #[test]
+    fn retain_forgets_deleted_gates() {
+        let index = GateIndex::default();
+        let g1 = gate("g1", &[(ConditionKind::Job, "j", None)]);
+        let g2 = gate("g2", &[(ConditionKind::Job, "j", None)]);
+        index.set(&g1, targets(&g1));
+        index.set(&g2, targets(&g2));
+        index.retain(&HashSet::from([("home".to_owned(), "g2".to_owned())]));
+        assert_eq!(
+            index.gates_for(ConditionKind::Job, "home", "j"),
+            [("home".into(), "g2".into())]
+        );
     }
 }

@@ -87,6 +87,7 @@ pub async fn run(args: Args) -> Result<()> {
         args.namespace_scope(),
     ));
     let controllers = join_all(controllers(&ctx));
+    let sweeper = tokio::spawn(sweep_forever(ctx.clone()));
     health.ready.store(true, Ordering::Relaxed);
     tracing::info!(scope = ?ctx.scope, "controllers started");
 
@@ -104,6 +105,7 @@ pub async fn run(args: Args) -> Result<()> {
             Ok(())
         }
     };
+    sweeper.abort();
     if let Some(elector) = elector.as_mut() {
         if outcome.is_ok() {
             elector.release().await;
@@ -160,6 +162,17 @@ async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// How often memory about deleted objects is dropped.
+const SWEEP_PERIOD: Duration = Duration::from_secs(60);
+
+async fn sweep_forever(ctx: Arc<Context>) {
+    ctx.caches_ready().await;
+    loop {
+        tokio::time::sleep(SWEEP_PERIOD).await;
+        ctx.sweep();
+    }
+}
+
 /// The API of a kind in one watched namespace, or in all.
 fn scoped<K: Resource>(
     client: &Client,
@@ -212,7 +225,7 @@ fn controllers(ctx: &Arc<Context>) -> Vec<BoxFuture<'static, ()>> {
 
         let (api, ar) = scoped::<r::Semaphore>(client, ns);
         let c = Controller::new_with(api, wc(), ar);
-        ctx.metrics.watch_store("Semaphore", c.store());
+        ctx.watch_store("Semaphore", c.store());
         running.push(drive(
             "Semaphore",
             c.run(
@@ -224,7 +237,7 @@ fn controllers(ctx: &Arc<Context>) -> Vec<BoxFuture<'static, ()>> {
 
         let (api, ar) = scoped::<r::Lease>(client, ns);
         let c = Controller::new_with(api, wc(), ar);
-        ctx.metrics.watch_store("Lease", c.store());
+        ctx.watch_store("Lease", c.store());
         running.push(drive(
             "Lease",
             c.run(slotted::reconcile::<r::Lease>, error_policy, ctx.clone()),
@@ -232,7 +245,7 @@ fn controllers(ctx: &Arc<Context>) -> Vec<BoxFuture<'static, ()>> {
 
         let (api, ar) = scoped::<r::Barrier>(client, ns);
         let c = Controller::new_with(api, wc(), ar);
-        ctx.metrics.watch_store("Barrier", c.store());
+        ctx.watch_store("Barrier", c.store());
         running.push(drive(
             "Barrier",
             c.run(barrier::reconcile, error_policy, ctx.clone()),
@@ -274,7 +287,7 @@ fn controllers(ctx: &Arc<Context>) -> Vec<BoxFuture<'static, ()>> {
                 );
             }
         }
-        ctx.metrics.watch_store("Gate", c.store());
+        ctx.watch_store("Gate", c.store());
         running.push(drive(
             "Gate",
             c.run(gate::reconcile, error_policy, ctx.clone()),

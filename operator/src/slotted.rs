@@ -96,6 +96,18 @@ pub struct Plan<K> {
     pub next_expiry: Option<Instant>,
 }
 
+/// The key under which `staleness` keeps the expiry clocks of `object`'s records.
+pub fn staleness_key<K: Tracked>(object: &K) -> String {
+    let meta = object.metadata();
+    format!(
+        "{}/{}/{}/{}",
+        K::PLURAL,
+        meta.namespace,
+        meta.name,
+        meta.uid
+    )
+}
+
 /// Decides the status write (if any) for `object` as seen at `now`.
 pub fn plan<K: Tracked>(
     object: &K,
@@ -118,14 +130,7 @@ pub fn plan<K: Tracked>(
         }))
         .collect();
     let meta = object.metadata();
-    let object_key = format!(
-        "{}/{}/{}/{}",
-        K::PLURAL,
-        meta.namespace,
-        meta.name,
-        meta.uid
-    );
-    let verdict = staleness.observe(&object_key, &observed, now);
+    let verdict = staleness.observe(&staleness_key(object), &observed, now);
 
     let mut next = slots.clone();
     let is_stale_holder = |h: &konductor::resource::HolderRecord| {
@@ -204,6 +209,7 @@ pub async fn reconcile<K: Tracked>(
 
 async fn reconcile_inner<K: Tracked>(object: &DynamicObject, ctx: &Context) -> Result<Action> {
     let mut current: K = decode(object)?;
+    ctx.track_staleness(&current.metadata().uid, &staleness_key(&current));
     for _ in 0..ATTEMPTS {
         let plan = plan(&current, &ctx.staleness, Instant::now(), &now_rfc3339());
         let Some(update) = plan.write else {
