@@ -262,12 +262,10 @@ fn build<K: Resource, Spec: JsonSchema, Status: JsonSchema>(
 }
 
 /// One CRD as the YAML document written to `crds/<plural>.yaml`.
+/// Serialized from the typed object, not through `serde_json::Value`, so the
+/// key order does not depend on serde_json features unified from elsewhere.
 pub fn to_yaml(crd: &CustomResourceDefinition) -> Result<String> {
-    let value = serde_json::to_value(crd).map_err(|source| Error::Decode {
-        what: "a generated CRD".into(),
-        source,
-    })?;
-    let body = serde_yaml_ng::to_string(&value)
+    let body = serde_yaml_ng::to_string(crd)
         .map_err(|e| Error::Config(format!("cannot write CRD YAML: {e}")))?;
     Ok(format!("{HEADER}{body}"))
 }
