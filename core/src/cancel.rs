@@ -46,6 +46,19 @@ impl CancelToken {
         self.inner.state.lock().unwrap_or_else(|e| e.into_inner()).0
     }
 
+    /// Blocks until the token is cancelled or `timeout` passes (`None`:
+    /// no limit); true when cancelled.
+    pub fn wait(&self, timeout: Option<std::time::Duration>) -> bool {
+        let (sender, receiver) = std::sync::mpsc::channel::<()>();
+        let _guard = self.on_cancel(Box::new(move || {
+            let _ = sender.send(());
+        }));
+        match timeout {
+            Some(timeout) => receiver.recv_timeout(timeout).is_ok(),
+            None => receiver.recv().is_ok(),
+        }
+    }
+
     /// Runs `wake` on cancellation (at once if already cancelled) until the guard drops.
     pub(crate) fn on_cancel(&self, wake: Box<dyn Fn() + Send>) -> CancelGuard {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
@@ -116,6 +129,22 @@ mod tests {
             2,
             "late registration fires at once"
         );
+    }
+
+    #[test]
+    fn wait_returns_on_cancel_from_another_thread_or_on_timeout() {
+        let token = CancelToken::new();
+        assert!(!token.wait(Some(std::time::Duration::from_millis(10))));
+        let other = token.clone();
+        let started = std::time::Instant::now();
+        let canceller = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            other.cancel();
+        });
+        assert!(token.wait(None));
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        canceller.join().unwrap();
+        assert!(token.wait(Some(std::time::Duration::ZERO)), "stays cancelled");
     }
 
     #[test]

@@ -37,12 +37,7 @@ impl Leadership<'_> {
 
     /// Sleeps for `duration` or until leadership is lost; true if still leader.
     pub fn sleep(&self, duration: Duration) -> bool {
-        let token = self.lease.lost_token();
-        let (sender, receiver) = std::sync::mpsc::channel::<()>();
-        let _guard = token.on_cancel(Box::new(move || {
-            let _ = sender.send(());
-        }));
-        let _ = receiver.recv_timeout(duration);
+        self.lease.lost_token().wait(Some(duration));
         self.is_leader()
     }
 }

@@ -148,7 +148,7 @@ impl Transport {
                     .send(body.unwrap_or_default())
             }
         };
-        let mut response = result.map_err(|e| transport_error(method, path, e))?;
+        let mut response = result.map_err(|e| transport_error(method, &url, e))?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
@@ -161,7 +161,7 @@ impl Transport {
             .with_config()
             .limit(64 * 1024 * 1024)
             .read_to_string()
-            .map_err(|e| transport_error(method, path, e))?;
+            .map_err(|e| transport_error(method, &url, e))?;
         Ok((Reply { status, body }, retry_after))
     }
 
@@ -184,7 +184,7 @@ impl Transport {
                 .timeout_global(Some(max_duration))
                 .build()
                 .call()
-                .map_err(|e| transport_error(Method::Get, path, e))?;
+                .map_err(|e| transport_error(Method::Get, &url, e))?;
             let status = response.status().as_u16();
             if status == 401 && !refreshed_credentials && started.elapsed() < max_duration {
                 self.credentials.invalidate();
@@ -200,6 +200,7 @@ impl Transport {
     }
 }
 
-fn transport_error(method: Method, path: &str, error: ureq::Error) -> Error {
-    Error::transport(format!("{method:?} {path}"), error)
+/// Names the request (server included, never credentials) and the cause.
+fn transport_error(method: Method, url: &str, error: ureq::Error) -> Error {
+    Error::transport(format!("{} {url}: {error}", format!("{method:?}").to_uppercase()), error)
 }
