@@ -182,7 +182,7 @@ fn a_lease_whose_holder_stopped_renewing_is_reclaimed_and_shows_expired() {
 #[test]
 fn semaphore_fields_stay_true_under_churn() {
     let ns = Namespace::new("op-churn");
-    let _operator = Operator::start(&ns.name, &[]);
+    let operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();
     const PERMITS: u32 = 2;
     client
@@ -243,7 +243,18 @@ fn semaphore_fields_stay_true_under_churn() {
     }
     stop.store(true, Ordering::Relaxed);
     let cycles: u32 = workers.into_iter().map(|w| w.join().expect("worker")).sum();
-    println!("{cycles} acquire/release cycles, {samples} consistent samples");
+    let writes = |outcome: &str| {
+        operator
+            .metric(&format!(
+                "konductor_status_writes_total{{kind=\"Semaphore\",outcome=\"{outcome}\"}}"
+            ))
+            .unwrap_or(0.0)
+    };
+    println!(
+        "{cycles} acquire/release cycles, {samples} consistent samples; operator status writes: {} applied, {} conflicts",
+        writes("applied"),
+        writes("conflict")
+    );
     assert!(cycles > 10, "the workers made progress ({cycles} cycles)");
 
     let status = client
