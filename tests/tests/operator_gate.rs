@@ -356,3 +356,37 @@ fn a_gate_follows_objects_in_its_conditions_as_they_change() {
     assert!(started.elapsed() <= Duration::from_secs(1));
     lease.release().expect("release");
 }
+
+#[test]
+fn a_gate_waits_on_a_job_in_another_watched_namespace() {
+    let home = Namespace::new("op-gate-home");
+    let other = Namespace::new("op-gate-other");
+    let _operator = Operator::start(&format!("{},{}", home.name, other.name), &[]);
+    let client = home.admin();
+    create_job(&other, "upstream");
+    let mut upstream = condition(ConditionKind::Job, "upstream", None);
+    upstream.namespace = Some(other.name.clone());
+    client
+        .create_gate("downstream", vec![upstream], None)
+        .expect("gate");
+    let expected = format!(
+        "Job {}/upstream is not complete yet (active 0, succeeded 0, failed 0)",
+        other.name
+    );
+    eventually(Duration::from_secs(5), "the first evaluation", || {
+        statuses(&client, "downstream") == [("upstream".to_owned(), false, expected.clone())]
+    });
+    let started = Instant::now();
+    complete_job(&other, "upstream");
+    client
+        .wait_gate(
+            "downstream",
+            &Options::new().timeout(Duration::from_secs(5)),
+        )
+        .expect("the gate opens");
+    println!(
+        "cross-namespace gate opened {:.0}ms after the Job was marked Complete (kubectl included)",
+        ms(started.elapsed())
+    );
+    assert!(started.elapsed() <= Duration::from_secs(1));
+}
