@@ -125,6 +125,7 @@ fn statuses(client: &Client, gate: &str) -> Vec<(String, bool, String)> {
 
 #[test]
 fn a_gate_over_two_jobs_and_a_barrier_opens_within_a_second_of_the_last_condition() {
+    let _serial = operator_process::one_at_a_time();
     let ns = Namespace::new("op-gate-open");
     let _operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();
@@ -184,19 +185,21 @@ fn a_gate_over_two_jobs_and_a_barrier_opens_within_a_second_of_the_last_conditio
         "one Job is still running"
     );
 
-    // The last condition: measured from before kubectl starts, so the figure
-    // includes kubectl's own start-up.
-    let last_change = Instant::now();
+    // The last condition. The change is applied before kubectl returns, so
+    // timing from its return leaves out only kubectl's exit (a few ms), and
+    // not its start-up, which on a loaded machine can take longer than the
+    // operator does.
+    let before_kubectl = Instant::now();
     complete_job(&ns, "test");
-    let patched = last_change.elapsed();
+    let applied = Instant::now();
     client
         .wait_gate("deploy", &Options::new().timeout(Duration::from_secs(5)))
         .expect("the gate opens");
-    let opened = last_change.elapsed();
+    let opened = applied.elapsed();
     println!(
-        "gate opened {:.0}ms after the last Job was marked Complete (kubectl patch took {:.0}ms)",
+        "gate opened {:.0}ms after the last Job was marked Complete ({:.0}ms counting kubectl)",
         ms(opened),
-        ms(patched)
+        ms(before_kubectl.elapsed())
     );
     assert!(
         opened <= Duration::from_secs(1),
@@ -218,6 +221,7 @@ fn a_gate_over_two_jobs_and_a_barrier_opens_within_a_second_of_the_last_conditio
 
 #[test]
 fn a_failed_job_keeps_the_gate_closed_with_the_reason() {
+    let _serial = operator_process::one_at_a_time();
     let ns = Namespace::new("op-gate-failed");
     let _operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();
@@ -269,6 +273,7 @@ fn a_failed_job_keeps_the_gate_closed_with_the_reason() {
 
 #[test]
 fn a_gate_that_does_not_open_in_time_fails_and_wait_gate_says_why() {
+    let _serial = operator_process::one_at_a_time();
     let ns = Namespace::new("op-gate-timeout");
     let _operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();
@@ -311,6 +316,7 @@ fn a_gate_that_does_not_open_in_time_fails_and_wait_gate_says_why() {
 
 #[test]
 fn a_gate_follows_objects_in_its_conditions_as_they_change() {
+    let _serial = operator_process::one_at_a_time();
     let ns = Namespace::new("op-gate-kinds");
     let _operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();
@@ -353,12 +359,14 @@ fn a_gate_follows_objects_in_its_conditions_as_they_change() {
         "two chained gates opened {:.0}ms after the lease was taken",
         ms(started.elapsed())
     );
-    assert!(started.elapsed() <= Duration::from_secs(1));
+    // One second per gate in the chain.
+    assert!(started.elapsed() <= Duration::from_secs(2));
     lease.release().expect("release");
 }
 
 #[test]
 fn a_gate_waits_on_a_job_in_another_watched_namespace() {
+    let _serial = operator_process::one_at_a_time();
     let home = Namespace::new("op-gate-home");
     let other = Namespace::new("op-gate-other");
     let _operator = Operator::start(&format!("{},{}", home.name, other.name), &[]);
@@ -376,17 +384,18 @@ fn a_gate_waits_on_a_job_in_another_watched_namespace() {
     eventually(Duration::from_secs(5), "the first evaluation", || {
         statuses(&client, "downstream") == [("upstream".to_owned(), false, expected.clone())]
     });
-    let started = Instant::now();
     complete_job(&other, "upstream");
+    let applied = Instant::now();
     client
         .wait_gate(
             "downstream",
             &Options::new().timeout(Duration::from_secs(5)),
         )
         .expect("the gate opens");
+    let opened = applied.elapsed();
     println!(
-        "cross-namespace gate opened {:.0}ms after the Job was marked Complete (kubectl included)",
-        ms(started.elapsed())
+        "cross-namespace gate opened {:.0}ms after the Job was marked Complete",
+        ms(opened)
     );
-    assert!(started.elapsed() <= Duration::from_secs(1));
+    assert!(opened <= Duration::from_secs(1), "took {:.0}ms", ms(opened));
 }

@@ -33,6 +33,7 @@ fn replica(ns: &Namespace, identity: &str) -> Operator {
 
 #[test]
 fn the_standby_takes_over_within_the_lease_duration_when_the_leader_is_killed() {
+    let _serial = operator_process::one_at_a_time();
     let ns = Namespace::new("op-failover");
     let mut first = replica(&ns, "replica-a");
     eventually(Duration::from_secs(10), "replica-a to lead", || {
@@ -81,6 +82,7 @@ fn the_standby_takes_over_within_the_lease_duration_when_the_leader_is_killed() 
 
 #[test]
 fn a_leader_that_stops_gracefully_hands_over_at_once() {
+    let _serial = operator_process::one_at_a_time();
     let ns = Namespace::new("op-handover");
     let mut first = replica(&ns, "replica-a");
     eventually(Duration::from_secs(10), "replica-a to lead", || {

@@ -27,6 +27,7 @@ fn holders(client: &Client, name: &str) -> Vec<String> {
 
 #[test]
 fn a_holder_that_stops_renewing_is_reclaimed_within_its_ttl_plus_one_second() {
+    let _serial = operator_process::one_at_a_time();
     let ns = Namespace::new("op-reclaim");
     let _operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();
@@ -101,6 +102,7 @@ fn a_holder_that_stops_renewing_is_reclaimed_within_its_ttl_plus_one_second() {
 
 #[test]
 fn a_reclaimed_permit_goes_to_the_head_waiter() {
+    let _serial = operator_process::one_at_a_time();
     let ns = Namespace::new("op-handoff");
     let _operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();
@@ -132,6 +134,7 @@ fn a_reclaimed_permit_goes_to_the_head_waiter() {
 
 #[test]
 fn a_lease_whose_holder_stopped_renewing_is_reclaimed_and_shows_expired() {
+    let _serial = operator_process::one_at_a_time();
     let ns = Namespace::new("op-lease");
     let operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();
@@ -181,6 +184,7 @@ fn a_lease_whose_holder_stopped_renewing_is_reclaimed_and_shows_expired() {
 
 #[test]
 fn semaphore_fields_stay_true_under_churn() {
+    let _serial = operator_process::one_at_a_time();
     let ns = Namespace::new("op-churn");
     let operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();

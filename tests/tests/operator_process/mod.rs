@@ -12,6 +12,14 @@ use std::time::{Duration, Instant};
 
 use crate::support::cluster;
 
+/// Runs the tests of one binary that take it one at a time: the timing
+/// bounds (reclaim, gate opening, fail-over) are about the operator, not
+/// about how many operators and client threads share two cores.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A running `konductor-operator`.
 pub struct Operator {
     child: Child,
