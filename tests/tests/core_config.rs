@@ -721,61 +721,15 @@ fn client_certificates_authenticate_as_data_or_files() {
     );
 }
 
-/// A minimal HTTP CONNECT proxy on loopback; counts the tunnels it opened.
-fn connect_proxy() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::io::{BufRead, BufReader, Write};
-    use std::net::{TcpListener, TcpStream};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
-    let address = format!("http://{}", listener.local_addr().expect("address"));
-    let tunnels = std::sync::Arc::new(AtomicUsize::new(0));
-    let counter = tunnels.clone();
-    std::thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            let counter = counter.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(client.try_clone().expect("clone"));
-                let mut request = String::new();
-                reader.read_line(&mut request).ok()?;
-                let target = request
-                    .strip_prefix("CONNECT ")?
-                    .split_whitespace()
-                    .next()?
-                    .to_owned();
-                loop {
-                    let mut header = String::new();
-                    reader.read_line(&mut header).ok()?;
-                    if header.trim().is_empty() {
-                        break;
-                    }
-                }
-                let upstream = TcpStream::connect(&target).ok()?;
-                counter.fetch_add(1, Ordering::SeqCst);
-                let mut client_out = client.try_clone().ok()?;
-                client_out
-                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                    .ok()?;
-                let mut upstream_in = upstream.try_clone().ok()?;
-                let mut client_in = client;
-                std::thread::spawn(move || std::io::copy(&mut upstream_in, &mut client_out));
-                let mut upstream_out = upstream;
-                std::io::copy(&mut client_in, &mut upstream_out).ok()
-            });
-        }
-    });
-    (address, tunnels)
-}
-
 #[test]
 fn requests_go_through_the_configured_proxy() {
-    use std::sync::atomic::Ordering;
     let Some((access, ca_data, token)) = access("proxy") else {
         return;
     };
     let ns = namespace_with_probe("cfg-proxy");
-    let (proxy, tunnels) = connect_proxy();
+    let proxy = support::Proxy::start();
     let dir = Scratch::new("proxy");
-    let cluster_extra = format!("{}    proxy-url: {proxy}\n", ca_line(&ca_data));
+    let cluster_extra = format!("{}    proxy-url: {}\n", ca_line(&ca_data), proxy.url);
     let path = dir.write(
         "config",
         &kubeconfig(
@@ -786,7 +740,7 @@ fn requests_go_through_the_configured_proxy() {
         ),
     );
     works(Config::from_kubeconfig(&path, None).expect("load"), &ns);
-    let through_kubeconfig = tunnels.load(Ordering::SeqCst);
+    let through_kubeconfig = proxy.tunnels();
     assert!(
         through_kubeconfig >= 1,
         "expected the request to tunnel through the kubeconfig's proxy-url"
@@ -796,10 +750,10 @@ fn requests_go_through_the_configured_proxy() {
         .expect("URL")
         .with_ca_pem(&access.ca_pem.clone().expect("CA"))
         .with_token(&token)
-        .with_proxy(&proxy)
+        .with_proxy(&proxy.url)
         .with_namespace(&ns.name);
     works(explicit, &ns);
-    let total = tunnels.load(Ordering::SeqCst);
+    let total = proxy.tunnels();
     println!("{total} CONNECT tunnels opened through the test proxy");
     assert!(
         total > through_kubeconfig,

@@ -55,20 +55,26 @@ fn held_token(child: &mut Child) -> u64 {
         .unwrap_or_else(|| panic!("expected `held TOKEN` from the holder, got {line:?}"))
 }
 
-fn acquire(client: &Client, kind: &str, name: &str, holder: &str) -> u64 {
+/// Acquires with a long TTL; returns the token and when the acquire returned
+/// (taken before the handle drops, which releases).
+fn acquire(client: &Client, kind: &str, name: &str, holder: &str) -> (u64, Instant) {
     let options = Options::new()
         .holder(holder)
         .ttl(Duration::from_secs(30))
         .timeout(Duration::from_secs(30));
     match kind {
-        "lease" => client
-            .acquire_lease(name, &options)
-            .expect("waiter acquires")
-            .token(),
-        _ => client
-            .acquire_semaphore(name, &options)
-            .expect("waiter acquires")
-            .token(),
+        "lease" => {
+            let lease = client
+                .acquire_lease(name, &options)
+                .expect("waiter acquires");
+            (lease.token(), Instant::now())
+        }
+        _ => {
+            let permit = client
+                .acquire_semaphore(name, &options)
+                .expect("waiter acquires");
+            (permit.token(), Instant::now())
+        }
     }
 }
 
@@ -106,10 +112,7 @@ fn killed_holder_is_replaced(kind: &'static str) {
     let doomed_token = held_token(&mut holder);
     let waiter = {
         let client = client.clone();
-        thread::spawn(move || {
-            let token = acquire(&client, kind, "x", "survivor");
-            (token, Instant::now())
-        })
+        thread::spawn(move || acquire(&client, kind, "x", "survivor"))
     };
     eventually(Duration::from_secs(10), "the survivor to queue", || {
         queued(&client, kind, "x") == ["survivor"]
@@ -163,10 +166,7 @@ fn a_killed_waiter_does_not_receive_the_permit_for_good() {
     );
     let survivor = {
         let client = client.clone();
-        thread::spawn(move || {
-            let token = acquire(&client, "semaphore", "x", "survivor");
-            (token, Instant::now())
-        })
+        thread::spawn(move || acquire(&client, "semaphore", "x", "survivor"))
     };
     eventually(Duration::from_secs(10), "the survivor to queue", || {
         queued(&client, "semaphore", "x").len() == 2
