@@ -145,7 +145,7 @@ pub(crate) fn acquire<K: Slotted>(
     result
 }
 
-struct Acquisition<'a, K> {
+struct Acquisition<'a, K: Slotted> {
     shared: &'a Shared,
     name: &'a str,
     holder: String,
@@ -160,6 +160,8 @@ struct Acquisition<'a, K> {
     last_waiter_write: Option<Instant>,
     /// Set when an append failed, so we queue with guarded writes instead.
     append_unsupported: bool,
+    /// Writes that lost a race so far, for back-off.
+    conflicts: u32,
     follow: Option<Follow<K>>,
 }
 
@@ -176,6 +178,18 @@ enum Write {
     Put(Slots, Plan),
     /// An atomic append of our waiter entry (no conflicts possible).
     Append(WaiterRecord),
+}
+
+/// Sleeps a random time that grows with the number of lost races, so a
+/// crowd of writers spreads out instead of colliding again at once.
+fn backoff(conflicts: u32) {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    let ceiling_ms = 1u64 << conflicts.min(6);
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u32(conflicts);
+    let jitter = hasher.finish() % (ceiling_ms * 1000);
+    std::thread::sleep(Duration::from_micros(jitter));
 }
 
 /// True when the stored status already has a waiter list to append to.
@@ -215,6 +229,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             waiter_ttl: hold_ttl.min(MAX_WAITER_TTL),
             last_waiter_write: None,
             append_unsupported: false,
+            conflicts: 0,
             follow: None,
         })
     }
@@ -317,6 +332,21 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                             self.object =
                                 self.shared.objects.get(&self.shared.namespace, self.name)?;
                             self.append_unsupported = true;
+                        }
+                        // No answer (server overloaded, connection lost): the
+                        // append may or may not have happened. Re-read; the
+                        // next round sees us queued or appends again, and a
+                        // duplicate entry is harmless (see Slots::grant_free).
+                        Err(error @ (Error::Transport { .. } | Error::Api(_)))
+                            if error.is_retryable() =>
+                        {
+                            self.conflicts += 1;
+                            backoff(self.conflicts);
+                            self.object =
+                                self.shared.objects.get(&self.shared.namespace, self.name)?;
+                            if matches!(self.object.slots().place(&self.holder), Place::Queued(_) | Place::Holding(_)) {
+                                self.last_waiter_write = Some(write_started);
+                            }
                         }
                         Err(error) => return Err(error),
                     }
@@ -439,7 +469,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
     fn wait_for_change(&mut self, timer: Option<Instant>) -> Result<()> {
         let follow = self.follow.get_or_insert_with(|| {
             Follow::start(
-                &self.shared.objects,
+                self.shared,
                 &self.object,
                 self.options.cancel.as_ref(),
             )

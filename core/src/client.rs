@@ -9,6 +9,7 @@ use crate::names::validate_namespace;
 use crate::objects::Objects;
 use crate::staleness::Staleness;
 use crate::transport::Transport;
+use crate::watch::Hubs;
 
 /// A blocking Konductor client. Cheap to clone; clones share the connection
 /// pool. Safe to use from many threads at once.
@@ -23,6 +24,8 @@ pub(crate) struct Shared {
     pub(crate) namespace: String,
     /// First-seen times of holder records, for expiry by this process's clock.
     pub(crate) staleness: Arc<Staleness>,
+    /// One shared watch per followed object.
+    pub(crate) hubs: Arc<Hubs>,
 }
 
 impl Client {
@@ -40,6 +43,7 @@ impl Client {
                 objects: Objects::new(transport),
                 namespace: config.namespace().to_owned(),
                 staleness: Arc::new(Staleness::default()),
+                hubs: Arc::new(Hubs::default()),
             }),
         })
     }
@@ -57,6 +61,7 @@ impl Client {
                 objects: self.shared.objects.clone(),
                 namespace: namespace.to_owned(),
                 staleness: self.shared.staleness.clone(),
+                hubs: self.shared.hubs.clone(),
             }),
         })
     }

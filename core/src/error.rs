@@ -212,6 +212,15 @@ impl Error {
         }
     }
 
+    /// True for failures worth another try: no answer, or the server busy (429, 5xx).
+    pub(crate) fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport { .. } => true,
+            Error::Api(s) => s.code == 429 || s.code >= 500,
+            _ => false,
+        }
+    }
+
     /// True for an optimistic-concurrency conflict (HTTP 409 Conflict).
     pub(crate) fn is_conflict(&self) -> bool {
         matches!(self, Error::Api(s) if s.code == 409)

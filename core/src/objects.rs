@@ -54,6 +54,29 @@ impl Objects {
         Ok(list.items)
     }
 
+    /// Lists just the object `name` (absent when it does not exist) with the
+    /// collection's current resourceVersion, from which a watch can always
+    /// start, however long ago the object itself last changed.
+    pub(crate) fn list_one<K: Resource>(&self, namespace: &str, name: &str) -> Result<(Option<K>, String)> {
+        #[derive(serde::Deserialize)]
+        struct ListMeta {
+            #[serde(default, rename = "resourceVersion")]
+            resource_version: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct List<K> {
+            metadata: ListMeta,
+            items: Vec<K>,
+        }
+        let path = format!(
+            "{}?fieldSelector=metadata.name%3D{name}",
+            Self::collection::<K>(namespace)
+        );
+        let reply = self.transport.send(Method::Get, &path, None, true)?;
+        let list: List<K> = decode(&reply.check()?)?;
+        Ok((list.items.into_iter().next(), list.metadata.resource_version))
+    }
+
     /// Creates an object; it must not exist yet.
     pub(crate) fn create<K: Resource>(&self, namespace: &str, object: &K) -> Result<K> {
         let body = encode(object)?;

@@ -86,6 +86,10 @@ impl Slots {
         let mut granted = Vec::new();
         while self.free() > 0 && !self.waiters.is_empty() {
             let waiter = self.waiters.remove(self.grant_order()[0]);
+            if self.holders.iter().any(|h| h.holder == waiter.holder) {
+                // A duplicate entry (an append retried after a lost answer).
+                continue;
+            }
             self.fencing += 1;
             granted.push(waiter.holder.clone());
             self.holders.push(HolderRecord {
@@ -101,15 +105,13 @@ impl Slots {
         granted
     }
 
-    /// Removes a holder (only if it still has `token`, when given) or a waiter.
-    /// Returns true when something was removed.
+    /// Removes a holder (only if it still has `token`, when given) and any
+    /// waiter entry of the same identity. Returns true when something was removed.
     pub fn remove(&mut self, holder: &str, token: Option<u64>) -> bool {
         let before = self.holders.len() + self.waiters.len();
         self.holders
             .retain(|h| !(h.holder == holder && token.map_or(true, |t| t == h.token)));
-        if token.is_none() {
-            self.waiters.retain(|w| w.holder != holder);
-        }
+        self.waiters.retain(|w| w.holder != holder);
         before != self.holders.len() + self.waiters.len()
     }
 
@@ -230,6 +232,20 @@ mod tests {
         assert!(s.renew("x", new, "2s", "t2"));
         assert_eq!(s.holders[0].renew_count, 1);
         assert_eq!(s.holders[0].ttl, "2s");
+    }
+
+    #[test]
+    fn a_duplicate_waiter_entry_is_never_granted_twice() {
+        let mut s = slots(2);
+        s.enqueue(waiter("w", 0));
+        s.enqueue(waiter("w", 0));
+        assert_eq!(s.grant_free("t"), ["w"]);
+        assert_eq!(s.holders.len(), 1);
+        assert!(s.waiters.is_empty());
+        let token = s.holders[0].token;
+        s.enqueue(waiter("w", 0));
+        assert!(s.remove("w", Some(token)));
+        assert!(s.holders.is_empty() && s.waiters.is_empty(), "release clears stray entries");
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub(crate) fn wait_until<K: Resource, T>(
                 });
             }
             let follow = follow.get_or_insert_with(|| {
-                Follow::start(&shared.objects, &object, options.cancel.as_ref())
+                Follow::start(shared, &object, options.cancel.as_ref())
             });
             let mut wakes: Vec<Wake<K>> = follow.next(deadline).into_iter().collect();
             wakes.extend(follow.drain());

@@ -1,25 +1,31 @@
 //! Following one object through a watch: each change wakes the waiter at once.
 //!
-//! A background thread keeps a watch open on the object (resuming from the
-//! last resourceVersion it saw, relisting after `410 Gone`, reconnecting after
-//! dropped streams) and forwards every new version over a channel. The waiter
-//! blocks on that channel with a deadline, so a wait costs no polling.
+//! One watch per object per client, however many threads wait on it: a
+//! background thread keeps the watch open (resuming from the last
+//! resourceVersion it saw, relisting after `410 Gone`, reconnecting after
+//! dropped streams) and hands every new version to each local follower over
+//! its own channel. A follower blocks on its channel with a deadline, so a
+//! wait costs no polling, and a hundred threads waiting on one semaphore cost
+//! the API server one watch, not a hundred.
 
+use std::any::Any;
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
 use crate::cancel::{CancelGuard, CancelToken};
-use crate::error::Error;
+use crate::client::Shared;
+use crate::error::{ApiStatus, Error};
 use crate::objects::{decode, Objects};
 use crate::resource::Resource;
 
-/// Server-side lifetime of one watch request; the follower reconnects after it.
+/// Server-side lifetime of one watch request; the watcher reconnects after it.
 const WATCH_SECONDS: u64 = 30;
 /// Pause before reconnecting after a failed watch request.
 const RECONNECT_DELAY: Duration = Duration::from_millis(200);
@@ -36,41 +42,132 @@ pub(crate) enum Wake<K> {
     Cancelled,
 }
 
-/// A live view of one object for a waiter: the newest version seen and a
-/// channel that delivers newer ones.
-pub(crate) struct Follow<K> {
+/// The shared watches of one client, by object.
+#[derive(Default)]
+pub(crate) struct Hubs {
+    hubs: Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>,
+}
+
+impl Hubs {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<dyn Any + Send + Sync>>> {
+        self.hubs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// One watch and the followers it feeds.
+struct Hub<K> {
+    key: String,
+    state: Mutex<HubState<K>>,
+    stop: AtomicBool,
+    next_id: AtomicU64,
+}
+
+struct HubState<K> {
+    /// The newest version delivered, so late followers can catch up.
+    latest: Option<K>,
+    deleted: bool,
+    followers: Vec<(u64, Sender<Wake<K>>)>,
+}
+
+impl<K: Resource> Hub<K> {
+    fn lock(&self) -> MutexGuard<'_, HubState<K>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hands a wake to every follower; false when none is left.
+    fn broadcast(&self, make: impl Fn() -> Wake<K>, latest: Option<K>, deleted: bool) -> bool {
+        let mut state = self.lock();
+        if latest.is_some() {
+            state.latest = latest;
+        }
+        state.deleted = deleted;
+        state.followers.retain(|(_, sender)| sender.send(make()).is_ok());
+        !state.followers.is_empty()
+    }
+}
+
+/// A live view of one object for one waiter: a channel that delivers every
+/// version newer than the one it started from.
+pub(crate) struct Follow<K: Resource> {
     receiver: Receiver<Wake<K>>,
-    stop: Arc<AtomicBool>,
+    hub: Arc<Hub<K>>,
+    hubs: Arc<Hubs>,
+    id: u64,
     _cancel: Option<CancelGuard>,
 }
 
 impl<K: Resource> Follow<K> {
-    /// Starts following `name` from the version `since` (the caller already has it).
-    pub(crate) fn start(objects: &Objects, since: &K, cancel: Option<&CancelToken>) -> Follow<K> {
+    /// Starts following the object `since` (the version the caller has).
+    pub(crate) fn start(shared: &Shared, since: &K, cancel: Option<&CancelToken>) -> Follow<K> {
+        let meta = since.metadata();
+        // The uid keeps a re-created object from joining the old one's watch.
+        let key = format!("{}/{}/{}/{}", K::PLURAL, meta.namespace, meta.name, meta.uid);
         let (sender, receiver) = mpsc::channel();
-        let stop = Arc::new(AtomicBool::new(false));
         let cancel = cancel.map(|token| {
             let sender = sender.clone();
             token.on_cancel(Box::new(move || {
                 let _ = sender.send(Wake::Cancelled);
             }))
         });
-        let meta = since.metadata();
-        let watcher = Watcher {
-            objects: objects.clone(),
-            namespace: meta.namespace.clone(),
-            name: meta.name.clone(),
-            resource_version: meta.resource_version.clone(),
-            sender,
-            stop: stop.clone(),
-        };
-        thread::Builder::new()
-            .name(format!("konductor-watch-{}", meta.name))
-            .spawn(move || watcher.run())
-            .expect("failed to spawn watch thread");
+        let id;
+        let hub;
+        {
+            // Under the hubs lock, so a hub cannot lose its last follower
+            // (and stop) between being found and being joined.
+            let mut hubs = shared.hubs.lock();
+            let existing = hubs
+                .get(&key)
+                .and_then(|hub| Arc::clone(hub).downcast::<Hub<K>>().ok())
+                .filter(|hub| !hub.stop.load(Ordering::SeqCst));
+            match existing {
+                Some(found) => {
+                    id = found.next_id.fetch_add(1, Ordering::Relaxed);
+                    let mut state = found.lock();
+                    // Catch up with what the watch already delivered to others.
+                    if state.deleted {
+                        let _ = sender.send(Wake::Deleted);
+                    } else if let Some(latest) = &state.latest {
+                        if is_newer(&latest.metadata().resource_version, &meta.resource_version) {
+                            let _ = sender.send(Wake::Changed(latest.clone()));
+                        }
+                    }
+                    state.followers.push((id, sender));
+                    drop(state);
+                    hub = found;
+                }
+                None => {
+                    id = 0;
+                    let created = Arc::new(Hub {
+                        key: key.clone(),
+                        state: Mutex::new(HubState {
+                            latest: Some(since.clone()),
+                            deleted: false,
+                            followers: vec![(id, sender)],
+                        }),
+                        stop: AtomicBool::new(false),
+                        next_id: AtomicU64::new(1),
+                    });
+                    hubs.insert(key, created.clone());
+                    let watcher = Watcher {
+                        objects: shared.objects.clone(),
+                        namespace: meta.namespace.clone(),
+                        name: meta.name.clone(),
+                        resource_version: meta.resource_version.clone(),
+                        hub: created.clone(),
+                    };
+                    thread::Builder::new()
+                        .name(format!("konductor-watch-{}", meta.name))
+                        .spawn(move || watcher.run())
+                        .expect("failed to spawn watch thread");
+                    hub = created;
+                }
+            }
+        }
         Follow {
             receiver,
-            stop,
+            hub,
+            hubs: shared.hubs.clone(),
+            id,
             _cancel: cancel,
         }
     }
@@ -97,9 +194,34 @@ impl<K: Resource> Follow<K> {
     }
 }
 
-impl<K> Drop for Follow<K> {
+impl<K: Resource> Drop for Follow<K> {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
+        let mut hubs = self.hubs.lock();
+        let mut state = self.hub.lock();
+        state.followers.retain(|(id, _)| *id != self.id);
+        if state.followers.is_empty() {
+            // Last follower: the watch ends at its next event or timeout.
+            self.hub.stop.store(true, Ordering::SeqCst);
+            let same = hubs.get(&self.hub.key).is_some_and(|hub| {
+                Arc::as_ptr(hub) as *const () == Arc::as_ptr(&self.hub) as *const ()
+            });
+            if same {
+                hubs.remove(&self.hub.key);
+            }
+        }
+    }
+}
+
+/// A copy of an error a watch produced, for each follower.
+fn duplicate(error: &Error) -> Error {
+    match error {
+        Error::Forbidden(status) => Error::Forbidden(status.clone()),
+        Error::Unauthorized(status) => Error::Unauthorized(status.clone()),
+        Error::Api(status) => Error::Api(status.clone()),
+        other => Error::Api(Box::new(ApiStatus {
+            message: other.to_string(),
+            ..ApiStatus::default()
+        })),
     }
 }
 
@@ -108,8 +230,7 @@ struct Watcher<K> {
     namespace: String,
     name: String,
     resource_version: String,
-    sender: Sender<Wake<K>>,
-    stop: Arc<AtomicBool>,
+    hub: Arc<Hub<K>>,
 }
 
 #[derive(Deserialize)]
@@ -120,11 +241,34 @@ struct Event {
 }
 
 impl<K: Resource> Watcher<K> {
-    fn stopped(&self) -> bool {
-        self.stop.load(Ordering::SeqCst)
+    /// Runs the watch until no follower is left (or it fails for good); a
+    /// stopped hub is never joined again.
+    fn run(mut self) {
+        self.follow_changes();
+        self.hub.stop.store(true, Ordering::SeqCst);
     }
 
-    fn run(mut self) {
+    fn stopped(&self) -> bool {
+        self.hub.stop.load(Ordering::SeqCst)
+    }
+
+    /// Tells every follower; false when none is left and the watch should end.
+    fn send(&self, wake: Wake<K>) -> bool {
+        match wake {
+            Wake::Changed(object) => {
+                let copy = object.clone();
+                self.hub
+                    .broadcast(move || Wake::Changed(object.clone()), Some(copy), false)
+            }
+            Wake::Deleted => self.hub.broadcast(|| Wake::Deleted, None, true),
+            Wake::Failed(error) => self
+                .hub
+                .broadcast(|| Wake::Failed(duplicate(&error)), None, false),
+            Wake::Cancelled => true,
+        }
+    }
+
+    fn follow_changes(&mut self) {
         while !self.stopped() {
             let stream = self.objects.watch::<K>(
                 &self.namespace,
@@ -143,7 +287,8 @@ impl<K: Resource> Watcher<K> {
                 Err(
                     error @ (Error::Forbidden(_) | Error::Unauthorized(_) | Error::Config { .. }),
                 ) => {
-                    let _ = self.sender.send(Wake::Failed(error));
+                    self.send(Wake::Failed(error));
+                    self.hub.stop.store(true, Ordering::SeqCst);
                     return;
                 }
                 Err(_) => {
@@ -152,7 +297,10 @@ impl<K: Resource> Watcher<K> {
                     continue;
                 }
             };
+            let opened = Instant::now();
+            let mut events = 0;
             for line in BufReader::new(stream).lines() {
+                events += 1;
                 if self.stopped() {
                     return;
                 }
@@ -166,6 +314,10 @@ impl<K: Resource> Watcher<K> {
                 if !self.handle(event) {
                     return;
                 }
+            }
+            if events == 0 && opened.elapsed() < Duration::from_secs(1) {
+                // A stream that ends at once would otherwise spin.
+                thread::sleep(RECONNECT_DELAY);
             }
         }
     }
@@ -183,21 +335,18 @@ impl<K: Resource> Watcher<K> {
                     self.resource_version = version;
                 }
                 match serde_json::from_value::<K>(event.object) {
-                    Ok(object) => self.sender.send(Wake::Changed(object)).is_ok(),
-                    Err(e) => self
-                        .sender
-                        .send(Wake::Failed(Error::transport(
-                            "failed to decode watch event",
-                            e,
-                        )))
-                        .is_ok(),
+                    Ok(object) => self.send(Wake::Changed(object)),
+                    Err(e) => self.send(Wake::Failed(Error::transport(
+                        "failed to decode watch event",
+                        e,
+                    ))),
                 }
             }
             "DELETED" => {
                 if let Some(version) = version {
                     self.resource_version = version;
                 }
-                self.sender.send(Wake::Deleted).is_ok()
+                self.send(Wake::Deleted)
             }
             "BOOKMARK" => {
                 if let Some(version) = version {
@@ -218,16 +367,18 @@ impl<K: Resource> Watcher<K> {
         }
     }
 
-    /// After `410 Gone`: read the object afresh and watch on from its version.
+    /// After `410 Gone`: list the object afresh and watch on from the
+    /// collection's resourceVersion (the object's own may be older than the
+    /// server's watch window when it has not changed for a while).
     fn relist(&mut self) -> bool {
-        match self.objects.get::<K>(&self.namespace, &self.name) {
-            Ok(object) => {
-                self.resource_version = object.metadata().resource_version.clone();
-                self.sender.send(Wake::Changed(object)).is_ok()
+        match self.objects.list_one::<K>(&self.namespace, &self.name) {
+            Ok((Some(object), version)) => {
+                self.resource_version = version;
+                self.send(Wake::Changed(object))
             }
-            Err(Error::NotFound { .. }) => {
-                self.resource_version.clear();
-                self.sender.send(Wake::Deleted).is_ok()
+            Ok((None, version)) => {
+                self.resource_version = version;
+                self.send(Wake::Deleted)
             }
             Err(_) => {
                 thread::sleep(RECONNECT_DELAY);
