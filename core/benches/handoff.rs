@@ -114,7 +114,15 @@ fn run(
                         ),
                         Mode::Poll => poll(&client, &name, &options, &grants),
                     };
-                    let Ok(permit) = permit else { break };
+                    let permit = match permit {
+                        Ok(permit) => permit,
+                        Err(error) => {
+                            if grants.load(Ordering::SeqCst) < CYCLES {
+                                eprintln!("waiter {i} gave up: {error}");
+                            }
+                            break;
+                        }
+                    };
                     let acquired = Instant::now();
                     let released = *last_release.lock().unwrap();
                     if grants.fetch_add(1, Ordering::SeqCst) < CYCLES {
@@ -215,9 +223,9 @@ fn wait_for_queue(client: &Client, name: &str, waiters: usize) {
         if queued >= waiters {
             return;
         }
-        thread::sleep(Duration::from_millis(50));
+        thread::sleep(Duration::from_millis(10));
     }
-    panic!("only some of {waiters} waiters queued within 120 s");
+    panic!("fewer than {waiters} waiters queued within 120 s");
 }
 
 /// (successful writes, GET requests, conflicts) on semaphores so far, from the API server's metrics.

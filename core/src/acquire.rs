@@ -22,8 +22,10 @@ use crate::staleness::{Observed, Staleness, Verdict};
 use crate::time::now_rfc3339;
 use crate::watch::{is_newer, Follow, Wake};
 
-/// Longest time a waiter entry lives without a heartbeat.
-const MAX_WAITER_TTL: Duration = Duration::from_secs(30);
+/// Longest time a waiter entry lives without a heartbeat. Every write costs
+/// the API server time in proportion to the queue's length, so heartbeats are
+/// rare (every third of this); dead waiters are skipped on release anyway.
+const MAX_WAITER_TTL: Duration = Duration::from_secs(60);
 
 /// A resource whose status holds slots (Semaphore, Lease).
 pub trait Slotted: Resource {
