@@ -10,7 +10,8 @@
 mod support;
 
 use std::fs::File;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use konductor::Client;
@@ -27,44 +28,58 @@ const SEMAPHORE_HOLD: Duration = Duration::from_millis(30);
 /// Leases are handed over one at a time; a short hold keeps the run bounded.
 const LEASE_HOLD: Duration = Duration::from_millis(1);
 /// The run is killed and fails after this long.
-const LIMIT: Duration = Duration::from_secs(300);
+const LIMIT: Duration = Duration::from_secs(420);
 
 /// Held while a contention run is in progress.
 fn exclusive() -> File {
-    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("core_contention.lock");
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("core_contention.lock");
     let file =
         File::create(&path).unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
     file.lock().expect("lock the contention lock file");
     file
 }
 
-fn spawn(ns: &Namespace, kind: &str, process: u32, hold: Duration, log: &std::path::Path) -> Child {
+/// The output files of one contender: pipes could fill up and stall it.
+fn output_paths(log: &Path, process: u32) -> (PathBuf, PathBuf) {
+    (
+        log.with_extension(format!("p{process}.out")),
+        log.with_extension(format!("p{process}.err")),
+    )
+}
+
+fn spawn(ns: &Namespace, kind: &str, process: u32, hold: Duration, log: &Path) -> Child {
+    let (out, err) = output_paths(log, process);
     Command::new(env!("CARGO_BIN_EXE_contender"))
         .arg("--kubeconfig")
         .arg(&cluster().admin)
         .args(["--namespace", &ns.name, "--kind", kind, "--name", "hot"])
-        .args([
-            "--process",
-            &process.to_string(),
-            "--threads",
-            &THREADS.to_string(),
-        ])
-        .args([
-            "--cycles",
-            &CYCLES.to_string(),
-            "--hold-us",
-            &hold.as_micros().to_string(),
-        ])
+        .args(["--process", &process.to_string()])
+        .args(["--threads", &THREADS.to_string()])
+        .args(["--cycles", &CYCLES.to_string()])
+        .args(["--hold-us", &hold.as_micros().to_string()])
         .arg("--log")
         .arg(log)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(File::create(&out).expect("contender stdout file"))
+        .stderr(File::create(&err).expect("contender stderr file"))
         .spawn()
         .expect("spawn the contender binary")
 }
 
-/// Waits for every contender; kills them all if the run exceeds LIMIT.
-fn finish(mut children: Vec<Child>) -> Vec<(std::process::ExitStatus, String, String)> {
+/// The last lines of a file, for failure messages.
+fn tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// Waits for every contender; kills them all and fails with what they said
+/// if the run exceeds LIMIT. Returns each one's exit status, stdout and stderr.
+fn finish(
+    client: &Client,
+    kind: &str,
+    log: &Path,
+    mut children: Vec<Child>,
+) -> Vec<(ExitStatus, String, String)> {
     let started = Instant::now();
     while children
         .iter_mut()
@@ -73,20 +88,43 @@ fn finish(mut children: Vec<Child>) -> Vec<(std::process::ExitStatus, String, St
         if started.elapsed() > LIMIT {
             for child in &mut children {
                 let _ = child.kill();
+                let _ = child.wait();
             }
-            panic!("expected the contenders to finish within {LIMIT:?}; killed them");
+            let logged = std::fs::read_to_string(log)
+                .map(|t| t.lines().count())
+                .unwrap_or(0);
+            let state = match kind {
+                "lease" => format!("{:?}", client.get_lease("hot").map(|l| l.status)),
+                _ => format!("{:?}", client.get_semaphore("hot").map(|s| s.status)),
+            };
+            let said: Vec<String> = (0..children.len() as u32)
+                .map(|p| {
+                    format!(
+                        "contender {p} stderr:\n{}",
+                        tail(&output_paths(log, p).1, 10)
+                    )
+                })
+                .collect();
+            panic!(
+                "expected the contenders to finish within {LIMIT:?}; killed them after {logged} logged holds.\n\
+                 object status: {state}\n{}",
+                said.join("\n")
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
     children
         .into_iter()
-        .map(|c| {
-            let output = c.wait_with_output().expect("contender output");
-            (
-                output.status,
-                String::from_utf8_lossy(&output.stdout).into_owned(),
-                String::from_utf8_lossy(&output.stderr).into_owned(),
-            )
+        .enumerate()
+        .map(|(p, mut c)| {
+            let status = c.wait().expect("contender status");
+            let (out, err) = output_paths(log, p as u32);
+            let said = (
+                std::fs::read_to_string(&out).unwrap_or_default(),
+                tail(&err, 20),
+            );
+            let _ = (std::fs::remove_file(out), std::fs::remove_file(err));
+            (status, said.0, said.1)
         })
         .collect()
 }
@@ -132,7 +170,7 @@ fn hammer(kind: &str, capacity: usize, hold: Duration) {
                 .expect("create"),
         ),
     }
-    let log = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+    let log = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("contention-{kind}-{}.log", std::process::id()));
     let _ = std::fs::remove_file(&log);
 
@@ -140,7 +178,7 @@ fn hammer(kind: &str, capacity: usize, hold: Duration) {
     let children = (0..PROCESSES)
         .map(|p| spawn(&ns, kind, p, hold, &log))
         .collect();
-    let results = finish(children);
+    let results = finish(&client, kind, &log, children);
     let wall = started.elapsed();
     for (process, (status, stdout, stderr)) in results.iter().enumerate() {
         assert!(

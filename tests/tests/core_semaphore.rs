@@ -467,21 +467,29 @@ fn automatic_renewal_keeps_a_permit_past_its_ttl() {
     let ns = Namespace::new("sem-autorenew");
     let client = ns.admin();
     client.create_semaphore("s", 1, None).expect("create");
-    let ttl = Duration::from_millis(900);
+    let ttl = Duration::from_millis(1500);
+    let wait = ttl * 3;
     let permit = client
         .acquire_semaphore("s", &Options::new().holder("h").ttl(ttl).auto_renew(true))
         .expect("acquire");
     let other = support::client_from(&support::cluster().admin, &ns.name);
-    match other.acquire_semaphore(
-        "s",
-        &Options::new().holder("w").timeout(Duration::from_secs(2)),
-    ) {
+    match other.acquire_semaphore("s", &Options::new().holder("w").timeout(wait)) {
         Err(Error::Timeout { .. }) => {}
-        other => panic!("expected a waiter to time out while the holder renews, got {other:?}"),
+        Ok(taken) => {
+            // Safety first: whoever got it, the holder must already know it lost it.
+            assert!(
+                permit.is_lost(),
+                "SAFETY: the waiter was granted token {} while the auto-renewed holder still believed it held {}",
+                taken.token(),
+                permit.token()
+            );
+            panic!("expected auto-renewal to keep the permit for {wait:?} (TTL {ttl:?}); the holder lost it and a waiter took it");
+        }
+        Err(other) => panic!("expected the waiter to time out, got {other:?}"),
     }
     assert!(
         !permit.is_lost(),
-        "expected the auto-renewed permit still held after 2 s (TTL {ttl:?})"
+        "expected the auto-renewed permit still held after {wait:?} (TTL {ttl:?})"
     );
     let renewals = client
         .get_semaphore("s")
@@ -490,10 +498,10 @@ fn automatic_renewal_keeps_a_permit_past_its_ttl() {
         .expect("status")
         .holders[0]
         .renew_count;
-    println!("{renewals} renewals in ~2 s with TTL {ttl:?}");
+    println!("{renewals} renewals in {wait:?} with TTL {ttl:?}");
     assert!(
-        renewals >= 3,
-        "expected at least 3 renewals in 2 s at TTL/3, saw {renewals}"
+        renewals >= 4,
+        "expected at least 4 renewals in {wait:?} at TTL/3, saw {renewals}"
     );
     permit.release().expect("release");
 }

@@ -15,6 +15,9 @@ const RUNS: usize = 9;
 const MEDIAN_LIMIT: Duration = Duration::from_millis(100);
 /// No single run may take this long, even on a machine busy with builds.
 const SINGLE_LIMIT: Duration = Duration::from_secs(1);
+/// Counted from the release call, the bound also covers the release's own
+/// write, which a machine busy with builds can slow down.
+const SINGLE_LIMIT_FROM_CALL: Duration = Duration::from_secs(3);
 
 /// For `runs` hand-offs of `name`: (release returned -> waiter's acquire
 /// returned, release called -> waiter's acquire returned).
@@ -98,7 +101,7 @@ fn hand_offs(
     (after_return, after_call)
 }
 
-fn check(kind: &str, from: &str, delays: &mut [Duration]) {
+fn check(kind: &str, from: &str, single_limit: Duration, delays: &mut [Duration]) {
     delays.sort();
     let median = delays[delays.len() / 2];
     let worst = *delays.last().expect("runs");
@@ -115,8 +118,8 @@ fn check(kind: &str, from: &str, delays: &mut [Duration]) {
         "expected a median hand-off under {MEDIAN_LIMIT:?}, got {median:?}"
     );
     assert!(
-        worst < SINGLE_LIMIT,
-        "expected every hand-off under {SINGLE_LIMIT:?}, worst {worst:?}"
+        worst < single_limit,
+        "expected every hand-off ({from} -> acquired) under {single_limit:?}, worst {worst:?}"
     );
 }
 
@@ -126,8 +129,18 @@ fn a_waiting_acquirer_gets_a_released_permit_within_100ms() {
     let client = ns.admin();
     client.create_semaphore("s", 1, None).expect("create");
     let (mut after_return, mut after_call) = hand_offs(&client, "semaphore", "s", RUNS);
-    check("semaphore", "release returned", &mut after_return);
-    check("semaphore", "release called", &mut after_call);
+    check(
+        "semaphore",
+        "release returned",
+        SINGLE_LIMIT,
+        &mut after_return,
+    );
+    check(
+        "semaphore",
+        "release called",
+        SINGLE_LIMIT_FROM_CALL,
+        &mut after_call,
+    );
 }
 
 #[test]
@@ -136,6 +149,11 @@ fn a_waiting_acquirer_gets_a_released_lease_within_100ms() {
     let client = ns.admin();
     client.create_lease("l", None, None).expect("create");
     let (mut after_return, mut after_call) = hand_offs(&client, "lease", "l", RUNS);
-    check("lease", "release returned", &mut after_return);
-    check("lease", "release called", &mut after_call);
+    check("lease", "release returned", SINGLE_LIMIT, &mut after_return);
+    check(
+        "lease",
+        "release called",
+        SINGLE_LIMIT_FROM_CALL,
+        &mut after_call,
+    );
 }
