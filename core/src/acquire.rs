@@ -346,7 +346,10 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                             backoff(self.conflicts);
                             self.object =
                                 self.shared.objects.get(&self.shared.namespace, self.name)?;
-                            if matches!(self.object.slots().place(&self.holder), Place::Queued(_) | Place::Holding(_)) {
+                            if matches!(
+                                self.object.slots().place(&self.holder),
+                                Place::Queued(_) | Place::Holding(_)
+                            ) {
                                 self.last_waiter_write = Some(write_started);
                             }
                         }
@@ -470,11 +473,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
     /// the caller cancels.
     fn wait_for_change(&mut self, timer: Option<Instant>) -> Result<()> {
         let follow = self.follow.get_or_insert_with(|| {
-            Follow::start(
-                self.shared,
-                &self.object,
-                self.options.cancel.as_ref(),
-            )
+            Follow::start(self.shared, &self.object, self.options.cancel.as_ref())
         });
         let wake_at = match (timer, self.deadline) {
             (Some(t), Some(d)) => Some(t.min(d)),

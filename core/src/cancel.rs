@@ -144,7 +144,10 @@ mod tests {
         assert!(token.wait(None));
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
         canceller.join().unwrap();
-        assert!(token.wait(Some(std::time::Duration::ZERO)), "stays cancelled");
+        assert!(
+            token.wait(Some(std::time::Duration::ZERO)),
+            "stays cancelled"
+        );
     }
 
     #[test]

@@ -57,7 +57,11 @@ impl Objects {
     /// Lists just the object `name` (absent when it does not exist) with the
     /// collection's current resourceVersion, from which a watch can always
     /// start, however long ago the object itself last changed.
-    pub(crate) fn list_one<K: Resource>(&self, namespace: &str, name: &str) -> Result<(Option<K>, String)> {
+    pub(crate) fn list_one<K: Resource>(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<(Option<K>, String)> {
         #[derive(serde::Deserialize)]
         struct ListMeta {
             #[serde(default, rename = "resourceVersion")]
@@ -74,7 +78,10 @@ impl Objects {
         );
         let reply = self.transport.send(Method::Get, &path, None, true)?;
         let list: List<K> = decode(&reply.check()?)?;
-        Ok((list.items.into_iter().next(), list.metadata.resource_version))
+        Ok((
+            list.items.into_iter().next(),
+            list.metadata.resource_version,
+        ))
     }
 
     /// Creates an object; it must not exist yet.

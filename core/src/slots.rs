@@ -245,7 +245,10 @@ mod tests {
         let token = s.holders[0].token;
         s.enqueue(waiter("w", 0));
         assert!(s.remove("w", Some(token)));
-        assert!(s.holders.is_empty() && s.waiters.is_empty(), "release clears stray entries");
+        assert!(
+            s.holders.is_empty() && s.waiters.is_empty(),
+            "release clears stray entries"
+        );
     }
 
     #[test]

@@ -202,5 +202,8 @@ impl Transport {
 
 /// Names the request (server included, never credentials) and the cause.
 fn transport_error(method: Method, url: &str, error: ureq::Error) -> Error {
-    Error::transport(format!("{} {url}: {error}", format!("{method:?}").to_uppercase()), error)
+    Error::transport(
+        format!("{} {url}: {error}", format!("{method:?}").to_uppercase()),
+        error,
+    )
 }

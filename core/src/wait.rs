@@ -45,9 +45,8 @@ pub(crate) fn wait_until<K: Resource, T>(
                     waited: started.elapsed(),
                 });
             }
-            let follow = follow.get_or_insert_with(|| {
-                Follow::start(shared, &object, options.cancel.as_ref())
-            });
+            let follow = follow
+                .get_or_insert_with(|| Follow::start(shared, &object, options.cancel.as_ref()));
             let mut wakes: Vec<Wake<K>> = follow.next(deadline).into_iter().collect();
             wakes.extend(follow.drain());
             for wake in wakes {

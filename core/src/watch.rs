@@ -81,7 +81,9 @@ impl<K: Resource> Hub<K> {
             state.latest = latest;
         }
         state.deleted = deleted;
-        state.followers.retain(|(_, sender)| sender.send(make()).is_ok());
+        state
+            .followers
+            .retain(|(_, sender)| sender.send(make()).is_ok());
         !state.followers.is_empty()
     }
 }
@@ -101,7 +103,13 @@ impl<K: Resource> Follow<K> {
     pub(crate) fn start(shared: &Shared, since: &K, cancel: Option<&CancelToken>) -> Follow<K> {
         let meta = since.metadata();
         // The uid keeps a re-created object from joining the old one's watch.
-        let key = format!("{}/{}/{}/{}", K::PLURAL, meta.namespace, meta.name, meta.uid);
+        let key = format!(
+            "{}/{}/{}/{}",
+            K::PLURAL,
+            meta.namespace,
+            meta.name,
+            meta.uid
+        );
         let (sender, receiver) = mpsc::channel();
         let cancel = cancel.map(|token| {
             let sender = sender.clone();
@@ -261,9 +269,10 @@ impl<K: Resource> Watcher<K> {
                     .broadcast(move || Wake::Changed(object.clone()), Some(copy), false)
             }
             Wake::Deleted => self.hub.broadcast(|| Wake::Deleted, None, true),
-            Wake::Failed(error) => self
-                .hub
-                .broadcast(|| Wake::Failed(duplicate(&error)), None, false),
+            Wake::Failed(error) => {
+                self.hub
+                    .broadcast(|| Wake::Failed(duplicate(&error)), None, false)
+            }
             Wake::Cancelled => true,
         }
     }
