@@ -125,10 +125,20 @@ fn client_cert(cert: &Pem, key: &Pem) -> Result<ClientCert> {
     let provider = rustls::crypto::ring::default_provider();
     rustls::sign::CertifiedKey::from_der(chain.clone(), key_der.clone_key(), &provider).map_err(
         |e| {
-            let message = format!(
-                "{} and {} cannot be used together: {e}",
-                cert.origin, key.origin
-            );
+            let message = match &e {
+                rustls::Error::InconsistentKeys(_) => {
+                    format!("{} and {} cannot be used together: {e}", cert.origin, key.origin)
+                }
+                // rustls reads only X.509 v3 certificates (those with
+                // extensions); `openssl x509 -req` without `-extfile`
+                // issues v1 ones, which kubectl accepts but rustls cannot.
+                _ if format!("{e:?}").contains("UnsupportedCertVersion") => format!(
+                    "{} is an X.509 v1 certificate; TLS client authentication here needs X.509 v3 \
+                     (reissue it with extensions, e.g. extendedKeyUsage=clientAuth)",
+                    cert.origin
+                ),
+                _ => format!("{} cannot be used as a client certificate: {e}", cert.origin),
+            };
             Error::config_with(message, e)
         },
     )?;
