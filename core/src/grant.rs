@@ -5,6 +5,7 @@
 //! seeing it unchanged for longer than the TTL, which they can first do after
 //! that write, so the holder always learns of the loss first.
 
+use std::fmt;
 use std::marker::PhantomData;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
@@ -337,5 +338,90 @@ impl<K: Slotted> Grant<K> {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
+    }
+}
+
+/// A held slot: a semaphore [`Permit`](crate::Permit) or a
+/// [`Lease`](crate::Lease). Release it with [`Held::release`]; dropping it
+/// releases it too (errors are then ignored).
+pub struct Held<K: Slotted> {
+    grant: Arc<Grant<K>>,
+}
+
+impl<K: Slotted> Held<K> {
+    /// Wraps a fresh grant, starting its background renewal when asked.
+    pub(crate) fn new(grant: Arc<Grant<K>>, auto_renew: bool) -> Held<K> {
+        if auto_renew {
+            grant.start_auto_renew();
+        }
+        Held { grant }
+    }
+
+    /// Name of the semaphore or lease.
+    pub fn name(&self) -> &str {
+        self.grant.name()
+    }
+
+    /// Holder identity this grant is recorded under.
+    pub fn holder(&self) -> &str {
+        self.grant.holder()
+    }
+
+    /// Fencing token: strictly increases with every grant of this object, so
+    /// downstream systems can reject writes from a stale holder.
+    pub fn token(&self) -> u64 {
+        self.grant.token()
+    }
+
+    /// Time-to-live granted; renew within it.
+    pub fn ttl(&self) -> Duration {
+        self.grant.ttl()
+    }
+
+    /// When the grant runs out unless renewed, by this machine's clock.
+    pub fn expires_at(&self) -> SystemTime {
+        self.grant.expires_at()
+    }
+
+    /// True once the grant is no longer held (expired, reclaimed or released).
+    pub fn is_lost(&self) -> bool {
+        self.grant.is_lost()
+    }
+
+    /// A token that is cancelled the moment the grant is lost; pass it to
+    /// work that must stop then.
+    pub fn lost_token(&self) -> CancelToken {
+        self.grant.lost_token().clone()
+    }
+
+    /// Extends the grant by its TTL; [`Error::Lost`] when it is no longer held.
+    pub fn renew(&self) -> Result<()> {
+        self.grant.renew()
+    }
+
+    /// Gives the slot back, handing it to the first waiter. Idempotent.
+    pub fn release(&self) -> Result<()> {
+        self.grant.release()
+    }
+}
+
+impl<K: Slotted> Drop for Held<K> {
+    fn drop(&mut self) {
+        let _ = self.grant.release();
+    }
+}
+
+impl<K: Slotted> fmt::Debug for Held<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if K::KIND == "Semaphore" {
+            "Permit"
+        } else {
+            K::KIND
+        };
+        f.debug_struct(kind)
+            .field("name", &self.name())
+            .field("holder", &self.holder())
+            .field("token", &self.token())
+            .finish()
     }
 }

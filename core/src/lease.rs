@@ -1,14 +1,12 @@
 //! Leases: one holder at a time, for singleton work and leader election.
 
-use std::fmt;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use crate::acquire::{acquire, Slotted};
 use crate::client::Client;
 use crate::duration::{format_duration, parse_duration};
 use crate::error::{Error, Result};
-use crate::grant::Grant;
+use crate::grant::{Grant, Held};
 use crate::names::validate_name;
 use crate::options::{Options, DEFAULT_TTL};
 use crate::resource::{HolderRecord, Lease as LeaseObject, LeaseSpec};
@@ -98,75 +96,8 @@ impl Slotted for LeaseObject {
     }
 }
 
-/// A held lease. Release it with [`Lease::release`]; dropping it releases it
-/// too (errors are then ignored).
-pub struct Lease {
-    grant: Arc<Grant<LeaseObject>>,
-}
-
-impl Lease {
-    /// Name of the lease.
-    pub fn name(&self) -> &str {
-        self.grant.name()
-    }
-
-    /// Holder identity this lease is recorded under.
-    pub fn holder(&self) -> &str {
-        self.grant.holder()
-    }
-
-    /// Fencing token (the lease's transition count): strictly increases with
-    /// every grant, so downstream systems can reject a stale leader.
-    pub fn token(&self) -> u64 {
-        self.grant.token()
-    }
-
-    /// Time-to-live granted; renew within it.
-    pub fn ttl(&self) -> Duration {
-        self.grant.ttl()
-    }
-
-    /// When the lease runs out unless renewed, by this machine's clock.
-    pub fn expires_at(&self) -> SystemTime {
-        self.grant.expires_at()
-    }
-
-    /// True once the lease is no longer held (expired, reclaimed or released).
-    pub fn is_lost(&self) -> bool {
-        self.grant.is_lost()
-    }
-
-    /// A token that is cancelled the moment the lease is lost.
-    pub fn lost_token(&self) -> crate::CancelToken {
-        self.grant.lost_token().clone()
-    }
-
-    /// Extends the lease by its TTL; [`Error::Lost`] when it is no longer held.
-    pub fn renew(&self) -> Result<()> {
-        self.grant.renew()
-    }
-
-    /// Gives the lease up, handing it to the first waiter. Idempotent.
-    pub fn release(&self) -> Result<()> {
-        self.grant.release()
-    }
-}
-
-impl Drop for Lease {
-    fn drop(&mut self) {
-        let _ = self.grant.release();
-    }
-}
-
-impl fmt::Debug for Lease {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Lease")
-            .field("name", &self.name())
-            .field("holder", &self.holder())
-            .field("token", &self.token())
-            .finish()
-    }
-}
+/// A held lease (see [`Held`] for its methods).
+pub type Lease = Held<LeaseObject>;
 
 impl Client {
     /// Creates a lease with a default TTL and a default acquirer priority.
@@ -213,10 +144,7 @@ impl Client {
     pub fn acquire_lease(&self, name: &str, options: &Options) -> Result<Lease> {
         let granted = acquire::<LeaseObject>(&self.shared, name, options)?;
         let grant = Grant::new(self.shared.clone(), name, granted, options.observer.clone());
-        if options.auto_renew {
-            grant.start_auto_renew();
-        }
-        Ok(Lease { grant })
+        Ok(Held::new(grant, options.auto_renew))
     }
 
     /// Takes the lease only if it is free now; [`Error::LeaseHeld`] otherwise.

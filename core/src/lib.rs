@@ -130,6 +130,7 @@ pub use config::Config;
 pub use duration::{format_duration, parse_duration};
 pub use error::{ApiStatus, Error, Result};
 pub use gate::{GATE_FAILED, GATE_OPEN, GATE_WAITING};
+pub use grant::Held;
 pub use leader::Leadership;
 pub use lease::Lease;
 pub use names::{validate_holder, validate_name, validate_namespace};

@@ -1,14 +1,12 @@
 //! Semaphores: at most `permits` holders at a time, handed over in queue order.
 
-use std::fmt;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use crate::acquire::{acquire, Slotted};
 use crate::client::Client;
 use crate::duration::{format_duration, parse_duration};
 use crate::error::{Error, Result};
-use crate::grant::Grant;
+use crate::grant::{Grant, Held};
 use crate::names::validate_name;
 use crate::options::{Options, DEFAULT_TTL};
 use crate::resource::{Semaphore, SemaphoreSpec, SemaphoreStatus};
@@ -57,76 +55,8 @@ impl Slotted for Semaphore {
     }
 }
 
-/// A held semaphore permit. Release it with [`Permit::release`]; dropping it
-/// releases it too (errors are then ignored).
-pub struct Permit {
-    grant: Arc<Grant<Semaphore>>,
-}
-
-impl Permit {
-    /// Name of the semaphore.
-    pub fn name(&self) -> &str {
-        self.grant.name()
-    }
-
-    /// Holder identity this permit is recorded under.
-    pub fn holder(&self) -> &str {
-        self.grant.holder()
-    }
-
-    /// Fencing token: strictly increases with every grant of this semaphore,
-    /// so downstream systems can reject writes from a stale holder.
-    pub fn token(&self) -> u64 {
-        self.grant.token()
-    }
-
-    /// Time-to-live granted; renew within it.
-    pub fn ttl(&self) -> Duration {
-        self.grant.ttl()
-    }
-
-    /// When the permit runs out unless renewed, by this machine's clock.
-    pub fn expires_at(&self) -> SystemTime {
-        self.grant.expires_at()
-    }
-
-    /// True once the permit is no longer held (expired, reclaimed or released).
-    pub fn is_lost(&self) -> bool {
-        self.grant.is_lost()
-    }
-
-    /// A token that is cancelled the moment the permit is lost; pass it to
-    /// work that must stop then.
-    pub fn lost_token(&self) -> crate::CancelToken {
-        self.grant.lost_token().clone()
-    }
-
-    /// Extends the permit by its TTL; [`Error::Lost`] when it is no longer held.
-    pub fn renew(&self) -> Result<()> {
-        self.grant.renew()
-    }
-
-    /// Gives the permit back, handing it to the first waiter. Idempotent.
-    pub fn release(&self) -> Result<()> {
-        self.grant.release()
-    }
-}
-
-impl Drop for Permit {
-    fn drop(&mut self) {
-        let _ = self.grant.release();
-    }
-}
-
-impl fmt::Debug for Permit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Permit")
-            .field("name", &self.name())
-            .field("holder", &self.holder())
-            .field("token", &self.token())
-            .finish()
-    }
-}
+/// A held semaphore permit (see [`Held`] for its methods).
+pub type Permit = Held<Semaphore>;
 
 impl Client {
     /// Creates a semaphore with `permits` slots and a default permit TTL.
@@ -176,10 +106,7 @@ impl Client {
     pub fn acquire_semaphore(&self, name: &str, options: &Options) -> Result<Permit> {
         let granted = acquire::<Semaphore>(&self.shared, name, options)?;
         let grant = Grant::new(self.shared.clone(), name, granted, options.observer.clone());
-        if options.auto_renew {
-            grant.start_auto_renew();
-        }
-        Ok(Permit { grant })
+        Ok(Held::new(grant, options.auto_renew))
     }
 
     /// Runs `work` while holding a permit, releasing it afterwards whatever happens.

@@ -127,7 +127,10 @@ fn client_cert(cert: &Pem, key: &Pem) -> Result<ClientCert> {
         |e| {
             let message = match &e {
                 rustls::Error::InconsistentKeys(_) => {
-                    format!("{} and {} cannot be used together: {e}", cert.origin, key.origin)
+                    format!(
+                        "{} and {} cannot be used together: {e}",
+                        cert.origin, key.origin
+                    )
                 }
                 // rustls reads only X.509 v3 certificates (those with
                 // extensions); `openssl x509 -req` without `-extfile`
@@ -137,7 +140,10 @@ fn client_cert(cert: &Pem, key: &Pem) -> Result<ClientCert> {
                      (reissue it with extensions, e.g. extendedKeyUsage=clientAuth)",
                     cert.origin
                 ),
-                _ => format!("{} cannot be used as a client certificate: {e}", cert.origin),
+                _ => format!(
+                    "{} cannot be used as a client certificate: {e}",
+                    cert.origin
+                ),
             };
             Error::config_with(message, e)
         },
