@@ -32,7 +32,9 @@ pub trait Slotted: Resource {
     /// The coordination state.
     fn slots(&self) -> Slots;
     /// Writes the coordination state back, with the fields derived from it.
-    fn store(&mut self, slots: Slots, now: &str);
+    fn store(&mut self, slots: Slots);
+    /// True once the status was written (so it has a waiter list to append to).
+    fn has_status(&self) -> bool;
     /// TTL for acquirers that do not give one.
     fn default_ttl(&self) -> Result<Duration>;
     /// Priority for acquirers that do not give one.
@@ -194,14 +196,6 @@ fn backoff(conflicts: u32) {
     std::thread::sleep(Duration::from_micros(jitter));
 }
 
-/// True when the stored status already has a waiter list to append to.
-fn has_waiter_list<K: Resource>(object: &K) -> bool {
-    serde_json::to_value(object)
-        .ok()
-        .and_then(|v| v.pointer("/status/waiters").map(|w| w.is_array()))
-        .unwrap_or(false)
-}
-
 impl<'a, K: Slotted> Acquisition<'a, K> {
     fn new(
         shared: &'a Shared,
@@ -290,7 +284,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                 Some(Write::Put(next, plan)) => {
                     let write_started = Instant::now();
                     let mut updated = self.object.clone();
-                    updated.store(next, &now_rfc3339());
+                    updated.store(next);
                     match self.shared.objects.write_status(&self.object, &updated) {
                         Ok(written) => {
                             self.object = written;
@@ -436,7 +430,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                         ttl: format_duration(self.waiter_ttl),
                         hold_ttl: format_duration(self.hold_ttl),
                     };
-                    if !changed && !self.append_unsupported && has_waiter_list(&self.object) {
+                    if !changed && !self.append_unsupported && self.object.has_status() {
                         // Appending never conflicts, so a crowd of newcomers
                         // queues in one request each.
                         return (Some(Write::Append(waiter)), wake_at);
@@ -529,7 +523,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             let now = now_rfc3339();
             slots.grant_free(&now);
             let mut updated = self.object.clone();
-            updated.store(slots, &now);
+            updated.store(slots);
             match self.shared.objects.write_status(&self.object, &updated) {
                 Ok(_) => return,
                 Err(error) if error.is_conflict() => {

@@ -191,7 +191,7 @@ impl<K: Slotted> Grant<K> {
             }
             self.check_held()?;
             let mut object = read.clone();
-            object.store(slots, &now);
+            object.store(slots);
             match objects.write_status(&read, &object) {
                 Ok(_) => {
                     let mut state = self.lock();
@@ -261,7 +261,7 @@ impl<K: Slotted> Grant<K> {
             });
             slots.grant_free(&now);
             let mut object = read.clone();
-            object.store(slots, &now);
+            object.store(slots);
             match objects.write_status(&read, &object) {
                 Ok(_) | Err(Error::NotFound { .. }) => return Ok(()),
                 Err(error) if error.is_conflict() => continue,

@@ -36,7 +36,7 @@ impl Slotted for LeaseObject {
         }
     }
 
-    fn store(&mut self, slots: Slots, _now: &str) {
+    fn store(&mut self, slots: Slots) {
         let mut status = self.status.take().unwrap_or_default();
         status.transitions = slots.fencing;
         status.waiters = slots.waiters;
@@ -64,6 +64,10 @@ impl Slotted for LeaseObject {
             }
         }
         self.status = Some(status);
+    }
+
+    fn has_status(&self) -> bool {
+        self.status.is_some()
     }
 
     fn default_ttl(&self) -> Result<Duration> {

@@ -8,6 +8,20 @@ use crate::patch::guarded_status_patch;
 use crate::resource::{Resource, GROUP, VERSION};
 use crate::transport::{Method, Transport};
 
+/// A list answer: the items and the collection's resourceVersion.
+#[derive(serde::Deserialize)]
+struct List<K> {
+    #[serde(default)]
+    metadata: ListMeta,
+    items: Vec<K>,
+}
+
+#[derive(Default, serde::Deserialize)]
+struct ListMeta {
+    #[serde(default, rename = "resourceVersion")]
+    resource_version: String,
+}
+
 /// Lists, reads and writes objects of any [`Resource`] kind.
 #[derive(Clone)]
 pub(crate) struct Objects {
@@ -43,10 +57,6 @@ impl Objects {
 
     /// Lists all objects of the kind in the namespace.
     pub(crate) fn list<K: Resource>(&self, namespace: &str) -> Result<Vec<K>> {
-        #[derive(serde::Deserialize)]
-        struct List<K> {
-            items: Vec<K>,
-        }
         let reply =
             self.transport
                 .send(Method::Get, &Self::collection::<K>(namespace), None, true)?;
@@ -62,16 +72,6 @@ impl Objects {
         namespace: &str,
         name: &str,
     ) -> Result<(Option<K>, String)> {
-        #[derive(serde::Deserialize)]
-        struct ListMeta {
-            #[serde(default, rename = "resourceVersion")]
-            resource_version: String,
-        }
-        #[derive(serde::Deserialize)]
-        struct List<K> {
-            metadata: ListMeta,
-            items: Vec<K>,
-        }
         let path = format!(
             "{}?fieldSelector=metadata.name%3D{name}",
             Self::collection::<K>(namespace)

@@ -23,7 +23,7 @@ impl Slotted for Semaphore {
         }
     }
 
-    fn store(&mut self, slots: Slots, _now: &str) {
+    fn store(&mut self, slots: Slots) {
         let mut status = self.status.take().unwrap_or_default();
         let in_use = slots.holders.len() as u32;
         status.in_use = in_use;
@@ -38,6 +38,10 @@ impl Slotted for Semaphore {
         status.waiters = slots.waiters;
         status.fencing_token = slots.fencing;
         self.status = Some(status);
+    }
+
+    fn has_status(&self) -> bool {
+        self.status.is_some()
     }
 
     fn default_ttl(&self) -> Result<Duration> {

@@ -160,7 +160,7 @@ pub fn plan<K: Tracked>(
     let granted = next.grant_free(now_text);
 
     let mut updated = object.clone();
-    updated.store(next, now_text);
+    updated.store(next);
     if !reclaimed_holders.is_empty() || object.phase() == "Expired" {
         updated.mark_reclaimed(object);
     }
@@ -360,7 +360,7 @@ mod tests {
                 ..WaiterRecord::default()
             });
         }
-        object.store(slots, "t0");
+        object.store(slots);
         object
     }
 
