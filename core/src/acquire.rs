@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::client::Shared;
 use crate::duration::{format_duration, parse_duration};
-use crate::error::{Error, Result};
+use crate::error::{Argument, Error, Result};
 use crate::names::{validate_holder, validate_name};
 use crate::observer::Event;
 use crate::options::{default_holder, Options};
@@ -69,7 +69,7 @@ pub fn waiter_key(holder: &str, renew_count: u64) -> String {
 fn validate_ttl(ttl: Duration) -> Result<()> {
     if ttl < Duration::from_millis(100) {
         return Err(Error::invalid(
-            "ttl",
+            Argument::Ttl,
             format_duration(ttl),
             "must be at least 100ms",
         ));

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::client::Client;
 use crate::duration::format_duration;
-use crate::error::{Error, Result};
+use crate::error::{Argument, Error, Result};
 use crate::names::{validate_holder, validate_name};
 use crate::options::{default_holder, Options};
 use crate::resource::{Arrival, Barrier, BarrierSpec};
@@ -50,13 +50,17 @@ impl Client {
     ) -> Result<Barrier> {
         validate_name(name)?;
         if expected == 0 {
-            return Err(Error::invalid("expected", "0", "must be at least 1"));
+            return Err(Error::invalid(
+                Argument::Expected,
+                "0",
+                "must be at least 1",
+            ));
         }
         match quorum {
-            Some(0) => return Err(Error::invalid("quorum", "0", "must be at least 1")),
+            Some(0) => return Err(Error::invalid(Argument::Quorum, "0", "must be at least 1")),
             Some(q) if q > expected => {
                 return Err(Error::invalid(
-                    "quorum",
+                    Argument::Quorum,
                     q.to_string(),
                     format!("must not exceed expected ({expected})"),
                 ))
@@ -68,28 +72,22 @@ impl Client {
             quorum,
             timeout: timeout.map(format_duration),
         };
-        self.shared
-            .objects
-            .create(self.namespace(), &Barrier::new(name, spec))
+        self.api().create(&Barrier::new(name, spec))
     }
 
     /// Reads a barrier.
     pub fn get_barrier(&self, name: &str) -> Result<Barrier> {
-        validate_name(name)?;
-        self.shared.objects.get(self.namespace(), name)
+        self.api().get(name)
     }
 
     /// Lists the barriers of the namespace.
     pub fn list_barriers(&self) -> Result<Vec<Barrier>> {
-        self.shared.objects.list(self.namespace())
+        self.api().list()
     }
 
     /// Deletes a barrier.
     pub fn delete_barrier(&self, name: &str) -> Result<()> {
-        validate_name(name)?;
-        self.shared
-            .objects
-            .delete::<Barrier>(self.namespace(), name)
+        self.api::<Barrier>().delete(name)
     }
 
     /// Records the arrival of the holder in `options` (idempotent per holder).

@@ -2,14 +2,14 @@
 
 use std::time::Duration;
 
-use crate::error::{Error, Result};
+use crate::error::{Argument, Error, Result};
 
 /// Parses a Go duration string such as `300ms`, `1.5h` or `2h45m`.
 ///
 /// Negative durations and a bare number without a unit (other than `0`)
 /// are rejected, naming the value.
 pub fn parse_duration(text: &str) -> Result<Duration> {
-    let invalid = |reason: &str| Error::invalid("duration", text, reason);
+    let invalid = |reason: &str| Error::invalid(Argument::Duration, text, reason);
     let s = text.trim();
     if s.is_empty() {
         return Err(invalid("empty duration"));
@@ -68,6 +68,27 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
     let secs =
         u64::try_from(total_nanos / 1_000_000_000).map_err(|_| invalid("duration too large"))?;
     Ok(Duration::new(secs, (total_nanos % 1_000_000_000) as u32))
+}
+
+/// A duration a binding received in milliseconds (the C API): negative
+/// values are rejected as [`Error::Invalid`] naming `argument`.
+pub fn duration_from_millis(argument: Argument, ms: i64) -> Result<Duration> {
+    u64::try_from(ms)
+        .map(Duration::from_millis)
+        .map_err(|_| Error::invalid(argument, format!("{ms}ms"), "must not be negative"))
+}
+
+/// A duration a binding received in seconds (Python): NaN, infinities,
+/// negative values and values too large for a [`Duration`] are rejected as
+/// [`Error::Invalid`] naming `argument`.
+pub fn duration_from_secs(argument: Argument, seconds: f64) -> Result<Duration> {
+    Duration::try_from_secs_f64(seconds).map_err(|_| {
+        Error::invalid(
+            argument,
+            format!("{seconds}s"),
+            "must be a finite, non-negative number of seconds",
+        )
+    })
 }
 
 /// Writes a duration the way Go's `time.Duration.String` does (`1h30m0s`, `1.5s`, `250ms`).
@@ -132,7 +153,7 @@ mod tests {
         for bad in ["", "10", "-5s", "5x", "s", "1..5s", "abc"] {
             let err = parse_duration(bad).unwrap_err();
             assert!(
-                matches!(&err, Error::Invalid { what: "duration", value, .. } if value == bad),
+                matches!(&err, Error::Invalid { argument: Argument::Duration, value, .. } if value == bad),
                 "expected Invalid naming {bad:?}, got {err:?}"
             );
         }
@@ -155,6 +176,34 @@ mod tests {
         ] {
             let d = Duration::from_nanos(d);
             assert_eq!(parse_duration(&format_duration(d)).unwrap(), d);
+        }
+    }
+
+    #[test]
+    fn binding_durations_reject_what_no_duration_can_be() {
+        assert_eq!(
+            duration_from_millis(Argument::Ttl, 1500).unwrap(),
+            Duration::from_millis(1500)
+        );
+        assert!(matches!(
+            duration_from_millis(Argument::Ttl, -1),
+            Err(Error::Invalid { argument: Argument::Ttl, value, .. }) if value == "-1ms"
+        ));
+        assert_eq!(
+            duration_from_secs(Argument::Timeout, 0.25).unwrap(),
+            Duration::from_millis(250)
+        );
+        for bad in [-1.0, f64::NAN, f64::INFINITY, 1e30] {
+            assert!(
+                matches!(
+                    duration_from_secs(Argument::Timeout, bad),
+                    Err(Error::Invalid {
+                        argument: Argument::Timeout,
+                        ..
+                    })
+                ),
+                "{bad} must be rejected"
+            );
         }
     }
 }

@@ -66,6 +66,16 @@ pub enum Error {
         /// Why it was lost.
         reason: String,
     },
+    /// The object to create exists already (HTTP 409 `AlreadyExists`).
+    #[error("{kind} {namespace}/{name} already exists")]
+    AlreadyExists {
+        /// Kind of the object, e.g. `Semaphore`.
+        kind: &'static str,
+        /// Namespace of the object.
+        namespace: String,
+        /// Name that is taken.
+        name: String,
+    },
     /// A barrier or gate reached phase `Failed` (for example its timeout passed).
     #[error("{kind} {name} failed: {message}")]
     Failed {
@@ -83,10 +93,10 @@ pub enum Error {
     #[error("unauthorized: {0}")]
     Unauthorized(Box<ApiStatus>),
     /// An argument was rejected before any request was made.
-    #[error("invalid {what} {value:?}: {reason}")]
+    #[error("invalid {argument} {value:?}: {reason}")]
     Invalid {
-        /// Which argument, e.g. `name`, `ttl`, `permits`.
-        what: &'static str,
+        /// Which argument.
+        argument: Argument,
         /// The rejected value, as given.
         value: String,
         /// Why it was rejected.
@@ -113,6 +123,60 @@ pub enum Error {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
+}
+
+/// The argument an [`Error::Invalid`] rejected, so that callers and bindings
+/// can branch on it (C maps it to a result code, Python to an attribute).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Argument {
+    /// An object name (RFC 1123 subdomain).
+    Name,
+    /// The name of an object a gate condition refers to.
+    ConditionName,
+    /// A namespace (RFC 1123 label).
+    Namespace,
+    /// A holder identity.
+    Holder,
+    /// A semaphore's number of permits.
+    Permits,
+    /// A barrier's expected number of arrivals.
+    Expected,
+    /// A barrier's quorum.
+    Quorum,
+    /// A time-to-live of a permit, lease or object.
+    Ttl,
+    /// How long a call may wait.
+    Timeout,
+    /// A duration given as text (`30s`, `1h30m`).
+    Duration,
+    /// Any other argument.
+    Other,
+}
+
+impl Argument {
+    /// The argument's name as messages spell it, e.g. `condition name`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Argument::Name => "name",
+            Argument::ConditionName => "condition name",
+            Argument::Namespace => "namespace",
+            Argument::Holder => "holder",
+            Argument::Permits => "permits",
+            Argument::Expected => "expected",
+            Argument::Quorum => "quorum",
+            Argument::Ttl => "ttl",
+            Argument::Timeout => "timeout",
+            Argument::Duration => "duration",
+            Argument::Other => "argument",
+        }
+    }
+}
+
+impl fmt::Display for Argument {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A Kubernetes `Status` answer: the HTTP code and what the server said.
@@ -160,17 +224,35 @@ impl Error {
         match self {
             Error::Forbidden(s) | Error::Unauthorized(s) | Error::Api(s) => Some(s.code),
             Error::NotFound { .. } => Some(404),
+            Error::AlreadyExists { .. } => Some(409),
             _ => None,
         }
     }
 
+    /// The message followed by every source not already part of it, e.g.
+    /// `failed to talk to the API server: connect: connection refused`: what
+    /// the bindings show as one line.
+    pub fn chain(&self) -> String {
+        let mut message = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
+            source = cause.source();
+        }
+        message
+    }
+
     pub(crate) fn invalid(
-        what: &'static str,
+        argument: Argument,
         value: impl Into<String>,
         reason: impl Into<String>,
     ) -> Error {
         Error::Invalid {
-            what,
+            argument,
             value: value.into(),
             reason: reason.into(),
         }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::client::Client;
 use crate::duration::format_duration;
-use crate::error::{Error, Result};
+use crate::error::{Argument, Error, Result};
 use crate::names::validate_name;
 use crate::options::Options;
 use crate::resource::{Gate, GateCondition, GateConditionStatus, GateSpec};
@@ -29,7 +29,7 @@ impl Client {
         for (index, condition) in conditions.iter().enumerate() {
             validate_name(&condition.name).map_err(|_| {
                 Error::invalid(
-                    "condition name",
+                    Argument::ConditionName,
                     condition.name.clone(),
                     format!("conditions[{index}].name must be an RFC 1123 name"),
                 )
@@ -42,26 +42,22 @@ impl Client {
             conditions,
             timeout: timeout.map(format_duration),
         };
-        self.shared
-            .objects
-            .create(self.namespace(), &Gate::new(name, spec))
+        self.api().create(&Gate::new(name, spec))
     }
 
     /// Reads a gate.
     pub fn get_gate(&self, name: &str) -> Result<Gate> {
-        validate_name(name)?;
-        self.shared.objects.get(self.namespace(), name)
+        self.api().get(name)
     }
 
     /// Lists the gates of the namespace.
     pub fn list_gates(&self) -> Result<Vec<Gate>> {
-        self.shared.objects.list(self.namespace())
+        self.api().list()
     }
 
     /// Deletes a gate.
     pub fn delete_gate(&self, name: &str) -> Result<()> {
-        validate_name(name)?;
-        self.shared.objects.delete::<Gate>(self.namespace(), name)
+        self.api::<Gate>().delete(name)
     }
 
     /// True when the gate is open now.

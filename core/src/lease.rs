@@ -2,12 +2,11 @@
 
 use std::time::Duration;
 
-use crate::acquire::{acquire, Slotted};
+use crate::acquire::Slotted;
 use crate::client::Client;
 use crate::duration::{format_duration, parse_duration};
 use crate::error::{Error, Result};
-use crate::grant::{Grant, Held};
-use crate::names::validate_name;
+use crate::grant::Held;
 use crate::options::{Options, DEFAULT_TTL};
 use crate::resource::{HolderRecord, Lease as LeaseObject, LeaseSpec};
 use crate::slots::Slots;
@@ -111,49 +110,40 @@ impl Client {
         ttl: Option<Duration>,
         priority: Option<i32>,
     ) -> Result<LeaseObject> {
-        validate_name(name)?;
         let spec = LeaseSpec {
             ttl: ttl.map(format_duration),
             priority,
         };
-        self.shared
-            .objects
-            .create(self.namespace(), &LeaseObject::new(name, spec))
+        self.api().create(&LeaseObject::new(name, spec))
     }
 
     /// Reads a lease.
     pub fn get_lease(&self, name: &str) -> Result<LeaseObject> {
-        validate_name(name)?;
-        self.shared.objects.get(self.namespace(), name)
+        self.api().get(name)
     }
 
     /// Lists the leases of the namespace.
     pub fn list_leases(&self) -> Result<Vec<LeaseObject>> {
-        self.shared.objects.list(self.namespace())
+        self.api().list()
     }
 
     /// Deletes a lease; its holder loses it.
     pub fn delete_lease(&self, name: &str) -> Result<()> {
-        validate_name(name)?;
-        self.shared
-            .objects
-            .delete::<LeaseObject>(self.namespace(), name)
+        self.api::<LeaseObject>().delete(name)
     }
 
-    /// Acquires the lease, waiting in the queue as `options` allow.
+    /// Acquires the lease, waiting in the queue as `options` allow (see [`Api::acquire`](crate::Api::acquire)).
     ///
     /// Errors: [`Error::NotFound`], [`Error::Timeout`], [`Error::Cancelled`],
     /// [`Error::LeaseHeld`] for a zero timeout while someone holds it,
     /// [`Error::AlreadyHeld`] when this holder already holds or waits.
     pub fn acquire_lease(&self, name: &str, options: &Options) -> Result<Lease> {
-        let granted = acquire::<LeaseObject>(&self.shared, name, options)?;
-        let grant = Grant::new(self.shared.clone(), name, granted, options.observer.clone());
-        Ok(Held::new(grant, options.auto_renew))
+        self.api().acquire(name, options)
     }
 
     /// Takes the lease only if it is free now; [`Error::LeaseHeld`] otherwise.
     pub fn try_acquire_lease(&self, name: &str, options: &Options) -> Result<Lease> {
-        self.acquire_lease(name, &options.clone().timeout(Duration::ZERO))
+        self.api().try_acquire(name, options)
     }
 
     /// Runs `work` while holding the lease, releasing it afterwards whatever happens.
@@ -163,11 +153,6 @@ impl Client {
         options: &Options,
         work: impl FnOnce(&Lease) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        let lease = self.acquire_lease(name, options)?;
-        let result = work(&lease);
-        let released = lease.release();
-        let value = result?;
-        released?;
-        Ok(value)
+        self.api().with(name, options, work)
     }
 }

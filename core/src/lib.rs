@@ -95,6 +95,7 @@
 //! evaluation and derived status.
 
 mod acquire;
+mod api;
 mod barrier;
 mod cancel;
 mod client;
@@ -123,12 +124,13 @@ mod transport;
 mod wait;
 mod watch;
 
+pub use api::Api;
 pub use barrier::{BARRIER_FAILED, BARRIER_OPEN, BARRIER_WAITING};
 pub use cancel::CancelToken;
 pub use client::Client;
 pub use config::Config;
-pub use duration::{format_duration, parse_duration};
-pub use error::{ApiStatus, Error, Result};
+pub use duration::{duration_from_millis, duration_from_secs, format_duration, parse_duration};
+pub use error::{ApiStatus, Argument, Error, Result};
 pub use gate::{GATE_FAILED, GATE_OPEN, GATE_WAITING};
 pub use grant::Held;
 pub use leader::Leadership;

@@ -1,6 +1,6 @@
 //! Validation of names and holder identities, before any request is made.
 
-use crate::error::{Error, Result};
+use crate::error::{Argument, Error, Result};
 
 /// Longest object name accepted (RFC 1123 subdomain).
 pub const MAX_NAME_LEN: usize = 253;
@@ -9,12 +9,12 @@ pub const MAX_HOLDER_LEN: usize = 253;
 
 /// Checks an object name: an RFC 1123 subdomain (`api-quota`, `stage.1`).
 pub fn validate_name(name: &str) -> Result<()> {
-    validate_subdomain("name", name)
+    validate_subdomain(Argument::Name, name)
 }
 
 /// Checks a namespace name: an RFC 1123 label (at most 63 characters, no dots).
 pub fn validate_namespace(namespace: &str) -> Result<()> {
-    let bad = |reason: &str| Err(Error::invalid("namespace", namespace, reason));
+    let bad = |reason: &str| Err(Error::invalid(Argument::Namespace, namespace, reason));
     if namespace.is_empty() {
         return bad("must not be empty");
     }
@@ -29,7 +29,7 @@ pub fn validate_namespace(namespace: &str) -> Result<()> {
 
 /// Checks a holder identity: printable, no whitespace, at most 253 bytes.
 pub fn validate_holder(holder: &str) -> Result<()> {
-    let bad = |reason: &str| Err(Error::invalid("holder", holder, reason));
+    let bad = |reason: &str| Err(Error::invalid(Argument::Holder, holder, reason));
     if holder.is_empty() {
         return bad("must not be empty");
     }
@@ -42,7 +42,7 @@ pub fn validate_holder(holder: &str) -> Result<()> {
     Ok(())
 }
 
-fn validate_subdomain(what: &'static str, value: &str) -> Result<()> {
+fn validate_subdomain(what: Argument, value: &str) -> Result<()> {
     let bad = |reason: &str| Err(Error::invalid(what, value, reason));
     if value.is_empty() {
         return bad("must not be empty");
@@ -95,7 +95,7 @@ mod tests {
         ] {
             let err = validate_name(bad).unwrap_err();
             assert!(
-                matches!(&err, Error::Invalid { what: "name", value, .. } if value == bad),
+                matches!(&err, Error::Invalid { argument: Argument::Name, value, .. } if value == bad),
                 "expected Invalid name {bad:?}, got {err:?}"
             );
         }

@@ -93,7 +93,16 @@ impl Objects {
             Some(&body),
             false,
         )?;
-        decode(&reply.check()?)
+        match reply.check() {
+            Err(Error::Api(status)) if status.code == 409 && status.reason == "AlreadyExists" => {
+                Err(Error::AlreadyExists {
+                    kind: K::KIND,
+                    namespace: namespace.to_owned(),
+                    name: object.metadata().name.clone(),
+                })
+            }
+            answer => decode(&answer?),
+        }
     }
 
     /// Deletes an object; a 404 becomes [`Error::NotFound`].

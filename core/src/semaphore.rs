@@ -2,12 +2,11 @@
 
 use std::time::Duration;
 
-use crate::acquire::{acquire, Slotted};
+use crate::acquire::Slotted;
 use crate::client::Client;
 use crate::duration::{format_duration, parse_duration};
-use crate::error::{Error, Result};
-use crate::grant::{Grant, Held};
-use crate::names::validate_name;
+use crate::error::{Argument, Error, Result};
+use crate::grant::Held;
 use crate::options::{Options, DEFAULT_TTL};
 use crate::resource::{Semaphore, SemaphoreSpec, SemaphoreStatus};
 use crate::slots::Slots;
@@ -70,47 +69,38 @@ impl Client {
         permits: u32,
         ttl: Option<Duration>,
     ) -> Result<Semaphore> {
-        validate_name(name)?;
         if permits == 0 {
-            return Err(Error::invalid("permits", "0", "must be at least 1"));
+            return Err(Error::invalid(Argument::Permits, "0", "must be at least 1"));
         }
         let spec = SemaphoreSpec {
             permits,
             ttl: ttl.map(format_duration),
         };
-        self.shared
-            .objects
-            .create(self.namespace(), &Semaphore::new(name, spec))
+        self.api().create(&Semaphore::new(name, spec))
     }
 
     /// Reads a semaphore.
     pub fn get_semaphore(&self, name: &str) -> Result<Semaphore> {
-        validate_name(name)?;
-        self.shared.objects.get(self.namespace(), name)
+        self.api().get(name)
     }
 
     /// Lists the semaphores of the namespace.
     pub fn list_semaphores(&self) -> Result<Vec<Semaphore>> {
-        self.shared.objects.list(self.namespace())
+        self.api().list()
     }
 
     /// Deletes a semaphore; current holders lose their permits.
     pub fn delete_semaphore(&self, name: &str) -> Result<()> {
-        validate_name(name)?;
-        self.shared
-            .objects
-            .delete::<Semaphore>(self.namespace(), name)
+        self.api::<Semaphore>().delete(name)
     }
 
-    /// Acquires a permit, waiting in the queue as `options` allow.
+    /// Acquires a permit, waiting in the queue as `options` allow (see [`Api::acquire`](crate::Api::acquire)).
     ///
     /// Errors: [`Error::NotFound`], [`Error::Timeout`] (also for a zero
     /// timeout that found no free permit), [`Error::Cancelled`],
     /// [`Error::AlreadyHeld`] when this holder already holds or waits.
     pub fn acquire_semaphore(&self, name: &str, options: &Options) -> Result<Permit> {
-        let granted = acquire::<Semaphore>(&self.shared, name, options)?;
-        let grant = Grant::new(self.shared.clone(), name, granted, options.observer.clone());
-        Ok(Held::new(grant, options.auto_renew))
+        self.api().acquire(name, options)
     }
 
     /// Runs `work` while holding a permit, releasing it afterwards whatever happens.
@@ -120,12 +110,7 @@ impl Client {
         options: &Options,
         work: impl FnOnce(&Permit) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        let permit = self.acquire_semaphore(name, options)?;
-        let result = work(&permit);
-        let released = permit.release();
-        let value = result?;
-        released?;
-        Ok(value)
+        self.api().with(name, options, work)
     }
 }
 

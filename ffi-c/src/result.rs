@@ -2,7 +2,7 @@
 
 use std::ffi::{c_char, CStr};
 
-use konductor_core::Error;
+use konductor_core::{Argument, Error};
 
 use crate::panic::ffi_boundary_or;
 
@@ -32,7 +32,8 @@ pub enum konductor_result {
     KONDUCTOR_INVALID_COUNT = 105,
     /// A duration is negative, too short (TTL under 100 ms) or malformed.
     KONDUCTOR_INVALID_DURATION = 106,
-    /// The options' `struct_size` is smaller than any version of `konductor_options`.
+    /// The options' `struct_size` is smaller than the first version of
+    /// `konductor_options` or absurdly large: not set by `konductor_options_init()`.
     KONDUCTOR_INVALID_OPTIONS = 107,
     /// Another argument was rejected, e.g. an unknown gate condition kind.
     KONDUCTOR_INVALID_ARGUMENT = 108,
@@ -152,7 +153,7 @@ impl konductor_result {
             KONDUCTOR_INVALID_COUNT => c"invalid count (must be at least 1)",
             KONDUCTOR_INVALID_DURATION => c"invalid duration",
             KONDUCTOR_INVALID_OPTIONS => {
-                c"invalid options (struct_size too small; call konductor_options_init)"
+                c"invalid options (struct_size not set by konductor_options_init)"
             }
             KONDUCTOR_INVALID_ARGUMENT => c"invalid argument",
             KONDUCTOR_NOT_FOUND => c"object not found",
@@ -187,16 +188,18 @@ impl From<&Error> for konductor_result {
             Error::Failed { .. } => KONDUCTOR_FAILED,
             Error::Forbidden(_) => KONDUCTOR_FORBIDDEN,
             Error::Unauthorized(_) => KONDUCTOR_UNAUTHORIZED,
-            Error::Api(status) if status.code == 409 && status.reason == "AlreadyExists" => {
-                KONDUCTOR_ALREADY_EXISTS
-            }
+            Error::AlreadyExists { .. } => KONDUCTOR_ALREADY_EXISTS,
             Error::Api(_) => KONDUCTOR_API,
-            Error::Invalid { what, .. } => match *what {
-                "name" | "condition name" => KONDUCTOR_INVALID_NAME,
-                "namespace" => KONDUCTOR_INVALID_NAMESPACE,
-                "holder" => KONDUCTOR_INVALID_HOLDER,
-                "permits" | "expected" | "quorum" => KONDUCTOR_INVALID_COUNT,
-                "duration" | "ttl" | "timeout" => KONDUCTOR_INVALID_DURATION,
+            Error::Invalid { argument, .. } => match argument {
+                Argument::Name | Argument::ConditionName => KONDUCTOR_INVALID_NAME,
+                Argument::Namespace => KONDUCTOR_INVALID_NAMESPACE,
+                Argument::Holder => KONDUCTOR_INVALID_HOLDER,
+                Argument::Permits | Argument::Expected | Argument::Quorum => {
+                    KONDUCTOR_INVALID_COUNT
+                }
+                Argument::Duration | Argument::Ttl | Argument::Timeout => {
+                    KONDUCTOR_INVALID_DURATION
+                }
                 _ => KONDUCTOR_INVALID_ARGUMENT,
             },
             Error::Transport { .. } => KONDUCTOR_TRANSPORT,
@@ -263,35 +266,41 @@ mod tests {
 
     #[test]
     fn invalid_errors_map_by_argument() {
-        let invalid = |what| Error::Invalid {
-            what,
+        let invalid = |argument| Error::Invalid {
+            argument,
             value: String::new(),
             reason: String::new(),
         };
         assert_eq!(
-            konductor_result::from(&invalid("name")),
+            konductor_result::from(&invalid(Argument::Name)),
             KONDUCTOR_INVALID_NAME
         );
         assert_eq!(
-            konductor_result::from(&invalid("permits")),
+            konductor_result::from(&invalid(Argument::Permits)),
             KONDUCTOR_INVALID_COUNT
         );
         assert_eq!(
-            konductor_result::from(&invalid("ttl")),
+            konductor_result::from(&invalid(Argument::Ttl)),
             KONDUCTOR_INVALID_DURATION
         );
         assert_eq!(
-            konductor_result::from(&invalid("holder")),
+            konductor_result::from(&invalid(Argument::Holder)),
             KONDUCTOR_INVALID_HOLDER
         );
         assert_eq!(
-            konductor_result::from(&invalid("something")),
+            konductor_result::from(&invalid(Argument::Other)),
             KONDUCTOR_INVALID_ARGUMENT
         );
     }
 
     #[test]
     fn already_exists_is_told_apart_from_other_conflicts() {
+        let exists = Error::AlreadyExists {
+            kind: "Semaphore",
+            namespace: "ns".to_owned(),
+            name: "s".to_owned(),
+        };
+        assert_eq!(konductor_result::from(&exists), KONDUCTOR_ALREADY_EXISTS);
         let api = |code, reason: &str| {
             Error::Api(Box::new(ApiStatus {
                 code,
@@ -301,7 +310,7 @@ mod tests {
         };
         assert_eq!(
             konductor_result::from(&api(409, "AlreadyExists")),
-            KONDUCTOR_ALREADY_EXISTS
+            KONDUCTOR_API
         );
         assert_eq!(konductor_result::from(&api(409, "Conflict")), KONDUCTOR_API);
         assert_eq!(konductor_result::from(&api(422, "Invalid")), KONDUCTOR_API);

@@ -1,7 +1,5 @@
 //! Core errors as the exceptions of `konductor._exceptions`, mapped in one place.
 
-use std::error::Error as _;
-
 use konductor::{ApiStatus, Error};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -25,35 +23,46 @@ pub(crate) fn to_py(py: Python<'_>, error: Error) -> PyErr {
 
 fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
     let fields = PyDict::new(py);
+    // Sets each field under its name (or under a name of its own).
+    macro_rules! set {
+        ($($field:ident $(as $key:literal)?),*) => {{
+            $(fields.set_item(set!(@key $field $($key)?), $field)?;)*
+        }};
+        (@key $field:ident) => { stringify!($field) };
+        (@key $field:ident $key:literal) => { $key };
+    }
     let class = match error {
         Error::NotFound {
             kind,
             namespace,
             name,
         } => {
-            fields.set_item("kind", kind)?;
-            fields.set_item("namespace", namespace)?;
-            fields.set_item("name", name)?;
+            set!(kind, namespace, name);
             "NotFoundError"
         }
+        Error::AlreadyExists {
+            kind,
+            namespace,
+            name,
+        } => {
+            set!(kind, namespace, name);
+            "AlreadyExistsError"
+        }
         Error::AlreadyHeld { kind, name, holder } => {
-            fields.set_item("kind", kind)?;
-            fields.set_item("name", name)?;
-            fields.set_item("holder", holder)?;
+            set!(kind, name, holder);
             "AlreadyHeldError"
         }
         Error::LeaseHeld { name, holder } => {
-            fields.set_item("name", name)?;
-            fields.set_item("holder", holder)?;
+            set!(name, holder);
             "LeaseHeldError"
         }
         Error::Timeout { what, waited } => {
-            fields.set_item("what", what)?;
-            fields.set_item("waited", waited.as_secs_f64())?;
+            let waited = waited.as_secs_f64();
+            set!(what, waited);
             "TimeoutError"
         }
         Error::Cancelled { what } => {
-            fields.set_item("what", what)?;
+            set!(what);
             "CancelledError"
         }
         Error::Lost {
@@ -62,10 +71,7 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
             holder,
             reason,
         } => {
-            fields.set_item("kind", kind)?;
-            fields.set_item("name", name)?;
-            fields.set_item("holder", holder)?;
-            fields.set_item("reason", reason)?;
+            set!(kind, name, holder, reason);
             "LostError"
         }
         Error::Failed {
@@ -73,33 +79,21 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
             name,
             message,
         } => {
-            fields.set_item("kind", kind)?;
-            fields.set_item("name", name)?;
-            fields.set_item("reason", message)?;
+            set!(kind, name, message as "reason");
             "FailedError"
         }
-        Error::Forbidden(status) => {
-            api_fields(&fields, status)?;
-            "ForbiddenError"
-        }
-        Error::Unauthorized(status) => {
-            api_fields(&fields, status)?;
-            "UnauthorizedError"
-        }
-        Error::Api(status) => {
-            api_fields(&fields, status)?;
-            "ApiError"
-        }
         Error::Invalid {
-            what,
+            argument,
             value,
             reason,
         } => {
-            fields.set_item("what", what)?;
-            fields.set_item("value", value)?;
-            fields.set_item("reason", reason)?;
+            let argument = argument.as_str();
+            set!(argument, value, reason);
             "InvalidArgumentError"
         }
+        Error::Forbidden(status) => api_fields(&fields, status, "ForbiddenError")?,
+        Error::Unauthorized(status) => api_fields(&fields, status, "UnauthorizedError")?,
+        Error::Api(status) => api_fields(&fields, status, "ApiError")?,
         Error::Transport { .. } => "TransportError",
         Error::Config { .. } => "ConfigError",
         _ => "KonductorError",
@@ -108,28 +102,18 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
         PyModule::import(py, "konductor._exceptions").map(Bound::unbind)
     })?;
     let class = module.bind(py).getattr(class)?;
-    let exception = class.call((message(error),), Some(&fields))?;
+    let exception = class.call((error.chain(),), Some(&fields))?;
     Ok(PyErr::from_value(exception))
 }
 
-fn api_fields(fields: &Bound<'_, PyDict>, status: &ApiStatus) -> PyResult<()> {
+/// Sets the fields of an API server answer; gives back `class`.
+fn api_fields<'c>(
+    fields: &Bound<'_, PyDict>,
+    status: &ApiStatus,
+    class: &'c str,
+) -> PyResult<&'c str> {
     fields.set_item("status", status.code)?;
     fields.set_item("reason", &status.reason)?;
-    fields.set_item("body", &status.body)
-}
-
-/// The error's message followed by its sources, so that a transport or
-/// configuration failure names its cause (e.g. the TLS or file error).
-fn message(error: &Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    message
+    fields.set_item("body", &status.body)?;
+    Ok(class)
 }

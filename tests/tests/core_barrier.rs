@@ -2,14 +2,16 @@
 //! CRUD, arrivals, opening at `expected` or `quorum`, waiting, failure,
 //! timeout and cancellation.
 
-mod support;
 
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use konductor::{CancelToken, Client, Error, Options, BARRIER_OPEN, BARRIER_WAITING};
-use support::{eventually, ms, Namespace};
+use konductor_tests::namespace::Namespace;
+use konductor_tests::wait::{eventually, ms};
+use konductor_tests::work::WorkError;
+use konductor_tests::cancel::cancel_while_waiting;
 
 fn arrived(client: &Client, name: &str) -> Vec<String> {
     let status = client
@@ -209,9 +211,9 @@ fn invalid_barrier_counts_are_rejected() {
     ] {
         match client.create_barrier("b", expected, quorum, None) {
             Err(Error::Invalid {
-                what: got, value, ..
+                argument, value, ..
             }) => {
-                assert_eq!(got, what, "expected={expected} quorum={quorum:?}");
+                assert_eq!(argument.as_str(), what, "expected={expected} quorum={quorum:?}");
                 assert!(!value.is_empty());
             }
             other => panic!(
@@ -298,40 +300,12 @@ fn waiting_for_a_barrier_times_out_or_is_cancelled() {
         "took {took:?}"
     );
 
-    let cancel = CancelToken::new();
-    let waiter = {
-        let (client, cancel) = (client.clone(), cancel.clone());
-        thread::spawn(move || {
-            let result = client.wait_barrier("b", &Options::new().cancel(&cancel));
-            (result, Instant::now())
-        })
-    };
-    thread::sleep(Duration::from_millis(300));
-    let cancelled_at = Instant::now();
-    cancel.cancel();
-    let (result, returned_at) = waiter.join().expect("waiter");
-    let delay = returned_at - cancelled_at;
-    println!("cancelled barrier wait returned after {:.1} ms", ms(delay));
-    assert!(
-        matches!(result, Err(Error::Cancelled { .. })),
-        "expected Cancelled, got {result:?}"
+    let waiting = client.clone();
+    cancel_while_waiting(
+        "barrier wait",
+        move |cancel| waiting.wait_barrier("b", &Options::new().cancel(cancel)),
+        || thread::sleep(Duration::from_millis(300)),
     );
-    assert!(
-        delay < Duration::from_secs(1),
-        "expected return within 1 s of cancel, took {delay:?}"
-    );
-}
-
-#[derive(Debug)]
-enum WorkError {
-    Konductor(Error),
-    Job,
-}
-
-impl From<Error> for WorkError {
-    fn from(e: Error) -> Self {
-        WorkError::Konductor(e)
-    }
 }
 
 #[test]
@@ -348,10 +322,10 @@ fn with_barrier_returns_the_work_result_and_deleting_ends_waits() {
     );
     let failed: Result<(), WorkError> =
         client.with_barrier("one", &Options::new().holder("second"), || {
-            Err(WorkError::Job)
+            Err(WorkError::Job("boom"))
         });
     assert!(
-        matches!(failed, Err(WorkError::Job)),
+        matches!(failed, Err(WorkError::Job("boom"))),
         "the work's error comes back: {failed:?}"
     );
     assert_eq!(arrived(&client, "one").len(), 2);

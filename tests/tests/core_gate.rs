@@ -2,14 +2,15 @@
 //! operator is not running, so each test writes the gate's status as admin,
 //! as the operator would, and checks what clients read and wait for.
 
-mod support;
 
 use std::thread;
 use std::time::{Duration, Instant};
 
 use konductor::resource::{ConditionKind, GateCondition};
-use konductor::{CancelToken, Error, Options};
-use support::{ms, Namespace};
+use konductor::{Argument, CancelToken, Error, Options};
+use konductor_tests::namespace::Namespace;
+use konductor_tests::wait::ms;
+use konductor_tests::cancel::cancel_while_waiting;
 
 fn condition(
     type_: ConditionKind,
@@ -115,7 +116,7 @@ fn bad_gate_specs_are_rejected() {
     assert!(matches!(
         client.create_gate("g", vec![foreign], None),
         Err(Error::Invalid {
-            what: "namespace",
+            argument: Argument::Namespace,
             ..
         })
     ));
@@ -241,26 +242,10 @@ fn waiting_for_a_gate_can_be_cancelled() {
     let ns = Namespace::new("gate-cancel");
     let client = ns.admin();
     client.create_gate("g", conditions(), None).expect("create");
-    let cancel = CancelToken::new();
-    let waiter = {
-        let (client, cancel) = (client.clone(), cancel.clone());
-        thread::spawn(move || {
-            let result = client.wait_gate("g", &Options::new().cancel(&cancel));
-            (result, Instant::now())
-        })
-    };
-    thread::sleep(Duration::from_millis(300));
-    let cancelled_at = Instant::now();
-    cancel.cancel();
-    let (result, returned_at) = waiter.join().expect("waiter");
-    let delay = returned_at - cancelled_at;
-    println!("cancelled gate wait returned after {:.1} ms", ms(delay));
-    assert!(
-        matches!(result, Err(Error::Cancelled { .. })),
-        "expected Cancelled, got {result:?}"
-    );
-    assert!(
-        delay < Duration::from_secs(1),
-        "expected return within 1 s of cancel, took {delay:?}"
+    let waiting = client.clone();
+    cancel_while_waiting(
+        "gate wait",
+        move |cancel| waiting.wait_gate("g", &Options::new().cancel(cancel)),
+        || thread::sleep(Duration::from_millis(300)),
     );
 }

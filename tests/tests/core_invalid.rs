@@ -18,17 +18,17 @@ fn unreachable() -> Client {
 fn expect_invalid<T: std::fmt::Debug>(result: Result<T, Error>, what: &str, value: &str) {
     match result {
         Err(Error::Invalid {
-            what: got_what,
+            argument,
             value: got_value,
             reason,
         }) => {
             assert_eq!(
-                (got_what, got_value.as_str()),
+                (argument.as_str(), got_value.as_str()),
                 (what, value),
                 "reason: {reason}"
             );
             let message = Error::Invalid {
-                what: got_what,
+                argument,
                 value: got_value,
                 reason,
             }

@@ -2,7 +2,6 @@
 //! CRUD, grants up to `permits`, fencing, renewal, loss, eviction, release
 //! paths and every error kind an acquire can return.
 
-mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,7 +9,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use konductor::{CancelToken, Client, Error, Event, Observer, Options};
-use support::{eventually, ms, Namespace};
+use konductor_tests::cluster::cluster;
+use konductor_tests::namespace::{Namespace, client_from};
+use konductor_tests::wait::{eventually, ms};
+use konductor_tests::work::WorkError;
+use konductor_tests::cancel::cancel_while_waiting;
 
 fn try_once(holder: &str) -> Options {
     Options::new().holder(holder).timeout(Duration::ZERO)
@@ -64,11 +67,15 @@ fn semaphores_can_be_created_read_listed_and_deleted() {
     assert_eq!(names, ["db", "gpu"]);
 
     match client.create_semaphore("gpu", 1, None) {
-        Err(Error::Api(status)) => assert_eq!(
-            (status.code, status.reason.as_str()),
-            (409, "AlreadyExists")
+        Err(Error::AlreadyExists {
+            kind,
+            namespace,
+            name,
+        }) => assert_eq!(
+            (kind, namespace.as_str(), name.as_str()),
+            ("Semaphore", client.namespace(), "gpu")
         ),
-        other => panic!("expected Api 409 AlreadyExists for a duplicate, got {other:?}"),
+        other => panic!("expected AlreadyExists for a duplicate, got {other:?}"),
     }
 
     client.delete_semaphore("gpu").expect("delete");
@@ -299,33 +306,24 @@ fn cancelling_from_another_thread_returns_promptly_and_leaves_the_queue() {
         .acquire_semaphore("s", &try_once("holder"))
         .expect("hold");
 
-    let cancel = CancelToken::new();
-    let waiter = {
-        let (client, cancel) = (client.clone(), cancel.clone());
-        thread::spawn(move || {
-            let result =
-                client.acquire_semaphore("s", &Options::new().holder("waiter").cancel(&cancel));
-            (result, Instant::now())
-        })
+    let waiting = client.clone();
+    let cancelled = cancel_while_waiting(
+        "acquire",
+        move |cancel| {
+            waiting.acquire_semaphore("s", &Options::new().holder("waiter").cancel(cancel))
+        },
+        || {
+            eventually(Duration::from_secs(10), "the waiter to queue", || {
+                waiters(&client, "s") == ["waiter"]
+            });
+        },
+    );
+    let Error::Cancelled { what } = cancelled else {
+        unreachable!("cancel_while_waiting returns Cancelled")
     };
-    eventually(Duration::from_secs(10), "the waiter to queue", || {
-        waiters(&client, "s") == ["waiter"]
-    });
-    let cancelled_at = Instant::now();
-    cancel.cancel();
-    let (result, returned_at) = waiter.join().expect("waiter thread");
-    let delay = returned_at - cancelled_at;
-    println!("acquire returned {:.1} ms after cancel", ms(delay));
-    match result {
-        Err(Error::Cancelled { what }) => assert!(
-            what.contains("semaphore") && what.contains('s'),
-            "what = {what}"
-        ),
-        other => panic!("expected Cancelled, got {other:?}"),
-    }
     assert!(
-        delay < Duration::from_secs(1),
-        "expected return within 1 s of cancel, took {delay:?}"
+        what.contains("semaphore") && what.contains('s'),
+        "expected the error to name the semaphore, got what = {what}"
     );
     assert!(
         waiters(&client, "s").is_empty(),
@@ -335,6 +333,8 @@ fn cancelling_from_another_thread_returns_promptly_and_leaves_the_queue() {
     assert_eq!(holders(&client, "s"), ["holder"]);
 
     // A token that is already cancelled stops the call before it queues.
+    let cancel = CancelToken::new();
+    cancel.cancel();
     match client.acquire_semaphore("s", &Options::new().holder("late").cancel(&cancel)) {
         Err(Error::Cancelled { .. }) => {}
         other => panic!("expected Cancelled for an already-cancelled token, got {other:?}"),
@@ -437,7 +437,7 @@ fn a_holder_that_stops_renewing_is_evicted_by_a_waiter_after_its_ttl() {
         .acquire_semaphore("s", &Options::new().holder("stale").ttl(ttl))
         .expect("acquire");
     // Another process, so that it cannot share first-seen times with the holder's client.
-    let waiter_client = support::client_from(&support::cluster().admin, &ns.name);
+    let waiter_client = client_from(&cluster().admin, &ns.name);
     let started = Instant::now();
     let taken = waiter_client
         .acquire_semaphore(
@@ -472,7 +472,7 @@ fn automatic_renewal_keeps_a_permit_past_its_ttl() {
     let permit = client
         .acquire_semaphore("s", &Options::new().holder("h").ttl(ttl).auto_renew(true))
         .expect("acquire");
-    let other = support::client_from(&support::cluster().admin, &ns.name);
+    let other = client_from(&cluster().admin, &ns.name);
     match other.acquire_semaphore("s", &Options::new().holder("w").timeout(wait)) {
         Err(Error::Timeout { .. }) => {}
         Ok(taken) => {
@@ -592,18 +592,6 @@ fn the_observer_sees_waits_grants_releases_and_errors() {
         "the failed try-once is reported: {errors:?}"
     );
     assert!(errors[0].contains("timed out"), "{errors:?}");
-}
-
-#[derive(Debug)]
-enum WorkError {
-    Konductor(Error),
-    Job(&'static str),
-}
-
-impl From<Error> for WorkError {
-    fn from(e: Error) -> Self {
-        WorkError::Konductor(e)
-    }
 }
 
 #[test]

@@ -1,0 +1,111 @@
+//! `Api<K>`: create, read, list, delete and acquire objects of one kind, written once for every kind.
+
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use crate::acquire::{acquire, Slotted};
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::grant::{Grant, Held};
+use crate::names::validate_name;
+use crate::options::Options;
+use crate::resource::Resource;
+
+/// Typed access to the objects of kind `K` in the client's namespace, as
+/// kube-rs's `Api<K>`: `client.api::<Semaphore>().get("api-quota")`.
+/// Cheap to create and to clone; shares the client's connection pool.
+pub struct Api<K> {
+    client: Client,
+    kind: PhantomData<fn() -> K>,
+}
+
+impl<K> Clone for Api<K> {
+    fn clone(&self) -> Self {
+        Api {
+            client: self.client.clone(),
+            kind: PhantomData,
+        }
+    }
+}
+
+impl Client {
+    /// The objects of kind `K` in this client's namespace.
+    pub fn api<K: Resource>(&self) -> Api<K> {
+        Api {
+            client: self.clone(),
+            kind: PhantomData,
+        }
+    }
+}
+
+impl<K: Resource> Api<K> {
+    /// The namespace this handle works in.
+    pub fn namespace(&self) -> &str {
+        self.client.namespace()
+    }
+
+    /// Creates `object` (its spec as given; the API server checks it against
+    /// the CRD's schema). [`Error::AlreadyExists`] if the name is taken.
+    pub fn create(&self, object: &K) -> Result<K> {
+        validate_name(&object.metadata().name)?;
+        self.client.shared.objects.create(self.namespace(), object)
+    }
+
+    /// Reads one object; [`Error::NotFound`] if it does not exist.
+    pub fn get(&self, name: &str) -> Result<K> {
+        validate_name(name)?;
+        self.client.shared.objects.get(self.namespace(), name)
+    }
+
+    /// Lists the namespace's objects of this kind.
+    pub fn list(&self) -> Result<Vec<K>> {
+        self.client.shared.objects.list(self.namespace())
+    }
+
+    /// Deletes an object (holders of a slotted kind lose their grants);
+    /// [`Error::NotFound`] if it does not exist.
+    pub fn delete(&self, name: &str) -> Result<()> {
+        validate_name(name)?;
+        self.client
+            .shared
+            .objects
+            .delete::<K>(self.namespace(), name)
+    }
+}
+
+impl<K: Slotted> Api<K> {
+    /// Acquires a slot of object `name`, waiting in its queue as `options`
+    /// allow.
+    ///
+    /// Errors: [`Error::NotFound`], [`Error::Timeout`], [`Error::Cancelled`],
+    /// the kind's busy error for a zero timeout that found no free slot
+    /// ([`Error::Timeout`] for a semaphore, [`Error::LeaseHeld`] for a lease),
+    /// [`Error::AlreadyHeld`] when this holder already holds or waits.
+    pub fn acquire(&self, name: &str, options: &Options) -> Result<Held<K>> {
+        let shared = &self.client.shared;
+        let granted = acquire::<K>(shared, name, options)?;
+        let grant = Grant::new(shared.clone(), name, granted, options.observer.clone());
+        Ok(Held::new(grant, options.auto_renew))
+    }
+
+    /// Takes a slot only if one is free now: [`Api::acquire`] with a zero timeout.
+    pub fn try_acquire(&self, name: &str, options: &Options) -> Result<Held<K>> {
+        self.acquire(name, &options.clone().timeout(Duration::ZERO))
+    }
+
+    /// Runs `work` while holding a slot, releasing it afterwards whatever
+    /// happens; `work`'s error comes first, then the release's.
+    pub fn with<T, E: From<Error>>(
+        &self,
+        name: &str,
+        options: &Options,
+        work: impl FnOnce(&Held<K>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let held = self.acquire(name, options)?;
+        let result = work(&held);
+        let released = held.release();
+        let value = result?;
+        released?;
+        Ok(value)
+    }
+}
