@@ -1,4 +1,18 @@
-//! Integration tests of Konductor against a real API server (see `tests/tests/`),
-//! and what the multi-process tests share: the hold log of contender processes.
+//! What Konductor's integration tests share: the control plane, namespaces, the operator process and the contenders' hold log.
+//!
+//! The tests themselves are three binaries under `tests/tests/`: `core` (the
+//! client against a real API server), `operator` (the operator as a separate
+//! process) and `control_plane` (the local control plane itself).
 
+pub mod cancel;
+pub mod cluster;
+pub mod flags;
 pub mod holds;
+pub mod kind;
+pub mod kubeconfig;
+pub mod namespace;
+pub mod operator;
+pub mod proxy;
+pub mod serial;
+pub mod wait;
+pub mod work;

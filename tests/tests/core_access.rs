@@ -1,12 +1,13 @@
 //! What the API server's authentication and authorization answers become:
 //! a user without a RoleBinding gets Forbidden, a bad token Unauthorized.
 
-mod support;
-
 use std::time::Duration;
 
 use konductor::{Client, Config, Error, Options};
-use support::{cluster, Namespace};
+use konductor_tests::cluster::cluster;
+use konductor_tests::kubeconfig::admin_access;
+use konductor_tests::namespace::{client_from, Namespace};
+use konductor_tests::wait::eventually_ok;
 
 fn expect_forbidden<T: std::fmt::Debug>(what: &str, result: Result<T, Error>) {
     match result {
@@ -38,7 +39,7 @@ fn the_worker_is_forbidden_in_a_namespace_without_a_role_binding() {
     admin
         .create_barrier("b", 1, None, None)
         .expect("create as admin");
-    let worker = support::client_from(&worker_kubeconfig, &ns.name);
+    let worker = client_from(&worker_kubeconfig, &ns.name);
     let once = Options::new().timeout(Duration::ZERO);
 
     expect_forbidden("get_semaphore", worker.get_semaphore("s"));
@@ -78,7 +79,7 @@ fn a_role_binding_lets_the_worker_use_the_primitives_in_that_namespace_only() {
     let worker = ns.worker().expect("worker client");
 
     // RBAC caches can take a moment to see a new binding.
-    let permit = support::eventually_ok(Duration::from_secs(10), || {
+    let permit = eventually_ok(Duration::from_secs(10), || {
         worker.acquire_semaphore("s", &Options::new().holder("w").timeout(Duration::ZERO))
     });
     worker
@@ -106,7 +107,7 @@ fn a_bad_token_is_unauthorized() {
         .create_semaphore("s", 1, None)
         .expect("create as admin");
     let good = Config::from_kubeconfig(&cluster().admin, None).expect("admin kubeconfig");
-    let Some(ca) = support::cluster_ca() else {
+    let Some(ca) = admin_access().ca_pem else {
         println!("skipped: the test kubeconfig has no CA data to build a config from");
         return;
     };

@@ -2,16 +2,15 @@
 //! CRUD, arrivals, opening at `expected` or `quorum`, waiting, failure,
 //! timeout and cancellation.
 
-
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use konductor::{CancelToken, Client, Error, Options, BARRIER_OPEN, BARRIER_WAITING};
+use konductor::{Client, Error, Options, BARRIER_OPEN, BARRIER_WAITING};
+use konductor_tests::cancel::cancel_while_waiting;
 use konductor_tests::namespace::Namespace;
 use konductor_tests::wait::{eventually, ms};
 use konductor_tests::work::WorkError;
-use konductor_tests::cancel::cancel_while_waiting;
 
 fn arrived(client: &Client, name: &str) -> Vec<String> {
     let status = client
@@ -213,7 +212,11 @@ fn invalid_barrier_counts_are_rejected() {
             Err(Error::Invalid {
                 argument, value, ..
             }) => {
-                assert_eq!(argument.as_str(), what, "expected={expected} quorum={quorum:?}");
+                assert_eq!(
+                    argument.as_str(),
+                    what,
+                    "expected={expected} quorum={quorum:?}"
+                );
                 assert!(!value.is_empty());
             }
             other => panic!(

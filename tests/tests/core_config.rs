@@ -4,15 +4,16 @@
 //! Each kubeconfig is written to a temporary directory from the pieces of the
 //! admin kubeconfig (server, CA, token).
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
 use base64::Engine;
 use konductor::{Client, Config, Error};
-use support::{admin_access, cluster, AdminAccess, Namespace};
+use konductor_tests::cluster::cluster;
+use konductor_tests::kubeconfig::{admin_access, Access};
+use konductor_tests::namespace::Namespace;
+use konductor_tests::proxy::Proxy;
 
 /// Serializes the tests that change process environment variables.
 static ENV: Mutex<()> = Mutex::new(());
@@ -50,7 +51,7 @@ impl Drop for Scratch {
 }
 
 /// The admin pieces, or None (with a note) when the cluster is not token-authenticated with a CA.
-fn access(test: &str) -> Option<(AdminAccess, String, String)> {
+fn access(test: &str) -> Option<(Access, String, String)> {
     let access = admin_access();
     let (Some(ca), Some(token)) = (access.ca_pem.clone(), access.token.clone()) else {
         println!("skipped {test}: the test kubeconfig has no CA data and bearer token to derive kubeconfigs from");
@@ -739,7 +740,7 @@ fn requests_go_through_the_configured_proxy() {
         return;
     };
     let ns = namespace_with_probe("cfg-proxy");
-    let proxy = support::Proxy::start();
+    let proxy = Proxy::start();
     let dir = Scratch::new("proxy");
     let cluster_extra = format!("{}    proxy-url: {}\n", ca_line(&ca_data), proxy.url);
     let path = dir.write(

@@ -7,16 +7,15 @@
 //! The two runs are heavy, so they hold a file lock and never overlap each
 //! other (or the same test started by another `cargo test`).
 
-mod support;
-
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use konductor::Client;
+use konductor_tests::cluster::cluster;
 use konductor_tests::holds::{check_tokens, max_overlap, parse_log, percentile, Hold};
-use support::{cluster, Namespace};
+use konductor_tests::namespace::Namespace;
 
 const PROCESSES: u32 = 3;
 const THREADS: u32 = 8;

@@ -1,13 +1,12 @@
 //! Fairness: with one slot, queued waiters are granted by priority, then in
 //! arrival order, and the fencing tokens follow that order.
 
-mod support;
-
 use std::thread;
 use std::time::Duration;
 
 use konductor::{Client, Options};
-use support::{eventually, Namespace};
+use konductor_tests::namespace::Namespace;
+use konductor_tests::wait::{eventually, ms};
 
 /// Waiters in the order they queue, with their priorities.
 const WAITERS: [(&str, i32); 5] = [("a", 0), ("b", 0), ("c", 5), ("d", 0), ("e", 5)];
@@ -80,7 +79,7 @@ fn grant_order(client: &Client, kind: &'static str, name: &'static str) -> Vec<S
             &format!("{waiter} to queue"),
             || queue(client, kind, name).len() == index + 1,
         );
-        println!("{kind}: {waiter} queued after {:.1} ms", support::ms(took));
+        println!("{kind}: {waiter} queued after {:.1} ms", ms(took));
     }
     println!(
         "{kind}: status.waiters before the release {:?}",

@@ -2,15 +2,14 @@
 //! operator is not running, so each test writes the gate's status as admin,
 //! as the operator would, and checks what clients read and wait for.
 
-
 use std::thread;
 use std::time::{Duration, Instant};
 
 use konductor::resource::{ConditionKind, GateCondition};
-use konductor::{Argument, CancelToken, Error, Options};
+use konductor::{Argument, Error, Options};
+use konductor_tests::cancel::cancel_while_waiting;
 use konductor_tests::namespace::Namespace;
 use konductor_tests::wait::ms;
-use konductor_tests::cancel::cancel_while_waiting;
 
 fn condition(
     type_: ConditionKind,

@@ -2,14 +2,16 @@
 //! CRUD, exclusive holding, try-acquire, hand-off, renewal, loss, eviction
 //! and the leader-election helper.
 
-mod support;
-
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use konductor::{CancelToken, Client, Error, Options};
-use support::{eventually, ms, Namespace};
+use konductor::{Client, Error, Options};
+use konductor_tests::cancel::cancel_while_waiting;
+use konductor_tests::cluster::cluster;
+use konductor_tests::namespace::{client_from, Namespace};
+use konductor_tests::wait::{eventually, ms};
+use konductor_tests::work::WorkError;
 
 fn lease_waiters(client: &Client, name: &str) -> Vec<String> {
     let status = client
@@ -200,29 +202,15 @@ fn waiting_for_a_lease_times_out_or_is_cancelled_and_leaves_the_queue() {
         "expected no waiter after the timeout"
     );
 
-    let cancel = CancelToken::new();
-    let waiter = {
-        let (client, cancel) = (client.clone(), cancel.clone());
-        thread::spawn(move || {
-            let result = client.acquire_lease("l", &Options::new().holder("c").cancel(&cancel));
-            (result.map(|l| l.token()), Instant::now())
-        })
-    };
-    eventually(Duration::from_secs(10), "the waiter to queue", || {
-        lease_waiters(&client, "l") == ["c"]
-    });
-    let cancelled_at = Instant::now();
-    cancel.cancel();
-    let (result, returned_at) = waiter.join().expect("waiter thread");
-    let delay = returned_at - cancelled_at;
-    println!("cancelled lease wait returned after {:.1} ms", ms(delay));
-    assert!(
-        matches!(result, Err(Error::Cancelled { .. })),
-        "expected Cancelled, got {result:?}"
-    );
-    assert!(
-        delay < Duration::from_secs(1),
-        "expected return within 1 s of cancel, took {delay:?}"
+    let waiting = client.clone();
+    cancel_while_waiting(
+        "lease wait",
+        move |cancel| waiting.acquire_lease("l", &Options::new().holder("c").cancel(cancel)),
+        || {
+            eventually(Duration::from_secs(10), "the waiter to queue", || {
+                lease_waiters(&client, "l") == ["c"]
+            });
+        },
     );
     assert!(
         lease_waiters(&client, "l").is_empty(),
@@ -295,7 +283,7 @@ fn a_stale_lease_holder_is_evicted_by_a_waiter_after_its_ttl() {
     let stale = client
         .acquire_lease("l", &Options::new().holder("stale").ttl(ttl))
         .expect("acquire");
-    let other = support::client_from(&support::cluster().admin, &ns.name);
+    let other = client_from(&cluster().admin, &ns.name);
     let started = Instant::now();
     let taken = other
         .acquire_lease(
@@ -364,18 +352,6 @@ fn the_lease_priority_from_the_spec_applies_to_acquirers_without_one() {
         .expect("waiter acquires");
 }
 
-#[derive(Debug)]
-enum WorkError {
-    Konductor(Error),
-    Job,
-}
-
-impl From<Error> for WorkError {
-    fn from(e: Error) -> Self {
-        WorkError::Konductor(e)
-    }
-}
-
 #[test]
 fn with_lease_releases_after_success_and_after_the_work_fails() {
     let ns = Namespace::new("lease-with");
@@ -388,9 +364,10 @@ fn with_lease_releases_after_success_and_after_the_work_fails() {
         });
     assert!(token.is_ok(), "{token:?}");
     assert_eq!(lease_holder(&client, "l"), None);
-    let failed: Result<(), WorkError> =
-        client.with_lease("l", &Options::new().holder("b"), |_| Err(WorkError::Job));
-    assert!(matches!(failed, Err(WorkError::Job)), "{failed:?}");
+    let failed: Result<(), WorkError> = client.with_lease("l", &Options::new().holder("b"), |_| {
+        Err(WorkError::Job("boom"))
+    });
+    assert!(matches!(failed, Err(WorkError::Job("boom"))), "{failed:?}");
     assert_eq!(
         lease_holder(&client, "l"),
         None,

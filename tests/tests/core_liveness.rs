@@ -2,8 +2,6 @@
 //! holds (or waits for) a permit or lease cannot block the others for longer
 //! than its TTL, plus a little slack for one watch event and one write.
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -11,7 +9,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use konductor::{Client, Options};
-use support::{cluster, eventually, ms, Namespace};
+use konductor_tests::cluster::cluster;
+use konductor_tests::namespace::Namespace;
+use konductor_tests::wait::{eventually, ms};
 
 const TTL: Duration = Duration::from_secs(2);
 const SLACK: Duration = Duration::from_secs(2);

@@ -3,14 +3,14 @@
 //! that it lost its permit or lease before anyone else is granted it, and a
 //! waiter whose watch stream drops still gets its grant once it reconnects.
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use konductor::{Client, Error, Event, Observer, Options};
-use support::{client_through, eventually, ms, Namespace, Proxy};
+use konductor_tests::namespace::Namespace;
+use konductor_tests::proxy::{client_through, Proxy};
+use konductor_tests::wait::{eventually, ms};
 
 /// Records when the observer was told of a loss.
 #[derive(Default)]

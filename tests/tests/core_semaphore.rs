@@ -2,18 +2,17 @@
 //! CRUD, grants up to `permits`, fencing, renewal, loss, eviction, release
 //! paths and every error kind an acquire can return.
 
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use konductor::{CancelToken, Client, Error, Event, Observer, Options};
+use konductor_tests::cancel::cancel_while_waiting;
 use konductor_tests::cluster::cluster;
-use konductor_tests::namespace::{Namespace, client_from};
+use konductor_tests::namespace::{client_from, Namespace};
 use konductor_tests::wait::{eventually, ms};
 use konductor_tests::work::WorkError;
-use konductor_tests::cancel::cancel_while_waiting;
 
 fn try_once(holder: &str) -> Options {
     Options::new().holder(holder).timeout(Duration::ZERO)

@@ -1,14 +1,13 @@
 //! Waiting is watch-driven: a queued waiter gets a released permit or lease
 //! within a few milliseconds of the release, not on a polling interval.
 
-mod support;
-
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use konductor::{Client, Options};
-use support::{eventually, ms, Namespace};
+use konductor_tests::namespace::Namespace;
+use konductor_tests::wait::{eventually, ms};
 
 const RUNS: usize = 9;
 /// The median hand-off must beat this (loopback, one write plus one watch event).

@@ -4,14 +4,13 @@
 //! than the konductor client, so a failure here points at tests/cluster or
 //! operator/crds, not at the client.
 
-mod support;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
+use konductor_tests::cluster::cluster;
+use konductor_tests::kubeconfig::{access, Access};
+use konductor_tests::namespace::Namespace;
 use serde_json::{json, Value};
-use support::{cluster, Namespace};
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 
 const KINDS: [&str; 4] = ["semaphores", "barriers", "leases", "gates"];
@@ -32,51 +31,6 @@ struct Reply {
     body: Value,
 }
 
-/// Server, CA certificate (PEM) and bearer token of a kubeconfig's current context.
-fn credentials(kubeconfig: &Path) -> (String, Vec<u8>, String) {
-    let text = std::fs::read_to_string(kubeconfig)
-        .unwrap_or_else(|e| panic!("read {}: {e}", kubeconfig.display()));
-    let config: Value = serde_yaml_ng::from_str(&text).expect("kubeconfig is YAML");
-    let named = |list: &str, name: &Value| -> Value {
-        config[list]
-            .as_array()
-            .and_then(|items| items.iter().find(|item| item["name"] == *name))
-            .unwrap_or_else(|| panic!("{list} entry {name} missing from {}", kubeconfig.display()))
-            .clone()
-    };
-    let context = named("contexts", &config["current-context"])["context"].clone();
-    let cluster = named("clusters", &context["cluster"])["cluster"].clone();
-    let user = named("users", &context["user"])["user"].clone();
-    let relative = |file: &str| kubeconfig.parent().unwrap_or(Path::new(".")).join(file);
-    let ca = match (
-        cluster["certificate-authority-data"].as_str(),
-        cluster["certificate-authority"].as_str(),
-    ) {
-        (Some(data), _) => base64::engine::general_purpose::STANDARD
-            .decode(data)
-            .expect("CA data is base64"),
-        (None, Some(file)) => std::fs::read(relative(file)).expect("read CA file"),
-        (None, None) => panic!("these tests need a CA in {}", kubeconfig.display()),
-    };
-    let token = match (user["token"].as_str(), user["tokenFile"].as_str()) {
-        (Some(token), _) => token.to_owned(),
-        (None, Some(file)) => std::fs::read_to_string(relative(file))
-            .expect("read token file")
-            .trim()
-            .to_owned(),
-        (None, None) => panic!(
-            "these tests need a bearer token in {}",
-            kubeconfig.display()
-        ),
-    };
-    let server = cluster["server"]
-        .as_str()
-        .expect("cluster has a server")
-        .trim_end_matches('/')
-        .to_owned();
-    (server, ca, token)
-}
-
 /// An agent that trusts exactly `roots` and returns error statuses as replies.
 fn agent(roots: RootCerts) -> ureq::Agent {
     let tls = TlsConfig::builder()
@@ -93,7 +47,17 @@ fn agent(roots: RootCerts) -> ureq::Agent {
 
 impl Api {
     fn from_kubeconfig(kubeconfig: &Path) -> Api {
-        let (server, ca, token) = credentials(kubeconfig);
+        let Access {
+            server,
+            ca_pem,
+            token,
+        } = access(kubeconfig);
+        let (Some(ca), Some(token)) = (ca_pem, token) else {
+            panic!(
+                "these tests need a CA and a bearer token in {}",
+                kubeconfig.display()
+            );
+        };
         let ca = Certificate::from_pem(&ca).expect("CA is a PEM certificate");
         Api {
             server,
@@ -189,7 +153,7 @@ fn apiserver_serves_version_over_tls_verified_against_the_generated_ca() {
 
 #[test]
 fn the_serving_certificate_is_refused_without_the_cluster_ca() {
-    let (server, _, _) = credentials(&cluster().admin);
+    let server = access(&cluster().admin).server;
     // Only the public web roots: the self-generated CA is not among them.
     let error = agent(RootCerts::WebPki)
         .get(format!("{server}/version"))

@@ -1,15 +1,14 @@
 //! The operator fails a barrier whose timeout passed, and waiting clients get
 //! a clear error; it opens a barrier whose threshold was lowered.
 
-mod operator_process;
-mod support;
-
 use std::thread;
 use std::time::{Duration, Instant};
 
 use konductor::{Error, Options};
-use operator_process::Operator;
-use support::{eventually, kubectl, ms, Namespace};
+use konductor_tests::cluster::kubectl;
+use konductor_tests::namespace::Namespace;
+use konductor_tests::operator::Operator;
+use konductor_tests::wait::{eventually, ms};
 
 #[test]
 fn a_barrier_that_times_out_fails_and_wait_barrier_returns_failed() {

@@ -2,15 +2,15 @@
 //! within a second of its last condition becoming true; a failed Job keeps it
 //! closed and says so; a gate that does not open in time fails.
 
-mod operator_process;
-mod support;
-
 use std::time::{Duration, Instant};
 
 use konductor::resource::{ConditionKind, GateCondition};
 use konductor::{Client, Error, Options};
-use operator_process::Operator;
-use support::{eventually, kubectl, ms, Namespace};
+use konductor_tests::cluster::kubectl;
+use konductor_tests::namespace::Namespace;
+use konductor_tests::operator::Operator;
+use konductor_tests::serial::one_at_a_time;
+use konductor_tests::wait::{eventually, ms};
 
 fn condition(type_: ConditionKind, name: &str, state: Option<&str>) -> GateCondition {
     GateCondition {
@@ -125,7 +125,7 @@ fn statuses(client: &Client, gate: &str) -> Vec<(String, bool, String)> {
 
 #[test]
 fn a_gate_over_two_jobs_and_a_barrier_opens_within_a_second_of_the_last_condition() {
-    let _serial = operator_process::one_at_a_time();
+    let _serial = one_at_a_time();
     let ns = Namespace::new("op-gate-open");
     let _operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();
@@ -221,7 +221,7 @@ fn a_gate_over_two_jobs_and_a_barrier_opens_within_a_second_of_the_last_conditio
 
 #[test]
 fn a_failed_job_keeps_the_gate_closed_with_the_reason() {
-    let _serial = operator_process::one_at_a_time();
+    let _serial = one_at_a_time();
     let ns = Namespace::new("op-gate-failed");
     let _operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();
@@ -273,7 +273,7 @@ fn a_failed_job_keeps_the_gate_closed_with_the_reason() {
 
 #[test]
 fn a_gate_that_does_not_open_in_time_fails_and_wait_gate_says_why() {
-    let _serial = operator_process::one_at_a_time();
+    let _serial = one_at_a_time();
     let ns = Namespace::new("op-gate-timeout");
     let _operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();
@@ -316,7 +316,7 @@ fn a_gate_that_does_not_open_in_time_fails_and_wait_gate_says_why() {
 
 #[test]
 fn a_gate_follows_objects_in_its_conditions_as_they_change() {
-    let _serial = operator_process::one_at_a_time();
+    let _serial = one_at_a_time();
     let ns = Namespace::new("op-gate-kinds");
     let _operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();
@@ -366,7 +366,7 @@ fn a_gate_follows_objects_in_its_conditions_as_they_change() {
 
 #[test]
 fn a_gate_waits_on_a_job_in_another_watched_namespace() {
-    let _serial = operator_process::one_at_a_time();
+    let _serial = one_at_a_time();
     let home = Namespace::new("op-gate-home");
     let other = Namespace::new("op-gate-other");
     let _operator = Operator::start(&format!("{},{}", home.name, other.name), &[]);

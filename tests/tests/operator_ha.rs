@@ -1,14 +1,13 @@
 //! Two operator replicas with leader election: only the leader reconciles,
 //! and when it dies the standby takes over within the lease duration.
 
-mod operator_process;
-mod support;
-
 use std::time::{Duration, Instant};
 
 use konductor::Options;
-use operator_process::Operator;
-use support::{eventually, ms, Namespace};
+use konductor_tests::namespace::Namespace;
+use konductor_tests::operator::Operator;
+use konductor_tests::serial::one_at_a_time;
+use konductor_tests::wait::{eventually, ms};
 
 const LEASE_DURATION: Duration = Duration::from_secs(3);
 
@@ -33,7 +32,7 @@ fn replica(ns: &Namespace, identity: &str) -> Operator {
 
 #[test]
 fn the_standby_takes_over_within_the_lease_duration_when_the_leader_is_killed() {
-    let _serial = operator_process::one_at_a_time();
+    let _serial = one_at_a_time();
     let ns = Namespace::new("op-failover");
     let mut first = replica(&ns, "replica-a");
     eventually(Duration::from_secs(10), "replica-a to lead", || {
@@ -82,7 +81,7 @@ fn the_standby_takes_over_within_the_lease_duration_when_the_leader_is_killed() 
 
 #[test]
 fn a_leader_that_stops_gracefully_hands_over_at_once() {
-    let _serial = operator_process::one_at_a_time();
+    let _serial = one_at_a_time();
     let ns = Namespace::new("op-handover");
     let mut first = replica(&ns, "replica-a");
     eventually(Duration::from_secs(10), "replica-a to lead", || {

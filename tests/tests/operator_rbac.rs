@@ -3,41 +3,19 @@
 //! but its own ClusterRole. The second test installs operator/deploy's
 //! namespace and operator RBAC into the cluster (harmless to leave there).
 
-mod operator_process;
-mod support;
-
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
 
 use konductor::resource::{ConditionKind, GateCondition};
 use konductor::{Error, Options};
-use operator_process::Operator;
-use support::{admin_access, client_from, cluster, eventually, kubectl, Namespace};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("repo")
-        .to_owned()
-}
-
-/// Runs kubectl with `kubeconfig`; returns whether it succeeded and its stderr.
-fn kubectl_as(kubeconfig: &Path, args: &[&str]) -> (bool, String) {
-    let output = Command::new(&cluster().kubectl)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(args)
-        .output()
-        .expect("run kubectl");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
+use konductor_tests::cluster::{cluster, kubectl, kubectl_as, repo};
+use konductor_tests::kubeconfig::admin_access;
+use konductor_tests::namespace::{client_from, Namespace};
+use konductor_tests::operator::Operator;
+use konductor_tests::wait::eventually;
 
 fn assert_forbidden(kubeconfig: &Path, args: &[&str]) {
-    let (ok, stderr) = kubectl_as(kubeconfig, args);
+    let (ok, _, stderr) = kubectl_as(kubeconfig, args);
     assert!(
         !ok && stderr.to_lowercase().contains("forbidden"),
         "expected `kubectl {}` to be forbidden, got success={ok}: {stderr}",

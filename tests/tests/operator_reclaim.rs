@@ -2,17 +2,17 @@
 //! promptly and never before their TTL, and keeps the fields that
 //! `kubectl get semaphores` shows true while clients churn.
 
-mod operator_process;
-mod support;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use konductor::{Client, Options};
-use operator_process::Operator;
-use support::{eventually, kubectl, ms, Namespace};
+use konductor_tests::cluster::kubectl;
+use konductor_tests::namespace::Namespace;
+use konductor_tests::operator::Operator;
+use konductor_tests::serial::one_at_a_time;
+use konductor_tests::wait::{eventually, ms};
 
 const TTL: Duration = Duration::from_secs(2);
 
@@ -27,7 +27,7 @@ fn holders(client: &Client, name: &str) -> Vec<String> {
 
 #[test]
 fn a_holder_that_stops_renewing_is_reclaimed_within_its_ttl_plus_one_second() {
-    let _serial = operator_process::one_at_a_time();
+    let _serial = one_at_a_time();
     let ns = Namespace::new("op-reclaim");
     let _operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();
@@ -102,7 +102,7 @@ fn a_holder_that_stops_renewing_is_reclaimed_within_its_ttl_plus_one_second() {
 
 #[test]
 fn a_reclaimed_permit_goes_to_the_head_waiter() {
-    let _serial = operator_process::one_at_a_time();
+    let _serial = one_at_a_time();
     let ns = Namespace::new("op-handoff");
     let _operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();
@@ -134,7 +134,7 @@ fn a_reclaimed_permit_goes_to_the_head_waiter() {
 
 #[test]
 fn a_lease_whose_holder_stopped_renewing_is_reclaimed_and_shows_expired() {
-    let _serial = operator_process::one_at_a_time();
+    let _serial = one_at_a_time();
     let ns = Namespace::new("op-lease");
     let operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();
@@ -184,7 +184,7 @@ fn a_lease_whose_holder_stopped_renewing_is_reclaimed_and_shows_expired() {
 
 #[test]
 fn semaphore_fields_stay_true_under_churn() {
-    let _serial = operator_process::one_at_a_time();
+    let _serial = one_at_a_time();
     let ns = Namespace::new("op-churn");
     let operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();

@@ -1,17 +1,15 @@
 //! Killing the operator mid-run and starting it again loses no holder and
 //! grants no permit twice: checked against the history the clients record.
 
-mod operator_process;
-mod support;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use konductor::Options;
-use operator_process::Operator;
-use support::{ms, Namespace};
+use konductor_tests::namespace::Namespace;
+use konductor_tests::operator::Operator;
+use konductor_tests::wait::ms;
 
 /// One hold as its holder saw it: from the grant's return to the release call.
 #[derive(Debug, Clone)]

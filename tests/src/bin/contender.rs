@@ -15,16 +15,16 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::Duration;
 
-use konductor::{Client, Config, Options};
+use konductor::{Client, Options};
+use konductor_tests::flags::Flags;
 use konductor_tests::holds::{monotonic_ns, Hold};
+use konductor_tests::kind::Kind;
 
 /// Long enough that no holder is evicted while alive on a busy machine.
 const TTL: Duration = Duration::from_secs(30);
 
 struct Args {
-    kubeconfig: String,
-    namespace: String,
-    kind: String,
+    kind: Kind,
     name: String,
     process: u32,
     threads: u32,
@@ -33,60 +33,34 @@ struct Args {
     log: String,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut args = std::env::args().skip(1);
-    let mut get = std::collections::HashMap::new();
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        get.insert(flag.trim_start_matches("--").to_owned(), value);
-    }
-    let mut take = |key: &str| {
-        get.remove(key)
-            .ok_or_else(|| format!("--{key} is required"))
+/// The client and the run's arguments, from the command line.
+fn parse_args() -> Result<(Client, Args), String> {
+    let mut flags = Flags::from_args()?;
+    let client = flags.client()?;
+    let args = Args {
+        kind: flags.kind()?,
+        name: flags.take("name")?,
+        process: flags.number("process")? as u32,
+        threads: flags.number("threads")? as u32,
+        cycles: flags.number("cycles")? as u32,
+        hold: Duration::from_micros(flags.number("hold-us")?),
+        log: flags.take("log")?,
     };
-    let number = |key: &str, value: String| {
-        value
-            .parse::<u64>()
-            .map_err(|_| format!("--{key} {value:?} is not a number"))
-    };
-    Ok(Args {
-        kubeconfig: take("kubeconfig")?,
-        namespace: take("namespace")?,
-        kind: take("kind")?,
-        name: take("name")?,
-        process: number("process", take("process")?)? as u32,
-        threads: number("threads", take("threads")?)? as u32,
-        cycles: number("cycles", take("cycles")?)? as u32,
-        hold: Duration::from_micros(number("hold-us", take("hold-us")?)?),
-        log: take("log")?,
-    })
+    Ok((client, args))
 }
 
 /// One acquire/hold/release cycle; returns the logged hold.
 fn cycle(client: &Client, args: &Args, options: &Options, thread: u32) -> konductor::Result<Hold> {
     let called = monotonic_ns();
-    let (token, acquired, releasing) = match args.kind.as_str() {
-        "lease" => {
-            let lease = client.acquire_lease(&args.name, options)?;
-            let acquired = monotonic_ns();
-            thread::sleep(args.hold);
-            let releasing = monotonic_ns();
-            lease.release()?;
-            (lease.token(), acquired, releasing)
-        }
-        _ => {
-            let permit = client.acquire_semaphore(&args.name, options)?;
-            let acquired = monotonic_ns();
-            thread::sleep(args.hold);
-            let releasing = monotonic_ns();
-            permit.release()?;
-            (permit.token(), acquired, releasing)
-        }
-    };
+    let slot = args.kind.acquire(client, &args.name, options)?;
+    let acquired = monotonic_ns();
+    thread::sleep(args.hold);
+    let releasing = monotonic_ns();
+    slot.release()?;
     Ok(Hold {
         process: args.process,
         thread,
-        token,
+        token: slot.token(),
         called,
         acquired,
         releasing,
@@ -94,27 +68,10 @@ fn cycle(client: &Client, args: &Args, options: &Options, thread: u32) -> konduc
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(args) => args,
+    let (client, args) = match parse_args() {
+        Ok(parsed) => parsed,
         Err(message) => {
             eprintln!("contender: {message}");
-            return ExitCode::from(2);
-        }
-    };
-    if !matches!(args.kind.as_str(), "semaphore" | "lease") {
-        eprintln!(
-            "contender: --kind must be semaphore or lease, not {:?}",
-            args.kind
-        );
-        return ExitCode::from(2);
-    }
-    let client = match Config::from_kubeconfig(&args.kubeconfig, None)
-        .map(|c| c.with_namespace(&args.namespace))
-        .and_then(|c| Client::new(Some(c)))
-    {
-        Ok(client) => client,
-        Err(error) => {
-            eprintln!("contender: {error}");
             return ExitCode::from(2);
         }
     };

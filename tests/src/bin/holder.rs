@@ -8,53 +8,22 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use konductor::{Client, Config, Options};
+use konductor::Options;
+use konductor_tests::flags::Flags;
 
 fn run() -> Result<(), String> {
-    let mut args = std::env::args().skip(1);
-    let mut get = std::collections::HashMap::new();
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        get.insert(flag.trim_start_matches("--").to_owned(), value);
-    }
-    let mut take = |key: &str| {
-        get.remove(key)
-            .ok_or_else(|| format!("--{key} is required"))
-    };
-    let (kubeconfig, namespace, kind, name, holder) = (
-        take("kubeconfig")?,
-        take("namespace")?,
-        take("kind")?,
-        take("name")?,
-        take("holder")?,
-    );
-    let ttl_ms: u64 = take("ttl-ms")?
-        .parse()
-        .map_err(|_| "--ttl-ms is not a number".to_owned())?;
-
-    let config = Config::from_kubeconfig(&kubeconfig, None).map_err(|e| e.to_string())?;
-    let client = Client::new(Some(config.with_namespace(&namespace))).map_err(|e| e.to_string())?;
+    let mut flags = Flags::from_args()?;
+    let client = flags.client()?;
+    let (kind, name, holder) = (flags.kind()?, flags.take("name")?, flags.take("holder")?);
     let options = Options::new()
         .holder(holder)
-        .ttl(Duration::from_millis(ttl_ms))
+        .ttl(Duration::from_millis(flags.number("ttl-ms")?))
         .auto_renew(true);
-    // Keep the handle alive until the process dies: dropping it would release.
-    let (token, _held): (u64, Box<dyn std::any::Any>) = match kind.as_str() {
-        "semaphore" => {
-            let permit = client
-                .acquire_semaphore(&name, &options)
-                .map_err(|e| e.to_string())?;
-            (permit.token(), Box::new(permit))
-        }
-        "lease" => {
-            let lease = client
-                .acquire_lease(&name, &options)
-                .map_err(|e| e.to_string())?;
-            (lease.token(), Box::new(lease))
-        }
-        other => return Err(format!("--kind must be semaphore or lease, not {other:?}")),
-    };
-    println!("held {token}");
+    // Keep the slot until the process dies: dropping it would release.
+    let slot = kind
+        .acquire(&client, &name, &options)
+        .map_err(|e| e.to_string())?;
+    println!("held {}", slot.token());
     std::io::stdout().flush().map_err(|e| e.to_string())?;
     loop {
         std::thread::sleep(Duration::from_secs(3600));

@@ -2,23 +2,14 @@
 //! the binary that `cargo test --workspace` builds (the operator package has
 //! integration tests, so cargo builds its binary), scoped to one test's
 //! namespace, logging to a file, and killed when dropped (also on panic).
-#![allow(dead_code)] // Each test binary uses a different part of this module.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::cluster;
-
-/// Runs the tests of one binary that take it one at a time: the timing
-/// bounds (reclaim, gate opening, fail-over) are about the operator, not
-/// about how many operators and client threads share two cores.
-pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::cluster::cluster;
 
 /// A running `konductor-operator`.
 pub struct Operator {
@@ -63,7 +54,7 @@ impl Operator {
     }
 
     /// Starts an operator for `namespace` authenticating with `kubeconfig`.
-    pub fn start_with(kubeconfig: &std::path::Path, namespace: &str, extra: &[&str]) -> Operator {
+    pub fn start_with(kubeconfig: &Path, namespace: &str, extra: &[&str]) -> Operator {
         let metrics_addr = format!("127.0.0.1:{}", free_port());
         let logs = binary().parent().expect("target dir").join("operator-logs");
         std::fs::create_dir_all(&logs).expect("create the operator log directory");
