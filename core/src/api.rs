@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::acquire::{acquire, Slotted};
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::grant::{Grant, Held};
+use crate::held::{Grant, Held};
 use crate::names::validate_name;
 use crate::options::Options;
 use crate::resource::Resource;

@@ -6,7 +6,7 @@ use crate::acquire::Slotted;
 use crate::client::Client;
 use crate::duration::{format_duration, parse_duration};
 use crate::error::{Argument, Error, Result};
-use crate::grant::Held;
+use crate::held::Held;
 use crate::options::{Options, DEFAULT_TTL};
 use crate::resource::{Semaphore, SemaphoreSpec, SemaphoreStatus};
 use crate::slots::Slots;

@@ -5,7 +5,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::credentials::Credentials;
+use crate::config::Credentials;
 use crate::error::{ApiStatus, Error, Result};
 
 /// How many times a retryable request is attempted in all.

@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use serde::{Deserialize, Deserializer};
 
-use crate::credentials::Credentials;
+use crate::config::credentials::Credentials;
+use crate::config::exec_plugin::ExecPlugin;
+use crate::config::tls::{Pem, Tls};
 use crate::error::{Error, Result};
-use crate::exec::ExecPlugin;
-use crate::tls::{Pem, Tls};
 
 /// Several kubeconfig files merged: the first file that defines a cluster,
 /// user or context name wins, and so does the first `current-context`.
@@ -587,11 +587,11 @@ fn exec_plugin(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exec::tests::temp_dir;
+    use crate::config::exec_plugin::tests::temp_dir;
 
-    const CA: &[u8] = include_bytes!("../tests/fixtures/ca.crt");
-    const CLIENT_CERT: &[u8] = include_bytes!("../tests/fixtures/client.crt");
-    const CLIENT_KEY: &[u8] = include_bytes!("../tests/fixtures/client.key");
+    const CA: &[u8] = include_bytes!("../../tests/fixtures/ca.crt");
+    const CLIENT_CERT: &[u8] = include_bytes!("../../tests/fixtures/client.crt");
+    const CLIENT_KEY: &[u8] = include_bytes!("../../tests/fixtures/client.key");
 
     fn b64(bytes: &[u8]) -> String {
         base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -978,7 +978,7 @@ contexts:
     fn exec_plugin_runs_with_cluster_info_when_asked() {
         let dir = temp_dir("kubeconfig-exec-run");
         std::fs::create_dir(dir.join("bin")).unwrap();
-        crate::exec::tests::write_script(
+        crate::config::exec_plugin::tests::write_script(
             &dir.join("bin/plugin"),
             &format!(
                 "printf '%s' \"$KUBERNETES_EXEC_INFO\" > {}/info\n\

@@ -195,10 +195,10 @@ fn pem_error_kind(e: &rustls_pki_types::pem::Error) -> &'static str {
 mod tests {
     use super::*;
 
-    const CA: &[u8] = include_bytes!("../tests/fixtures/ca.crt");
-    const CLIENT_CERT: &[u8] = include_bytes!("../tests/fixtures/client.crt");
-    const CLIENT_KEY: &[u8] = include_bytes!("../tests/fixtures/client.key");
-    const OTHER_KEY: &[u8] = include_bytes!("../tests/fixtures/other.key");
+    const CA: &[u8] = include_bytes!("../../tests/fixtures/ca.crt");
+    const CLIENT_CERT: &[u8] = include_bytes!("../../tests/fixtures/client.crt");
+    const CLIENT_KEY: &[u8] = include_bytes!("../../tests/fixtures/client.key");
+    const OTHER_KEY: &[u8] = include_bytes!("../../tests/fixtures/other.key");
 
     fn pem(bytes: &[u8], origin: &str) -> Pem {
         Pem::new(bytes, origin)

@@ -4,14 +4,22 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::credentials::Credentials;
+mod credentials;
+mod exec_plugin;
+mod in_cluster;
+mod kubeconfig;
+mod proxy;
+mod tls;
+
+pub(crate) use credentials::Credentials;
+use kubeconfig::Kubeconfig;
+use proxy::redact_userinfo;
+use tls::{Pem, Tls};
+
 use crate::error::{Error, Result};
-use crate::kubeconfig::Kubeconfig;
-use crate::tls::{Pem, Tls};
 
 /// Where Kubernetes mounts the service account of a pod.
 const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -32,7 +40,7 @@ const MAX_IDLE_AGE: Duration = Duration::from_secs(90);
 const USER_AGENT: &str = concat!("konductor/", env!("CARGO_PKG_VERSION"));
 
 /// Reads one environment variable; tests pass their own.
-type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+pub(crate) type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// The process environment, ignoring empty and non-UTF-8 values.
 fn process_env(name: &str) -> Option<String> {
@@ -96,6 +104,20 @@ impl Config {
     /// Fails outside a pod (variables unset) or when the token or CA cannot be read.
     pub fn in_cluster() -> Result<Config> {
         Config::in_cluster_with(&process_env, Path::new(SERVICE_ACCOUNT_DIR))
+    }
+
+    /// The one rule every binding follows: the kubeconfig file at `path`
+    /// when given; else, when a `context` is named, the kubeconfig from
+    /// `KUBECONFIG` or `~/.kube/config`; else [`Config::infer`] (in-cluster
+    /// first). `context` `None` means the kubeconfig's current-context.
+    ///
+    /// Fails as the chosen source does.
+    pub fn load(path: Option<&Path>, context: Option<&str>) -> Result<Config> {
+        match (path, context) {
+            (Some(path), context) => Config::from_kubeconfig(path, context),
+            (None, Some(context)) => Config::from_kubeconfig_env(Some(context)),
+            (None, None) => Config::infer(),
+        }
     }
 
     /// Explicit server URL ("https://127.0.0.1:6443"); no auth, system roots.
@@ -235,89 +257,6 @@ impl Config {
             origin: resolved.origin,
         })
     }
-
-    /// In-cluster configuration with the service account files under `sa_dir`.
-    pub(crate) fn in_cluster_with(env: Env, sa_dir: &Path) -> Result<Config> {
-        let (Some(host), Some(port)) = (
-            env("KUBERNETES_SERVICE_HOST"),
-            env("KUBERNETES_SERVICE_PORT"),
-        ) else {
-            return Err(Error::config(
-                "in-cluster config: not running in a cluster (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set)",
-            ));
-        };
-        let host = if host.contains(':') && !host.starts_with('[') {
-            format!("[{host}]")
-        } else {
-            host
-        };
-        let server = normalize_server(
-            &format!("https://{host}:{port}"),
-            "in-cluster config: KUBERNETES_SERVICE_HOST/PORT",
-        )?;
-
-        let token = sa_dir.join("token");
-        std::fs::read(&token).map_err(|e| {
-            Error::config_with(
-                format!(
-                    "in-cluster config: cannot read service account token {}: {e}",
-                    token.display()
-                ),
-                e,
-            )
-        })?;
-        let ca = sa_dir.join("ca.crt");
-        let ca_pem = std::fs::read(&ca).map_err(|e| {
-            Error::config_with(
-                format!("in-cluster config: cannot read {}: {e}", ca.display()),
-                e,
-            )
-        })?;
-        let tls = Tls {
-            ca: Some(Pem::new(
-                ca_pem,
-                format!("in-cluster config: {}", ca.display()),
-            )),
-            ..Tls::default()
-        };
-        tls.check()?;
-        let namespace = std::fs::read_to_string(sa_dir.join("namespace"))
-            .ok()
-            .map(|ns| ns.trim().to_owned())
-            .filter(|ns| !ns.is_empty())
-            .unwrap_or_else(|| fallback_namespace(env));
-        Ok(Config {
-            server,
-            namespace,
-            tls,
-            proxy: None,
-            credentials: Credentials::token_file(token, None),
-            origin: format!("in-cluster service account {}", sa_dir.display()),
-        })
-    }
-
-    /// The proxy for requests to this server: the explicit one, else the
-    /// environment's (Go's rules: `HTTPS_PROXY` or `HTTP_PROXY` by scheme,
-    /// `NO_PROXY`, never for localhost or loopback addresses).
-    fn proxy(&self, env: Env) -> Result<Option<ureq::Proxy>> {
-        let (url, origin) = match &self.proxy {
-            Some(url) => (url.clone(), "proxy-url".to_owned()),
-            None => match env_proxy(&self.server, env) {
-                Some((var, url)) => (url, var.to_owned()),
-                None => return Ok(None),
-            },
-        };
-        let invalid =
-            |why: &str| Error::config(format!("{origin} {}: {why}", redact_userinfo(&url)));
-        let proxy = ureq::Proxy::new(&url).map_err(|_| invalid("not a valid proxy URL"))?;
-        if !matches!(
-            proxy.protocol(),
-            ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https
-        ) {
-            return Err(invalid("only http:// and https:// proxies are supported"));
-        }
-        Ok(Some(proxy))
-    }
 }
 
 impl fmt::Debug for Config {
@@ -348,13 +287,13 @@ fn kubeconfig_paths(env: Env) -> Result<Vec<PathBuf>> {
 }
 
 /// `POD_NAMESPACE` (set through the downward API), else `default`.
-fn fallback_namespace(env: Env) -> String {
+pub(super) fn fallback_namespace(env: Env) -> String {
     env("POD_NAMESPACE").unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned())
 }
 
 /// Checks a server URL and removes trailing slashes; a URL without a scheme
 /// gets `https://`, as in client-go. `what` names its source in errors.
-fn normalize_server(raw: &str, what: &str) -> Result<String> {
+pub(super) fn normalize_server(raw: &str, what: &str) -> Result<String> {
     let raw = raw.trim();
     let url = if raw.contains("://") {
         raw.to_owned()
@@ -375,126 +314,18 @@ fn normalize_server(raw: &str, what: &str) -> Result<String> {
     Ok(url.trim_end_matches('/').to_owned())
 }
 
-/// The proxy variable and URL that apply to `server`, if any.
-fn env_proxy(server: &str, env: Env) -> Option<(&'static str, String)> {
-    let uri: ureq::http::Uri = server.parse().ok()?;
-    let https = uri.scheme_str() == Some("https");
-    let vars: [&'static str; 2] = if https {
-        ["HTTPS_PROXY", "https_proxy"]
-    } else {
-        ["HTTP_PROXY", "http_proxy"]
-    };
-    let (var, url) = vars
-        .iter()
-        .find_map(|var| env(var).map(|url| (*var, url)))?;
-    let host = uri
-        .host()?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_ascii_lowercase();
-    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-    let no_proxy = env("NO_PROXY")
-        .or_else(|| env("no_proxy"))
-        .unwrap_or_default();
-    if bypasses_proxy(&host, port, &no_proxy) {
-        return None;
-    }
-    Some((var, url))
-}
-
-/// Go's `NO_PROXY` rules (golang.org/x/net/http/httpproxy): localhost and
-/// loopback are never proxied; entries are `*`, IPs, CIDRs, `host`, `.host`,
-/// `*.host`, each optionally with `:port`; `host` also covers subdomains.
-fn bypasses_proxy(host: &str, port: u16, no_proxy: &str) -> bool {
-    let ip: Option<IpAddr> = host.parse().ok();
-    if host == "localhost" || ip.is_some_and(|ip| ip.is_loopback()) {
-        return true;
-    }
-    no_proxy
-        .split(',')
-        .map(|e| e.trim().to_ascii_lowercase())
-        .any(|entry| {
-            if entry.is_empty() {
-                return false;
-            }
-            if entry == "*" {
-                return true;
-            }
-            if let Some((net, bits)) = entry.split_once('/') {
-                return match (net.parse::<IpAddr>(), bits.parse::<u32>(), ip) {
-                    (Ok(net), Ok(bits), Some(ip)) => cidr_contains(net, bits, ip),
-                    _ => false,
-                };
-            }
-            let (entry_host, entry_port) = split_host_port(&entry);
-            if entry_port.is_some_and(|p| p != port) {
-                return false;
-            }
-            if let (Ok(entry_ip), Some(ip)) = (entry_host.parse::<IpAddr>(), ip) {
-                return entry_ip == ip;
-            }
-            let suffix = entry_host.strip_prefix('*').unwrap_or(entry_host);
-            match suffix.strip_prefix('.') {
-                Some(_) => host.ends_with(suffix),
-                None => host == suffix || host.ends_with(&format!(".{suffix}")),
-            }
-        })
-}
-
-/// `host:port`, `[v6]:port`, or a bare host / IPv6 address.
-fn split_host_port(entry: &str) -> (&str, Option<u16>) {
-    if let Some(rest) = entry.strip_prefix('[') {
-        if let Some((host, tail)) = rest.split_once(']') {
-            return (host, tail.strip_prefix(':').and_then(|p| p.parse().ok()));
-        }
-    }
-    match entry.rsplit_once(':') {
-        Some((host, port)) if !host.contains(':') => match port.parse() {
-            Ok(port) => (host, Some(port)),
-            Err(_) => (entry, None),
-        },
-        _ => (entry, None),
-    }
-}
-
-fn cidr_contains(net: IpAddr, bits: u32, ip: IpAddr) -> bool {
-    fn prefix_eq(a: &[u8], b: &[u8], bits: u32) -> bool {
-        let total = 8 * a.len() as u32;
-        if bits > total {
-            return false;
-        }
-        let (whole, rest) = ((bits / 8) as usize, bits % 8);
-        a[..whole] == b[..whole] && (rest == 0 || (a[whole] ^ b[whole]) >> (8 - rest) == 0)
-    }
-    match (net, ip) {
-        (IpAddr::V4(n), IpAddr::V4(i)) => prefix_eq(&n.octets(), &i.octets(), bits),
-        (IpAddr::V6(n), IpAddr::V6(i)) => prefix_eq(&n.octets(), &i.octets(), bits),
-        _ => false,
-    }
-}
-
-/// A URL with any `user:password@` replaced by `<redacted>@`.
-fn redact_userinfo(url: &str) -> String {
-    let start = url.find("://").map_or(0, |i| i + 3);
-    let end = url[start..].find('/').map_or(url.len(), |i| start + i);
-    match url[start..end].rfind('@') {
-        Some(at) => format!("{}<redacted>{}", &url[..start], &url[start + at..]),
-        None => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::exec::tests::temp_dir;
+    use crate::config::exec_plugin::tests::temp_dir;
     use std::collections::HashMap;
 
-    const CA: &[u8] = include_bytes!("../tests/fixtures/ca.crt");
-    const CLIENT_CERT: &[u8] = include_bytes!("../tests/fixtures/client.crt");
-    const CLIENT_KEY: &[u8] = include_bytes!("../tests/fixtures/client.key");
+    pub(crate) const CA: &[u8] = include_bytes!("../../tests/fixtures/ca.crt");
+    const CLIENT_CERT: &[u8] = include_bytes!("../../tests/fixtures/client.crt");
+    const CLIENT_KEY: &[u8] = include_bytes!("../../tests/fixtures/client.key");
 
     /// An environment made of exactly these variables.
-    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    pub(crate) fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let vars: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -502,7 +333,7 @@ mod tests {
         move |name| vars.get(name).cloned()
     }
 
-    fn message(result: Result<impl fmt::Debug>) -> String {
+    pub(crate) fn message(result: Result<impl fmt::Debug>) -> String {
         match result {
             Err(Error::Config { message, .. }) => message,
             other => panic!("expected a Config error, got {other:?}"),
@@ -510,7 +341,7 @@ mod tests {
     }
 
     /// A service account directory like the one Kubernetes mounts.
-    fn service_account(namespace: Option<&str>) -> PathBuf {
+    pub(crate) fn service_account(namespace: Option<&str>) -> PathBuf {
         let dir = temp_dir("service-account");
         std::fs::write(dir.join("token"), "sa-token-1\n").unwrap();
         std::fs::write(dir.join("ca.crt"), CA).unwrap();
@@ -524,113 +355,6 @@ mod tests {
         "current-context: x\nclusters:\n- name: c\n  cluster: {server: \"https://k:6443/\"}\n\
                                      users:\n- name: u\n  user: {token: kubeconfig-token}\n\
                                      contexts:\n- name: x\n  context: {cluster: c, user: u}\n";
-
-    #[test]
-    fn in_cluster_reads_env_and_service_account_files() {
-        let dir = service_account(Some("team-b\n"));
-        let env = env(&[
-            ("KUBERNETES_SERVICE_HOST", "10.96.0.1"),
-            ("KUBERNETES_SERVICE_PORT", "443"),
-        ]);
-        let config = Config::in_cluster_with(&env, &dir).unwrap();
-        assert_eq!(config.server(), "https://10.96.0.1:443");
-        assert_eq!(config.namespace(), "team-b");
-        assert_eq!(config.tls.ca.as_ref().unwrap().bytes(), CA);
-        assert_eq!(
-            config.credentials().authorization().unwrap().as_deref(),
-            Some("Bearer sa-token-1")
-        );
-    }
-
-    #[test]
-    fn in_cluster_picks_up_a_rotated_token() {
-        let dir = service_account(None);
-        let env = env(&[
-            ("KUBERNETES_SERVICE_HOST", "10.96.0.1"),
-            ("KUBERNETES_SERVICE_PORT", "443"),
-        ]);
-        let credentials = Config::in_cluster_with(&env, &dir).unwrap().credentials();
-        assert_eq!(
-            credentials.authorization().unwrap().as_deref(),
-            Some("Bearer sa-token-1")
-        );
-        // The kubelet swaps in a new file; its size and mtime differ.
-        std::fs::write(dir.join("token.new"), "sa-token-rotated").unwrap();
-        std::fs::rename(dir.join("token.new"), dir.join("token")).unwrap();
-        assert_eq!(
-            credentials.authorization().unwrap().as_deref(),
-            Some("Bearer sa-token-rotated")
-        );
-    }
-
-    #[test]
-    fn in_cluster_brackets_ipv6_hosts() {
-        let dir = service_account(None);
-        let env = env(&[
-            ("KUBERNETES_SERVICE_HOST", "fd00::1"),
-            ("KUBERNETES_SERVICE_PORT", "6443"),
-        ]);
-        assert_eq!(
-            Config::in_cluster_with(&env, &dir).unwrap().server(),
-            "https://[fd00::1]:6443"
-        );
-    }
-
-    #[test]
-    fn in_cluster_namespace_falls_back_to_pod_namespace_then_default() {
-        let dir = service_account(None);
-        let base = [
-            ("KUBERNETES_SERVICE_HOST", "10.0.0.1"),
-            ("KUBERNETES_SERVICE_PORT", "443"),
-        ];
-        let with_pod_ns = env(&[base[0], base[1], ("POD_NAMESPACE", "from-env")]);
-        assert_eq!(
-            Config::in_cluster_with(&with_pod_ns, &dir)
-                .unwrap()
-                .namespace(),
-            "from-env"
-        );
-        assert_eq!(
-            Config::in_cluster_with(&env(&base), &dir)
-                .unwrap()
-                .namespace(),
-            "default"
-        );
-        let dir = service_account(Some("from-file"));
-        assert_eq!(
-            Config::in_cluster_with(&with_pod_ns, &dir)
-                .unwrap()
-                .namespace(),
-            "from-file"
-        );
-    }
-
-    #[test]
-    fn in_cluster_errors_name_what_is_missing() {
-        let dir = service_account(None);
-        let msg = message(Config::in_cluster_with(&env(&[]), &dir));
-        assert!(
-            msg.contains("KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set"),
-            "{msg}"
-        );
-
-        let env = env(&[
-            ("KUBERNETES_SERVICE_HOST", "10.0.0.1"),
-            ("KUBERNETES_SERVICE_PORT", "443"),
-        ]);
-        std::fs::remove_file(dir.join("ca.crt")).unwrap();
-        let msg = message(Config::in_cluster_with(&env, &dir));
-        assert!(
-            msg.starts_with(&format!(
-                "in-cluster config: cannot read {}",
-                dir.join("ca.crt").display()
-            )),
-            "{msg}"
-        );
-        std::fs::remove_file(dir.join("token")).unwrap();
-        let msg = message(Config::in_cluster_with(&env, &dir));
-        assert!(msg.contains("cannot read service account token"), "{msg}");
-    }
 
     #[test]
     fn infer_prefers_in_cluster_when_the_token_exists() {
@@ -866,77 +590,6 @@ mod tests {
     }
 
     #[test]
-    fn explicit_proxy_is_used_and_checked() {
-        let config = Config::new("https://127.0.0.1:6443")
-            .unwrap()
-            .with_proxy("http://proxy.corp:3128");
-        let proxy = config
-            .proxy(&env(&[]))
-            .unwrap()
-            .expect("an explicit proxy applies even to loopback");
-        assert_eq!((proxy.host(), proxy.port()), ("proxy.corp", 3128));
-
-        let socks = Config::new("https://k")
-            .unwrap()
-            .with_proxy("socks5://user:pw@proxy:1080");
-        let msg = message(socks.proxy(&env(&[])));
-        assert!(msg.contains("only http:// and https:// proxies"), "{msg}");
-        assert!(!msg.contains("pw"), "proxy password leaked: {msg}");
-    }
-
-    #[test]
-    fn environment_proxy_follows_go_rules() {
-        let https = Config::new("https://api.corp.example:6443").unwrap();
-        let vars = env(&[
-            ("HTTPS_PROXY", "http://proxy:3128"),
-            ("HTTP_PROXY", "http://wrong:1"),
-        ]);
-        assert_eq!(https.proxy(&vars).unwrap().unwrap().host(), "proxy");
-        let lower = env(&[("https_proxy", "proxy2:8080")]);
-        assert_eq!(https.proxy(&lower).unwrap().unwrap().port(), 8080);
-        let only_http = env(&[("HTTP_PROXY", "http://proxy:3128")]);
-        assert!(
-            https.proxy(&only_http).unwrap().is_none(),
-            "HTTP_PROXY must not apply to https"
-        );
-        let excluded = env(&[
-            ("HTTPS_PROXY", "http://proxy:3128"),
-            ("NO_PROXY", "foo, .example"),
-        ]);
-        assert!(https.proxy(&excluded).unwrap().is_none());
-    }
-
-    #[test]
-    fn no_proxy_matching() {
-        let cases = [
-            ("k.example.com", 443, "example.com", true),
-            ("example.com", 443, "example.com", true),
-            ("example.com", 443, ".example.com", false),
-            ("k.example.com", 443, "*.example.com", true),
-            ("notexample.com", 443, "example.com", false),
-            ("k.example.com", 6443, "example.com:443", false),
-            ("k.example.com", 6443, "example.com:6443", true),
-            ("10.1.2.3", 443, "10.0.0.0/8", true),
-            ("11.1.2.3", 443, "10.0.0.0/8", false),
-            ("10.96.0.1", 443, "10.96.0.1", true),
-            ("fd00::1", 443, "fd00::/64", true),
-            ("fd00::1", 443, "[fd00::1]:443", true),
-            ("anything", 443, "*", true),
-            ("anything", 443, "", false),
-            ("localhost", 443, "", true),
-            ("127.0.0.5", 443, "", true),
-            ("::1", 443, "", true),
-        ];
-        for (host, port, no_proxy, expected) in cases {
-            assert_eq!(
-                bypasses_proxy(host, port, no_proxy),
-                expected,
-                "host {host}:{port} with NO_PROXY={no_proxy:?}"
-            );
-        }
-    }
-
-    #[test]
     fn debug_redacts_every_secret() {
         let basic_dir = temp_dir("debug-basic");
         std::fs::write(
@@ -979,5 +632,17 @@ mod tests {
         fn assert_traits<T: Send + Sync + Clone + 'static>() {}
         assert_traits::<Config>();
         assert_traits::<Credentials>();
+    }
+
+    #[test]
+    fn load_takes_the_named_file_first() {
+        let dir = temp_dir("load");
+        let path = dir.join("config");
+        std::fs::write(&path, SIMPLE_KUBECONFIG).unwrap();
+        let config = Config::load(Some(&path), None).unwrap();
+        assert_eq!(config.server(), "https://k:6443");
+        let missing = dir.join("missing");
+        let text = message(Config::load(Some(&missing), Some("x")));
+        assert!(text.contains("missing"), "{text}");
     }
 }

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine;
 
+use crate::config::exec_plugin::ExecPlugin;
 use crate::error::{Error, Result};
-use crate::exec::ExecPlugin;
 
 /// A token file is re-read at least this often even if it looks unchanged
 /// (client-go's cachingTokenSource uses the same period).
@@ -205,7 +205,7 @@ impl fmt::Debug for Credentials {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exec::tests::temp_dir;
+    use crate::config::exec_plugin::tests::temp_dir;
 
     fn set_mtime(path: &std::path::Path, secs: u64) {
         let file = std::fs::File::options().write(true).open(path).unwrap();
@@ -329,7 +329,7 @@ mod tests {
     #[cfg(unix)]
     mod exec {
         use super::*;
-        use crate::exec::tests::write_script;
+        use crate::config::exec_plugin::tests::write_script;
 
         /// A plugin that counts its runs in `dir/count` and returns a token
         /// `tok-<n>` expiring `expiry` (an RFC 3339 time, or "" for none).
