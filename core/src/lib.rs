@@ -11,6 +11,12 @@
 //! | [`resource::Lease`] | one holder at a time: singleton work, leader election | [`Client::acquire_lease`], [`Client::try_acquire_lease`], [`Client::run_as_leader`], [`Lease`] |
 //! | [`resource::Gate`] | opens when Jobs, barriers, leases or other gates reach a state | [`Client::wait_gate`], [`Client::check_gate`], [`Client::gate_conditions`] |
 //!
+//! Every kind has the same typed handle, [`Api`]: `client.api::<Semaphore>()`
+//! creates, reads, lists and deletes objects, and for the slotted kinds
+//! (Semaphore, Lease) acquires with [`Api::acquire`], [`Api::try_acquire`]
+//! and [`Api::with`], giving a [`Held`] grant. The SDK-named methods
+//! (`acquire_semaphore`, `get_lease`, …) are shorthands for these.
+//!
 //! # Quick start
 //!
 //! ```no_run
@@ -75,24 +81,39 @@
 //! # Errors
 //!
 //! Every call returns [`Result`]; branch on [`Error`]'s variants:
-//! `NotFound`, `AlreadyHeld`, `LeaseHeld`, `Timeout`, `Cancelled`, `Lost`,
-//! `Failed`, `Forbidden`, `Unauthorized`, `Invalid` (bad name, duration or
-//! count, caught before any request), `Api` (the server's Status kept whole),
-//! `Transport`, `Config`.
+//! `NotFound`, `AlreadyExists`, `AlreadyHeld`, `LeaseHeld`, `Timeout`,
+//! `Cancelled`, `Lost`, `Failed`, `Forbidden`, `Unauthorized`, `Invalid`
+//! (bad name, duration or count, caught before any request, naming the
+//! [`Argument`] and the value), `Api` (the server's Status kept whole),
+//! `Transport`, `Config`. [`Error::chain`] gives the message with its causes
+//! on one line.
 //!
 //! # How it stays correct
 //!
-//! Every state change is one optimistic-concurrency write of the primitive's
-//! own object (`PUT …/status` with its `resourceVersion`), so etcd orders all
-//! grants and a semaphore can never be over-granted, whoever writes. Waiters
-//! queue inside the object and follow it through a watch; the write that
-//! frees a slot hands it to the head waiter, so a hand-off costs one write and
-//! one watch event. A holder that stops renewing is evicted once an observer
-//! has seen its record unchanged for its TTL by the observer's own clock,
-//! while the holder itself gives up at its TTL counted from before its last
-//! write, so it always learns of the loss first. None of this needs the
-//! operator to run; the operator adds prompt reclaim, timeouts, gate
-//! evaluation and derived status.
+//! - **One object, one linearization point.** Every change of a semaphore or
+//!   lease is a write of its own status that applies only to the state it was
+//!   computed from: a JSON patch whose `test` operations cover every field the
+//!   decision read (the holders, the fencing counter, each waiter entry it
+//!   changes), or a `PUT` carrying the `resourceVersion`. etcd orders the
+//!   writes, so "at most `permits` holders" holds whoever writes (client or
+//!   operator), and fencing tokens strictly increase.
+//! - **Waiting is a watch.** A waiter appends itself to the queue in the
+//!   object (an atomic append that never conflicts), then follows the object
+//!   through one watch per object per process, resuming after dropped streams
+//!   and relisting after `410 Gone`. The write that frees a slot hands it to
+//!   the head of the queue (priority, then arrival), so a hand-off costs one
+//!   write and one watch event, with no herd of retries.
+//! - **Expiry by the observer's own clock.** A record is stale when this
+//!   process has seen it unchanged for longer than its TTL (plus a margin);
+//!   the holder itself gives up at its TTL counted from before its last
+//!   successful write, so it learns of the loss first. Waiters heartbeat
+//!   rarely (every TTL/3, at most 20 s apart) and dead ones are skipped.
+//! - **No step needs the operator**: it adds prompt reclaim, timeouts, gate
+//!   evaluation and derived status.
+//!
+//! Measured performance, next to a baseline, is in `core/benches/README.md`.
+
+#![deny(rustdoc::broken_intra_doc_links)]
 
 mod acquire;
 mod api;

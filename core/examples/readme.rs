@@ -1,0 +1,12 @@
+//! The README's Rust quick start, verbatim below this header (core/examples/run checks that they match).
+//!
+//! Needs the semaphore `api-quota` (the quick_start example creates it).
+
+use konductor::{Client, Options};
+
+fn main() -> konductor::Result<()> {
+    let client = Client::new(None)?; // in-cluster, else KUBECONFIG / ~/.kube/config
+    let permit = client.acquire_semaphore("api-quota", &Options::new())?;
+    println!("holder {} has fencing token {}", permit.holder(), permit.token());
+    permit.release() // also released when dropped
+}
