@@ -248,6 +248,61 @@ struct Event {
     object: serde_json::Value,
 }
 
+/// One line of a watch stream, decoded. Versions are the resourceVersion to
+/// resume from: the event's, else the one before it.
+#[derive(Debug)]
+enum Decoded<K> {
+    /// `ADDED` or `MODIFIED` with an object of the kind.
+    Changed { object: K, version: String },
+    /// `ADDED` or `MODIFIED` whose object is not of the kind.
+    Undecodable { error: Error, version: String },
+    /// `DELETED`.
+    Deleted { version: String },
+    /// `BOOKMARK`: nothing changed up to this version.
+    Bookmark { version: String },
+    /// `ERROR` 410: the version fell out of the server's window; relist.
+    Gone,
+    /// Any other `ERROR`: pause, then go on.
+    ServerError,
+    /// A blank keep-alive line.
+    Skip,
+    /// An event type this client does not know.
+    Other,
+    /// Not a watch event at all: the stream is broken; reconnect.
+    Malformed,
+}
+
+/// Decodes one line of a watch stream; `current` is the version to keep when
+/// the event names none.
+fn decode_event<K: Resource>(line: &str, current: &str) -> Decoded<K> {
+    if line.trim().is_empty() {
+        return Decoded::Skip;
+    }
+    let Ok(event) = decode::<Event>(line) else {
+        return Decoded::Malformed;
+    };
+    let version = event
+        .object
+        .pointer("/metadata/resourceVersion")
+        .and_then(|v| v.as_str())
+        .unwrap_or(current)
+        .to_owned();
+    match event.type_.as_str() {
+        "ADDED" | "MODIFIED" => match serde_json::from_value::<K>(event.object) {
+            Ok(object) => Decoded::Changed { object, version },
+            Err(e) => Decoded::Undecodable {
+                error: Error::transport("failed to decode watch event", e),
+                version,
+            },
+        },
+        "DELETED" => Decoded::Deleted { version },
+        "BOOKMARK" => Decoded::Bookmark { version },
+        "ERROR" if event.object.get("code").and_then(|c| c.as_u64()) == Some(410) => Decoded::Gone,
+        "ERROR" => Decoded::ServerError,
+        _ => Decoded::Other,
+    }
+}
+
 impl<K: Resource> Watcher<K> {
     /// Runs the watch until no follower is left (or it fails for good); a
     /// stopped hub is never joined again.
@@ -314,12 +369,10 @@ impl<K: Resource> Watcher<K> {
                     return;
                 }
                 let Ok(line) = line else { break };
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let Ok(event) = decode::<Event>(&line) else {
+                let event = decode_event::<K>(&line, &self.resource_version);
+                if matches!(event, Decoded::Malformed) {
                     break;
-                };
+                }
                 if !self.handle(event) {
                     return;
                 }
@@ -331,48 +384,34 @@ impl<K: Resource> Watcher<K> {
         }
     }
 
-    /// Handles one event; false when the follower is gone and the thread should end.
-    fn handle(&mut self, event: Event) -> bool {
-        let version = event
-            .object
-            .pointer("/metadata/resourceVersion")
-            .and_then(|v| v.as_str())
-            .map(str::to_owned);
-        match event.type_.as_str() {
-            "ADDED" | "MODIFIED" => {
-                if let Some(version) = version {
-                    self.resource_version = version;
-                }
-                match serde_json::from_value::<K>(event.object) {
-                    Ok(object) => self.send(Wake::Changed(object)),
-                    Err(e) => self.send(Wake::Failed(Error::transport(
-                        "failed to decode watch event",
-                        e,
-                    ))),
-                }
+    /// Acts on one decoded event; false when the follower is gone and the
+    /// thread should end.
+    fn handle(&mut self, event: Decoded<K>) -> bool {
+        match event {
+            Decoded::Changed { object, version } => {
+                self.resource_version = version;
+                self.send(Wake::Changed(object))
             }
-            "DELETED" => {
-                if let Some(version) = version {
-                    self.resource_version = version;
-                }
+            Decoded::Undecodable { error, version } => {
+                self.resource_version = version;
+                self.send(Wake::Failed(error))
+            }
+            Decoded::Deleted { version } => {
+                self.resource_version = version;
                 self.send(Wake::Deleted)
             }
-            "BOOKMARK" => {
-                if let Some(version) = version {
-                    self.resource_version = version;
-                }
+            Decoded::Bookmark { version } => {
+                self.resource_version = version;
                 true
             }
-            "ERROR" => {
-                let code = event.object.get("code").and_then(|c| c.as_u64());
-                if code == Some(410) {
-                    self.relist()
-                } else {
-                    thread::sleep(RECONNECT_DELAY);
-                    true
-                }
+            Decoded::Gone => self.relist(),
+            Decoded::ServerError => {
+                thread::sleep(RECONNECT_DELAY);
+                true
             }
-            _ => true,
+            Decoded::Skip | Decoded::Other => true,
+            // Handled by the reader, which reconnects.
+            Decoded::Malformed => true,
         }
     }
 
@@ -403,5 +442,121 @@ pub(crate) fn is_newer(candidate: &str, current: &str) -> bool {
     match (candidate.parse::<u64>(), current.parse::<u64>()) {
         (Ok(a), Ok(b)) => a > b,
         _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::Semaphore;
+
+    /// A watch stream as the API server sends it: one JSON event per line.
+    const STREAM: &str = concat!(
+        r#"{"type":"ADDED","object":{"metadata":{"name":"s","resourceVersion":"11"},"spec":{"permits":2}}}"#,
+        "\n\n",
+        r#"{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"15"}}}"#,
+        "\n",
+        r#"{"type":"MODIFIED","object":{"metadata":{"name":"s","resourceVersion":"17"},"spec":{"permits":"two"}}}"#,
+        "\n",
+        r#"{"type":"ERROR","object":{"kind":"Status","code":500}}"#,
+        "\n",
+        r#"{"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired"}}"#,
+        "\n",
+        r#"{"type":"SOMETHING_NEW","object":{}}"#,
+        "\n",
+        r#"{"type":"DELETED","object":{"metadata":{"name":"s","resourceVersion":"20"},"spec":{"permits":2}}}"#,
+        "\n",
+        "<html>proxy error</html>\n",
+    );
+
+    fn decode_all(stream: &str) -> Vec<Decoded<Semaphore>> {
+        let mut version = "10".to_owned();
+        BufReader::new(stream.as_bytes())
+            .lines()
+            .map(|line| {
+                let event = decode_event::<Semaphore>(&line.unwrap(), &version);
+                if let Decoded::Changed { version: v, .. }
+                | Decoded::Bookmark { version: v }
+                | Decoded::Deleted { version: v } = &event
+                {
+                    version = v.clone();
+                }
+                event
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_canned_stream_decodes_event_by_event() {
+        let events = decode_all(STREAM);
+        let kinds: Vec<String> = events
+            .iter()
+            .map(|e| match e {
+                Decoded::Changed { object, version } => {
+                    format!(
+                        "changed {} permits={} at {version}",
+                        object.metadata.name, object.spec.permits
+                    )
+                }
+                Decoded::Undecodable { version, .. } => format!("undecodable at {version}"),
+                Decoded::Deleted { version } => format!("deleted at {version}"),
+                Decoded::Bookmark { version } => format!("bookmark at {version}"),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "changed s permits=2 at 11",
+                "Skip",
+                "bookmark at 15",
+                "undecodable at 17",
+                "ServerError",
+                "Gone",
+                "Other",
+                "deleted at 20",
+                "Malformed",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_event_without_a_version_keeps_the_current_one() {
+        let line = r#"{"type":"BOOKMARK","object":{"metadata":{}}}"#;
+        match decode_event::<Semaphore>(line, "42") {
+            Decoded::Bookmark { version } => assert_eq!(version, "42"),
+            other => panic!("expected a bookmark, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn truncated_and_absurd_lines_never_panic() {
+        let valid = STREAM.lines().next().unwrap();
+        for end in 0..valid.len() {
+            let _ = decode_event::<Semaphore>(&valid[..end], "1");
+        }
+        for line in [
+            r#"{"type":"ADDED","object":null}"#,
+            r#"{"type":"ADDED","object":{"metadata":{"resourceVersion":7}}}"#,
+            r#"{"type":7,"object":{}}"#,
+            r#"{"type":"ERROR","object":{"code":"410"}}"#,
+            "\u{0}\u{1}",
+        ] {
+            assert!(
+                !matches!(
+                    decode_event::<Semaphore>(line, "1"),
+                    Decoded::Changed { .. }
+                ),
+                "{line} must not decode as a change"
+            );
+        }
+    }
+
+    #[test]
+    fn newer_versions_compare_as_numbers() {
+        assert!(is_newer("100", "99"));
+        assert!(!is_newer("99", "100"));
+        assert!(!is_newer("5", "5"));
+        assert!(is_newer("opaque", "5"), "unknown formats are assumed newer");
     }
 }
