@@ -170,6 +170,7 @@ struct Acquisition<'a, K: Slotted> {
 }
 
 /// What a planned status write is for.
+#[derive(Debug, PartialEq)]
 enum Plan {
     Take(u64),
     Queue,
@@ -177,6 +178,7 @@ enum Plan {
 }
 
 /// A planned write.
+#[derive(Debug)]
 enum Write {
     /// A resourceVersion-guarded replacement of the status.
     Put(Slots, Plan),
@@ -361,9 +363,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         }
     }
 
-    /// Decides the next write, if any: evict stale records, take a free slot,
-    /// queue, settle (hand free slots to the queue) or refresh the waiter
-    /// entry. Also returns when to look again if nothing changes.
+    /// Decides the next write, if any (see [`plan`]).
     fn plan(&self, slots: &Slots, place: &Place, now: Instant) -> (Option<Write>, Option<Instant>) {
         let verdict = observe(
             &self.shared.staleness,
@@ -372,95 +372,16 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             &self.holder,
             self.hold_ttl,
         );
-        let mut wake_at = verdict.next_expiry;
-
-        let mut next = slots.clone();
-        let mut changed = false;
-        // Only the first live waiter in grant order (or, with no live waiter,
-        // a newcomer) evicts and settles, so one event does not set off a
-        // herd of conflicting writes.
-        let order = slots.grant_order();
-        let ahead = match place {
-            Place::Queued(rank) => &order[..*rank],
-            _ => &order[..],
+        let me = Contender {
+            holder: &self.holder,
+            priority: self.priority,
+            hold_ttl: self.hold_ttl,
+            waiter_ttl: self.waiter_ttl,
+            last_waiter_write: self.last_waiter_write,
+            may_append: !self.append_unsupported && self.object.has_status(),
+            try_once: self.try_once(),
         };
-        let live_ahead = ahead.iter().any(|&i| {
-            let w = &slots.waiters[i];
-            !verdict
-                .stale
-                .contains(&waiter_key(&w.holder, w.renew_count))
-        });
-        if !verdict.stale.is_empty() && !live_ahead {
-            next.holders.retain(|h| {
-                !verdict
-                    .stale
-                    .contains(&holder_key(&h.holder, h.token, h.renew_count))
-            });
-            next.waiters.retain(|w| {
-                !verdict
-                    .stale
-                    .contains(&waiter_key(&w.holder, w.renew_count))
-            });
-            changed = true;
-        }
-
-        let now_text = now_rfc3339();
-        let mut plan = Plan::Housekeeping;
-        match place {
-            Place::Absent => {
-                if next.waiters.is_empty() && next.free() > 0 {
-                    let token = next.take(
-                        &self.holder,
-                        self.priority,
-                        &format_duration(self.hold_ttl),
-                        &now_text,
-                    );
-                    plan = Plan::Take(token);
-                    changed = true;
-                } else if self.try_once() {
-                    // No room: evictions alone are not worth a write.
-                    return (None, wake_at);
-                } else {
-                    let waiter = WaiterRecord {
-                        holder: self.holder.clone(),
-                        priority: self.priority,
-                        enqueued_at: now_text.clone(),
-                        renewed_at: now_text.clone(),
-                        renew_count: 0,
-                        ttl: format_duration(self.waiter_ttl),
-                        hold_ttl: format_duration(self.hold_ttl),
-                    };
-                    if !changed && !self.append_unsupported && self.object.has_status() {
-                        // Appending never conflicts, so a crowd of newcomers
-                        // queues in one request each.
-                        return (Some(Write::Append(waiter)), wake_at);
-                    }
-                    next.enqueue(waiter);
-                    plan = Plan::Queue;
-                    changed = true;
-                }
-            }
-            Place::Queued(_) => {
-                let heartbeat_at = self.last_waiter_write.map(|t| t + self.waiter_ttl / 3);
-                if heartbeat_at.is_some_and(|at| now >= at) {
-                    next.heartbeat(&self.holder, &now_text);
-                    plan = Plan::Queue;
-                    changed = true;
-                } else if let Some(at) = heartbeat_at {
-                    wake_at = Some(wake_at.map_or(at, |w| w.min(at)));
-                }
-                if next.free() > 0 && !live_ahead {
-                    changed = true;
-                }
-            }
-            Place::Holding(_) => {}
-        }
-        if changed {
-            next.grant_free(&now_text);
-            (Some(Write::Put(next, plan)), wake_at)
-        } else {
-            (None, wake_at)
-        }
+        plan(&me, slots, place, &verdict, now, &now_rfc3339())
     }
 
     /// Blocks until the object changes, a timer is due, the deadline passes or
@@ -535,6 +456,295 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                 // The entry expires on its own if we cannot remove it.
                 Err(_) => return,
             }
+        }
+    }
+}
+
+/// The contender's side of a planning decision.
+struct Contender<'a> {
+    holder: &'a str,
+    priority: i32,
+    hold_ttl: Duration,
+    waiter_ttl: Duration,
+    /// Start of our last successful write of our waiter entry (none: not queued).
+    last_waiter_write: Option<Instant>,
+    /// An atomic append of our waiter entry can work (the object has a waiter list).
+    may_append: bool,
+    /// A zero timeout: take a free slot or give up, never queue.
+    try_once: bool,
+}
+
+/// Decides the next write, if any, from the object's slots, our place in
+/// them and which records are stale: evict stale records, take a free slot,
+/// queue, settle (hand free slots to the queue) or refresh the waiter entry.
+/// Also returns when to look again if nothing changes. Pure: no I/O, no clock.
+fn plan(
+    me: &Contender,
+    slots: &Slots,
+    place: &Place,
+    verdict: &Verdict,
+    now: Instant,
+    now_text: &str,
+) -> (Option<Write>, Option<Instant>) {
+    let mut wake_at = verdict.next_expiry;
+
+    let mut next = slots.clone();
+    let mut changed = false;
+    // Only the first live waiter in grant order (or, with no live waiter,
+    // a newcomer) evicts and settles, so one event does not set off a
+    // herd of conflicting writes.
+    let order = slots.grant_order();
+    let ahead = match place {
+        Place::Queued(rank) => &order[..*rank],
+        _ => &order[..],
+    };
+    let live_ahead = ahead.iter().any(|&i| {
+        let w = &slots.waiters[i];
+        !verdict
+            .stale
+            .contains(&waiter_key(&w.holder, w.renew_count))
+    });
+    if !verdict.stale.is_empty() && !live_ahead {
+        next.holders.retain(|h| {
+            !verdict
+                .stale
+                .contains(&holder_key(&h.holder, h.token, h.renew_count))
+        });
+        next.waiters.retain(|w| {
+            !verdict
+                .stale
+                .contains(&waiter_key(&w.holder, w.renew_count))
+        });
+        changed = true;
+    }
+
+    let mut plan = Plan::Housekeeping;
+    match place {
+        Place::Absent => {
+            if next.waiters.is_empty() && next.free() > 0 {
+                let token = next.take(
+                    me.holder,
+                    me.priority,
+                    &format_duration(me.hold_ttl),
+                    now_text,
+                );
+                plan = Plan::Take(token);
+                changed = true;
+            } else if me.try_once {
+                // No room: evictions alone are not worth a write.
+                return (None, wake_at);
+            } else {
+                let waiter = WaiterRecord {
+                    holder: me.holder.to_owned(),
+                    priority: me.priority,
+                    enqueued_at: now_text.to_owned(),
+                    renewed_at: now_text.to_owned(),
+                    renew_count: 0,
+                    ttl: format_duration(me.waiter_ttl),
+                    hold_ttl: format_duration(me.hold_ttl),
+                };
+                if !changed && me.may_append {
+                    // Appending never conflicts, so a crowd of newcomers
+                    // queues in one request each.
+                    return (Some(Write::Append(waiter)), wake_at);
+                }
+                next.enqueue(waiter);
+                plan = Plan::Queue;
+                changed = true;
+            }
+        }
+        Place::Queued(_) => {
+            let heartbeat_at = me.last_waiter_write.map(|t| t + me.waiter_ttl / 3);
+            if heartbeat_at.is_some_and(|at| now >= at) {
+                next.heartbeat(me.holder, now_text);
+                plan = Plan::Queue;
+                changed = true;
+            } else if let Some(at) = heartbeat_at {
+                wake_at = Some(wake_at.map_or(at, |w| w.min(at)));
+            }
+            if next.free() > 0 && !live_ahead {
+                changed = true;
+            }
+        }
+        Place::Holding(_) => {}
+    }
+    if changed {
+        next.grant_free(now_text);
+        (Some(Write::Put(next, plan)), wake_at)
+    } else {
+        (None, wake_at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::HolderRecord;
+
+    const NOW: &str = "2026-12-01T00:00:00Z";
+
+    fn me(holder: &str) -> Contender<'_> {
+        Contender {
+            holder,
+            priority: 0,
+            hold_ttl: Duration::from_secs(30),
+            waiter_ttl: Duration::from_secs(30),
+            last_waiter_write: None,
+            may_append: true,
+            try_once: false,
+        }
+    }
+
+    fn holder(name: &str, token: u64) -> HolderRecord {
+        HolderRecord {
+            holder: name.to_owned(),
+            token,
+            ttl: "30s".to_owned(),
+            ..HolderRecord::default()
+        }
+    }
+
+    fn waiter(name: &str, priority: i32) -> WaiterRecord {
+        WaiterRecord {
+            holder: name.to_owned(),
+            priority,
+            ttl: "30s".to_owned(),
+            hold_ttl: "30s".to_owned(),
+            ..WaiterRecord::default()
+        }
+    }
+
+    fn slots(capacity: u32, holders: &[&str], waiters: &[&str]) -> Slots {
+        Slots {
+            capacity,
+            holders: holders
+                .iter()
+                .enumerate()
+                .map(|(i, h)| holder(h, i as u64 + 1))
+                .collect(),
+            waiters: waiters.iter().map(|w| waiter(w, 0)).collect(),
+            fencing: holders.len() as u64,
+        }
+    }
+
+    fn fresh() -> Verdict {
+        Verdict {
+            stale: Vec::new(),
+            next_expiry: None,
+        }
+    }
+
+    fn stale(keys: &[String]) -> Verdict {
+        Verdict {
+            stale: keys.to_vec(),
+            next_expiry: None,
+        }
+    }
+
+    fn decide(me: &Contender, slots: &Slots, verdict: &Verdict) -> Option<Write> {
+        let place = slots.place(me.holder);
+        plan(me, slots, &place, verdict, Instant::now(), NOW).0
+    }
+
+    #[test]
+    fn a_newcomer_takes_a_free_slot_with_the_next_fencing_token() {
+        let before = slots(2, &["a"], &[]);
+        match decide(&me("b"), &before, &fresh()) {
+            Some(Write::Put(after, Plan::Take(token))) => {
+                assert_eq!(token, 2);
+                assert_eq!(after.fencing, 2);
+                assert_eq!(after.holders.len(), 2);
+            }
+            other => panic!("expected to take the free slot, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_newcomer_never_jumps_the_queue_and_appends_itself() {
+        let before = slots(2, &["a"], &["w"]);
+        match decide(&me("b"), &before, &fresh()) {
+            Some(Write::Append(entry)) => {
+                assert_eq!(entry.holder, "b");
+                assert_eq!(entry.hold_ttl, "30s");
+            }
+            other => panic!("expected an append behind the queue, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn without_an_appendable_list_the_newcomer_queues_with_a_guarded_write() {
+        let before = slots(1, &["a"], &[]);
+        let mut b = me("b");
+        b.may_append = false;
+        match decide(&b, &before, &fresh()) {
+            Some(Write::Put(after, Plan::Queue)) => {
+                assert_eq!(after.holders, before.holders);
+                assert_eq!(after.waiters.len(), 1);
+            }
+            other => panic!("expected a guarded enqueue, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn try_once_without_room_writes_nothing_even_with_stale_records() {
+        let before = slots(1, &["a"], &["w"]);
+        let mut b = me("b");
+        b.try_once = true;
+        let verdict = stale(&[waiter_key("w", 0)]);
+        assert!(decide(&b, &before, &verdict).is_none());
+    }
+
+    #[test]
+    fn a_stale_holder_is_evicted_and_its_slot_taken() {
+        let before = slots(1, &["dead"], &[]);
+        let verdict = stale(&[holder_key("dead", 1, 0)]);
+        match decide(&me("b"), &before, &verdict) {
+            Some(Write::Put(after, Plan::Take(2))) => {
+                assert_eq!(after.holders.len(), 1);
+                assert_eq!(after.holders[0].holder, "b");
+            }
+            other => panic!("expected eviction and take with token 2, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_the_head_of_the_queue_settles_a_free_slot() {
+        // A slot is free (capacity 2, one holder) but the queue has not been
+        // settled yet: the head hands it over, the one behind stays quiet.
+        let before = slots(2, &["a"], &["head", "second"]);
+        let mut second = me("second");
+        second.last_waiter_write = Some(Instant::now());
+        assert!(
+            decide(&second, &before, &fresh()).is_none(),
+            "a waiter behind a live head must not write"
+        );
+        let mut head = me("head");
+        head.last_waiter_write = Some(Instant::now());
+        match decide(&head, &before, &fresh()) {
+            Some(Write::Put(after, Plan::Housekeeping)) => {
+                assert!(after.holders.iter().any(|h| h.holder == "head"));
+                assert_eq!(after.waiters.len(), 1);
+            }
+            other => panic!("expected the head to settle, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_queued_waiter_heartbeats_only_when_due_and_says_when() {
+        let before = slots(1, &["a"], &["b"]);
+        let written = Instant::now();
+        let mut b = me("b");
+        b.last_waiter_write = Some(written);
+        let place = before.place("b");
+        let (write, wake_at) = plan(&b, &before, &place, &fresh(), written, NOW);
+        assert!(write.is_none(), "no heartbeat before a third of the TTL");
+        assert_eq!(wake_at, Some(written + Duration::from_secs(10)));
+        let later = written + Duration::from_secs(11);
+        match plan(&b, &before, &place, &fresh(), later, NOW) {
+            (Some(Write::Put(after, Plan::Queue)), _) => {
+                assert_eq!(after.waiters[0].renew_count, 1);
+            }
+            other => panic!("expected a heartbeat, got {:?}", other.0),
         }
     }
 }
