@@ -20,6 +20,7 @@ use crate::resource::{Resource, WaiterRecord};
 use crate::slots::{Place, Slots};
 use crate::staleness::{Observed, Staleness, Verdict};
 use crate::time::now_rfc3339;
+use crate::transport::Retry;
 use crate::watch::{is_newer, Follow, Wake};
 
 /// Longest time a waiter entry lives without a heartbeat. Every write costs
@@ -319,7 +320,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                         &self.shared.namespace,
                         self.name,
                         &patch,
-                        false,
+                        Retry::Never,
                     ) {
                         Ok(written) => {
                             self.object = written;

@@ -136,6 +136,8 @@ pub mod resource;
 mod semaphore;
 mod slots;
 mod staleness;
+#[cfg(test)]
+mod testserver;
 mod time;
 mod transport;
 mod wait;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::patch::guarded_status_patch;
 use crate::resource::{Resource, GROUP, VERSION};
-use crate::transport::{Method, Transport};
+use crate::transport::{Method, Retry, Transport};
 
 /// A list answer: the items and the collection's resourceVersion.
 #[derive(serde::Deserialize)]
@@ -46,9 +46,12 @@ impl Objects {
 
     /// Reads one object; a 404 becomes [`Error::NotFound`].
     pub(crate) fn get<K: Resource>(&self, namespace: &str, name: &str) -> Result<K> {
-        let reply =
-            self.transport
-                .send(Method::Get, &Self::item::<K>(namespace, name), None, true)?;
+        let reply = self.transport.send(
+            Method::Get,
+            &Self::item::<K>(namespace, name),
+            None,
+            Retry::Safe,
+        )?;
         if reply.status == 404 {
             return Err(not_found::<K>(namespace, name));
         }
@@ -57,9 +60,12 @@ impl Objects {
 
     /// Lists all objects of the kind in the namespace.
     pub(crate) fn list<K: Resource>(&self, namespace: &str) -> Result<Vec<K>> {
-        let reply =
-            self.transport
-                .send(Method::Get, &Self::collection::<K>(namespace), None, true)?;
+        let reply = self.transport.send(
+            Method::Get,
+            &Self::collection::<K>(namespace),
+            None,
+            Retry::Safe,
+        )?;
         let list: List<K> = decode(&reply.check()?)?;
         Ok(list.items)
     }
@@ -76,7 +82,7 @@ impl Objects {
             "{}?fieldSelector=metadata.name%3D{name}",
             Self::collection::<K>(namespace)
         );
-        let reply = self.transport.send(Method::Get, &path, None, true)?;
+        let reply = self.transport.send(Method::Get, &path, None, Retry::Safe)?;
         let list: List<K> = decode(&reply.check()?)?;
         Ok((
             list.items.into_iter().next(),
@@ -91,7 +97,7 @@ impl Objects {
             Method::Post,
             &Self::collection::<K>(namespace),
             Some(&body),
-            false,
+            Retry::Never,
         )?;
         match reply.check() {
             Err(Error::Api(status)) if status.code == 409 && status.reason == "AlreadyExists" => {
@@ -111,7 +117,7 @@ impl Objects {
             Method::Delete,
             &Self::item::<K>(namespace, name),
             None,
-            true,
+            Retry::Safe,
         )?;
         if reply.status == 404 {
             return Err(not_found::<K>(namespace, name));
@@ -131,7 +137,9 @@ impl Objects {
         let path = format!("{}/status", Self::item::<K>(&meta.namespace, &meta.name));
         let body = encode(object)?;
         // Safe to retry: a repeated write fails with a conflict rather than applying twice.
-        let reply = self.transport.send(Method::Put, &path, Some(&body), true)?;
+        let reply = self
+            .transport
+            .send(Method::Put, &path, Some(&body), Retry::Safe)?;
         if reply.status == 404 {
             return Err(not_found::<K>(&meta.namespace, &meta.name));
         }
@@ -142,20 +150,20 @@ impl Objects {
     /// latest version atomically, so concurrent patches never conflict; use
     /// it only for changes that are correct on any version (appending a
     /// waiter). A patch that does not apply is an [`Error::Api`] 422.
-    /// `retryable` only for patches whose tests make a repeat fail rather
+    /// [`Retry::Safe`] only for patches whose tests make a repeat fail rather
     /// than apply twice.
     pub(crate) fn patch_status<K: Resource>(
         &self,
         namespace: &str,
         name: &str,
         patch: &serde_json::Value,
-        retryable: bool,
+        retry: Retry,
     ) -> Result<K> {
         let path = format!("{}/status", Self::item::<K>(namespace, name));
         let body = encode(patch)?;
         let reply = self
             .transport
-            .send(Method::Patch, &path, Some(&body), retryable)?;
+            .send(Method::Patch, &path, Some(&body), retry)?;
         if reply.status == 404 {
             return Err(not_found::<K>(namespace, name));
         }
@@ -175,7 +183,7 @@ impl Objects {
         if let (Some(old_status), Some(new_status)) = (status(old), status(new)) {
             if let Some(patch) = guarded_status_patch(&old_status, &new_status) {
                 let meta = new.metadata();
-                match self.patch_status::<K>(&meta.namespace, &meta.name, &patch, true) {
+                match self.patch_status::<K>(&meta.namespace, &meta.name, &patch, Retry::Safe) {
                     // A failed test: fall back to the PUT, which says whether
                     // something really changed (409) or the patch could not
                     // express this change (then it succeeds).

@@ -28,6 +28,16 @@ pub(crate) enum Method {
     Delete,
 }
 
+/// Whether a request may be sent again when its answer is lost or the
+/// server is busy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// Repeating it cannot apply it twice (reads, guarded writes, deletes).
+    Safe,
+    /// A repeat could apply it twice: send it once.
+    Never,
+}
+
 /// An answer with any status code, body read whole.
 #[derive(Debug)]
 pub(crate) struct Reply {
@@ -66,15 +76,16 @@ impl Transport {
         })
     }
 
-    /// Sends a request; `retryable` requests are retried on connection errors,
-    /// 429 and 5xx with exponential back-off (obeying Retry-After).
+    /// Sends a request; with [`Retry::Safe`] it is retried on connection
+    /// errors, 429 and 5xx with exponential back-off (obeying Retry-After).
     pub(crate) fn send(
         &self,
         method: Method,
         path: &str,
         body: Option<&[u8]>,
-        retryable: bool,
+        retry: Retry,
     ) -> Result<Reply> {
+        let retryable = retry == Retry::Safe;
         let mut backoff = FIRST_BACKOFF;
         let mut refreshed_credentials = false;
         let mut attempt = 1;
@@ -206,4 +217,105 @@ fn transport_error(method: Method, url: &str, error: ureq::Error) -> Error {
         format!("{} {url}: {error}", format!("{method:?}").to_uppercase()),
         error,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testserver::{Answer, TestServer};
+
+    fn transport(server: &TestServer) -> Transport {
+        let config = Config::new(&server.url)
+            .expect("URL")
+            .with_token("secret-token");
+        Transport::new(&config).expect("transport")
+    }
+
+    #[test]
+    fn a_safe_request_is_retried_until_the_server_answers() {
+        let server = TestServer::start(vec![
+            Answer::new(503, "{}"),
+            Answer::new(429, "{}").header("Retry-After", "0"),
+            Answer::new(200, r#"{"ok":true}"#),
+        ]);
+        let reply = transport(&server)
+            .send(Method::Get, "/x", None, Retry::Safe)
+            .expect("answered");
+        assert_eq!((reply.status, reply.body.as_str()), (200, r#"{"ok":true}"#));
+        assert_eq!(server.seen().len(), 3);
+    }
+
+    #[test]
+    fn a_request_that_must_not_repeat_is_sent_once() {
+        let server = TestServer::start(vec![Answer::new(503, "{}"), Answer::new(201, "{}")]);
+        let reply = transport(&server)
+            .send(Method::Post, "/x", Some(b"{}"), Retry::Never)
+            .expect("an answer, even an error");
+        assert_eq!(reply.status, 503);
+        assert_eq!(server.seen().len(), 1);
+    }
+
+    #[test]
+    fn retries_stop_after_the_last_attempt() {
+        let server = TestServer::start(vec![Answer::new(500, r#"{"reason":"InternalError"}"#)]);
+        let error = transport(&server)
+            .send(Method::Get, "/x", None, Retry::Safe)
+            .expect("an answer")
+            .check()
+            .expect_err("500 is an error");
+        assert_eq!(error.status_code(), Some(500));
+        assert_eq!(server.seen().len(), MAX_ATTEMPTS as usize);
+    }
+
+    #[test]
+    fn an_absurd_retry_after_falls_back_to_the_backoff() {
+        let server = TestServer::start(vec![
+            Answer::new(503, "{}").header("Retry-After", "99999999999999999999999"),
+            Answer::new(200, "{}"),
+        ]);
+        let started = Instant::now();
+        transport(&server)
+            .send(Method::Get, "/x", None, Retry::Safe)
+            .expect("answered");
+        assert!(
+            started.elapsed() < MAX_BACKOFF,
+            "took {:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn requests_carry_the_token_json_and_the_patch_type() {
+        let server = TestServer::start(vec![Answer::new(200, "{}")]);
+        transport(&server)
+            .send(Method::Patch, "/p", Some(b"[]"), Retry::Never)
+            .expect("answered");
+        let seen = &server.seen()[0];
+        let header = |name: &str| {
+            seen.headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(seen.line, "PATCH /p");
+        assert_eq!(header("authorization"), Some("Bearer secret-token"));
+        assert_eq!(header("content-type"), Some("application/json-patch+json"));
+        assert_eq!(header("accept"), Some("application/json"));
+    }
+
+    #[test]
+    fn a_refused_connection_names_the_request_but_not_the_token() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        drop(listener);
+        let config = Config::new(&url).unwrap().with_token("secret-token");
+        let error = Transport::new(&config)
+            .unwrap()
+            .send(Method::Delete, "/gone", None, Retry::Never)
+            .expect_err("nothing listens");
+        let text = error.chain();
+        assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+        assert!(text.contains(&format!("DELETE {url}/gone")), "{text}");
+        assert!(!text.contains("secret-token"), "{text}");
+    }
 }
