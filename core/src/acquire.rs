@@ -11,11 +11,11 @@
 use std::time::{Duration, Instant};
 
 use crate::client::Shared;
-use crate::duration::{format_duration, parse_duration};
+use crate::duration::{format_duration, server_ttl};
 use crate::error::{Argument, Error, Result};
 use crate::names::{validate_holder, validate_name};
 use crate::observer::Event;
-use crate::options::{default_holder, Options};
+use crate::options::{default_holder, Options, MAX_TTL};
 use crate::resource::{Resource, WaiterRecord};
 use crate::slots::{Place, Slots};
 use crate::staleness::{Observed, Staleness, Verdict};
@@ -75,6 +75,13 @@ fn validate_ttl(ttl: Duration) -> Result<()> {
             "must be at least 100ms",
         ));
     }
+    if ttl > MAX_TTL {
+        return Err(Error::invalid(
+            Argument::Ttl,
+            format_duration(ttl),
+            format!("must be at most {}", format_duration(MAX_TTL)),
+        ));
+    }
     Ok(())
 }
 
@@ -100,7 +107,7 @@ pub(crate) fn observe<K: Resource>(
         .iter()
         .map(|h| Observed {
             key: holder_key(&h.holder, h.token, h.renew_count),
-            ttl: parse_duration(&h.ttl).unwrap_or(default_ttl),
+            ttl: server_ttl(&h.ttl, default_ttl),
         })
         .chain(
             slots
@@ -109,7 +116,7 @@ pub(crate) fn observe<K: Resource>(
                 .filter(|w| w.holder != me)
                 .map(|w| Observed {
                     key: waiter_key(&w.holder, w.renew_count),
-                    ttl: parse_duration(&w.ttl).unwrap_or(MAX_WAITER_TTL),
+                    ttl: server_ttl(&w.ttl, MAX_WAITER_TTL),
                 }),
         )
         .collect();
@@ -219,7 +226,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             holder,
             options,
             started,
-            deadline: options.timeout.map(|t| started + t),
+            deadline: options.deadline(started),
             priority: options
                 .priority
                 .unwrap_or_else(|| object.default_priority()),

@@ -70,6 +70,15 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
     Ok(Duration::new(secs, (total_nanos % 1_000_000_000) as u32))
 }
 
+/// A TTL read from the server: parsed, else `default`, and never more than
+/// [`MAX_TTL`](crate::MAX_TTL) — a record written by anyone must not be able
+/// to overflow this client's clocks.
+pub(crate) fn server_ttl(text: &str, default: Duration) -> Duration {
+    parse_duration(text)
+        .unwrap_or(default)
+        .min(crate::options::MAX_TTL)
+}
+
 /// A duration a binding received in milliseconds (the C API): negative
 /// values are rejected as [`Error::Invalid`] naming `argument`.
 pub fn duration_from_millis(argument: Argument, ms: i64) -> Result<Duration> {

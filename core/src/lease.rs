@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::acquire::Slotted;
 use crate::client::Client;
-use crate::duration::{format_duration, parse_duration};
+use crate::duration::{format_duration, parse_duration, server_ttl};
 use crate::error::{Error, Result};
 use crate::held::Held;
 use crate::options::{Options, DEFAULT_TTL};
@@ -41,7 +41,7 @@ impl Slotted for LeaseObject {
         status.waiters = slots.waiters;
         match slots.holders.into_iter().next() {
             Some(h) => {
-                let ttl = parse_duration(&h.ttl).unwrap_or(DEFAULT_TTL);
+                let ttl = server_ttl(&h.ttl, DEFAULT_TTL);
                 status.expires_at = parse_rfc3339(&h.renewed_at).map(|t| format_rfc3339(t + ttl));
                 status.holder = Some(h.holder);
                 status.holder_priority = h.priority;
@@ -154,5 +154,32 @@ impl Client {
         work: impl FnOnce(&Lease) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
         self.api().with(name, options, work)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::LeaseSpec;
+
+    #[test]
+    fn storing_a_holder_with_an_absurd_ttl_does_not_panic() {
+        let mut lease = LeaseObject::new("l", LeaseSpec::default());
+        let holders = vec![HolderRecord {
+            holder: "h".to_owned(),
+            token: 1,
+            renewed_at: "2026-12-01T00:00:00Z".to_owned(),
+            ttl: "10000000000000000000s".to_owned(),
+            ..HolderRecord::default()
+        }];
+        lease.store(Slots {
+            capacity: 1,
+            holders,
+            waiters: Vec::new(),
+            fencing: 1,
+        });
+        let status = lease.status.expect("stored");
+        assert_eq!(status.holder.as_deref(), Some("h"));
+        assert!(status.expires_at.is_some());
     }
 }

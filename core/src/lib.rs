@@ -156,7 +156,7 @@ pub use leader::Leadership;
 pub use lease::Lease;
 pub use names::{validate_holder, validate_name, validate_namespace};
 pub use observer::{Event, Observer};
-pub use options::{default_holder, Options, DEFAULT_TTL};
+pub use options::{default_holder, Options, DEFAULT_TTL, MAX_TTL};
 pub use semaphore::Permit;
 
 /// The coordination state machine, for the operator and other writers that

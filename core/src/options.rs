@@ -2,13 +2,18 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::cancel::CancelToken;
 use crate::observer::Observer;
 
 /// Permit and lease time-to-live when neither the call nor the object sets one.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
+
+/// The longest TTL a permit, lease or waiter may have (366 days). Longer
+/// ones are refused when given, and capped when read from the server, so
+/// that no value can overflow a clock.
+pub const MAX_TTL: Duration = Duration::from_secs(366 * 24 * 3600);
 
 /// How a call acquires or waits. Build with the chained setters:
 ///
@@ -41,6 +46,12 @@ impl Options {
     pub fn ttl(mut self, ttl: Duration) -> Options {
         self.ttl = Some(ttl);
         self
+    }
+
+    /// When a wait that starts at `started` must end: `None` without a
+    /// timeout, and for a timeout so long that no clock reaches it.
+    pub(crate) fn deadline(&self, started: Instant) -> Option<Instant> {
+        self.timeout.and_then(|t| started.checked_add(t))
     }
 
     /// Longest time to wait; zero tries once without queueing.
@@ -144,5 +155,20 @@ mod tests {
         let b = default_holder();
         assert_ne!(a, b);
         crate::names::validate_holder(&a).unwrap();
+    }
+
+    #[test]
+    fn a_timeout_beyond_the_clock_waits_without_limit() {
+        let now = Instant::now();
+        assert_eq!(Options::new().deadline(now), None);
+        assert_eq!(
+            Options::new().timeout(Duration::MAX).deadline(now),
+            None,
+            "no deadline rather than a panic"
+        );
+        assert_eq!(
+            Options::new().timeout(Duration::from_secs(5)).deadline(now),
+            Some(now + Duration::from_secs(5))
+        );
     }
 }

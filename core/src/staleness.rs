@@ -48,7 +48,8 @@ impl Staleness {
         let mut verdict = Verdict::default();
         for record in records {
             let since = *first_seen.entry(record.key.clone()).or_insert(now);
-            let expiry = since + record.ttl + margin(record.ttl);
+            let ttl = record.ttl.min(crate::options::MAX_TTL);
+            let expiry = since + ttl + margin(ttl);
             if now >= expiry {
                 verdict.stale.push(record.key.clone());
             } else {
@@ -108,5 +109,15 @@ mod tests {
         s.observe("o1", &[rec("a", 1)], t0);
         let v = s.observe("o2", &[rec("a", 1)], t0 + Duration::from_secs(5));
         assert!(v.stale.is_empty(), "first sight of o2/a is now");
+    }
+
+    #[test]
+    fn an_absurd_ttl_from_the_server_is_capped_not_a_panic() {
+        let s = Staleness::default();
+        let t0 = Instant::now();
+        let v = s.observe("o", &[rec("a", 10_000_000_000_000_000_000)], t0);
+        assert!(v.stale.is_empty());
+        let expiry = v.next_expiry.expect("it still expires");
+        assert!(expiry <= t0 + crate::MAX_TTL + margin(crate::MAX_TTL));
     }
 }

@@ -29,7 +29,7 @@ pub(crate) fn wait_until<K: Resource, T>(
     let started = Instant::now();
     let what = format!("{} {}/{}", K::KIND.to_lowercase(), shared.namespace, name);
     let result = (|| {
-        let deadline = options.timeout.map(|t| started + t);
+        let deadline = options.deadline(started);
         let mut object: K = shared.objects.get(&shared.namespace, name)?;
         let mut follow: Option<Follow<K>> = None;
         loop {

@@ -104,6 +104,14 @@ fn bad_counts_holders_durations_and_namespaces_are_invalid_before_any_request() 
     let short = Options::new().holder("h").ttl(Duration::from_millis(10));
     expect_invalid(client.acquire_semaphore("s", &short), "ttl", "10ms");
     expect_invalid(client.acquire_lease("l", &short), "ttl", "10ms");
+    let absurd = Options::new()
+        .holder("h")
+        .ttl(Duration::from_secs(10_000_000_000_000_000_000));
+    expect_invalid(
+        client.acquire_semaphore("s", &absurd),
+        "ttl",
+        &konductor::format_duration(Duration::from_secs(10_000_000_000_000_000_000)),
+    );
     expect_invalid(
         client.in_namespace("Not_A_Namespace"),
         "namespace",
