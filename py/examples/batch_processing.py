@@ -21,9 +21,8 @@ def ensure_semaphore(client: konductor.Client, name: str, permits: int) -> None:
     """Creates the semaphore unless it exists (usually an admin applies YAML)."""
     try:
         client.create_semaphore(name, permits)
-    except konductor.ApiError as error:
-        if error.status != 409:
-            raise
+    except konductor.AlreadyExistsError:
+        pass
 
 
 def acquire_with_retry(client: konductor.Client, name: str, retries: int = 3) -> konductor.Permit:

@@ -18,9 +18,8 @@ def ensure_lease(client: konductor.Client, name: str) -> None:
     """Creates the lease unless it exists (usually an admin applies YAML)."""
     try:
         client.create_lease(name)
-    except konductor.ApiError as error:
-        if error.status != 409:
-            raise
+    except konductor.AlreadyExistsError:
+        pass
 
 
 def run_singleton_task(client: konductor.Client) -> None:

@@ -25,9 +25,8 @@ def ensure_barrier(client: konductor.Client, name: str, expected: int) -> None:
     """Creates the barrier unless it exists (usually an admin applies YAML)."""
     try:
         client.create_barrier(name, expected)
-    except konductor.ApiError as error:
-        if error.status != 409:
-            raise
+    except konductor.AlreadyExistsError:
+        pass
 
 
 def run_pipeline(client: konductor.Client, worker: str) -> None:

@@ -27,4 +27,13 @@ impl CancelToken {
     fn cancelled(&self) -> bool {
         self.inner.is_cancelled()
     }
+
+    fn __repr__(&self) -> String {
+        let cancelled = if self.inner.is_cancelled() {
+            "True"
+        } else {
+            "False"
+        };
+        format!("CancelToken(cancelled={cancelled})")
+    }
 }

@@ -1,54 +1,101 @@
-//! The native client: every core call, made interruptible, with objects
-//! passed to Python as JSON (the Python layer turns them into typed objects).
+//! The native client: core's generic per-kind calls (`Api<K>`), made
+//! interruptible, taking and giving plain Python values.
 
 use std::path::PathBuf;
 
 use konductor::resource::GateCondition;
-use konductor::{Config, Error};
-use pyo3::exceptions::PyValueError;
+use konductor::{Argument, Config};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use serde::Serialize;
+use pyo3::types::PyDict;
 
-use crate::call::run;
 use crate::cancel::CancelToken;
-use crate::grant::{Lease, Permit};
+use crate::held::Held;
+use crate::kind::{for_kind, for_slotted_kind, Kind};
 use crate::leader;
 use crate::options::{seconds, Args};
-
-/// The four kinds of object, as named by the Python layer.
-#[derive(Clone, Copy)]
-enum Kind {
-    Semaphore,
-    Barrier,
-    Lease,
-    Gate,
-}
-
-impl Kind {
-    fn parse(kind: &str) -> PyResult<Kind> {
-        match kind {
-            "Semaphore" => Ok(Kind::Semaphore),
-            "Barrier" => Ok(Kind::Barrier),
-            "Lease" => Ok(Kind::Lease),
-            "Gate" => Ok(Kind::Gate),
-            _ => Err(PyValueError::new_err(format!(
-                "kind must be one of Semaphore, Barrier, Lease, Gate, got {kind:?}"
-            ))),
-        }
-    }
-}
-
-fn to_json<T: Serialize>(value: &T) -> konductor::Result<String> {
-    serde_json::to_string(value).map_err(|e| Error::Transport {
-        message: "failed to encode an object for Python".to_owned(),
-        source: Some(Box::new(e)),
-    })
-}
+use crate::value::{from_python, to_python, to_value};
+use crate::worker::{run, OnInterrupt};
 
 /// A Konductor client bound to one namespace.
 #[pyclass(frozen, module = "konductor._native")]
 pub(crate) struct Client {
     inner: konductor::Client,
+}
+
+/// The keyword arguments of `create`, read by name.
+struct Spec<'py>(Option<Bound<'py, PyDict>>);
+
+impl<'py> Spec<'py> {
+    fn get<T: for<'a> FromPyObject<'a, 'py>>(&self, key: &str) -> PyResult<Option<T>> {
+        let Some(value) = self
+            .0
+            .as_ref()
+            .map(|d| d.get_item(key))
+            .transpose()?
+            .flatten()
+        else {
+            return Ok(None);
+        };
+        if value.is_none() {
+            return Ok(None);
+        }
+        value.extract::<T>().map(Some).map_err(|e| {
+            let e: PyErr = e.into();
+            PyTypeError::new_err(format!("{key}: {}", e.value(value.py())))
+        })
+    }
+
+    fn required<T: for<'a> FromPyObject<'a, 'py>>(&self, key: &str) -> PyResult<T> {
+        self.get(key)?
+            .ok_or_else(|| PyTypeError::new_err(format!("missing spec field {key:?}")))
+    }
+
+    fn duration(
+        &self,
+        py: Python<'_>,
+        argument: Argument,
+    ) -> PyResult<Option<std::time::Duration>> {
+        seconds(py, argument, self.get(argument.as_str())?)
+    }
+}
+
+impl Client {
+    /// Runs `call` with this client on a worker thread, abandoned on Ctrl-C.
+    fn call<T: Send + 'static>(
+        &self,
+        py: Python<'_>,
+        call: impl FnOnce(konductor::Client) -> konductor::Result<T> + Send + 'static,
+    ) -> PyResult<T> {
+        let client = self.inner.clone();
+        run(py, None, OnInterrupt::Abandon, move |_| call(client))
+    }
+
+    /// Like [`Client::call`] for a call giving an object back as a Python value.
+    fn object<'py, T: serde::Serialize>(
+        &self,
+        py: Python<'py>,
+        call: impl FnOnce(konductor::Client) -> konductor::Result<T> + Send + 'static,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let value = self.call(py, move |client| to_value(&call(client)?))?;
+        to_python(py, &value)
+    }
+
+    fn with_namespace(
+        py: Python<'_>,
+        namespace: Option<String>,
+        load: impl FnOnce() -> konductor::Result<Config> + Send + 'static,
+    ) -> PyResult<Client> {
+        run(py, None, OnInterrupt::Abandon, move |_| {
+            let config = load()?;
+            let config = match namespace {
+                Some(namespace) => config.with_namespace(&namespace),
+                None => config,
+            };
+            konductor::Client::new(Some(config))
+        })
+        .map(|inner| Client { inner })
+    }
 }
 
 #[pymethods]
@@ -63,34 +110,18 @@ impl Client {
         kubeconfig: Option<PathBuf>,
         context: Option<String>,
     ) -> PyResult<Client> {
-        run(py, None, false, move |_| {
-            let config = match (kubeconfig, context) {
-                (Some(path), context) => Config::from_kubeconfig(path, context.as_deref())?,
-                (None, Some(context)) => Config::from_kubeconfig_env(Some(&context))?,
-                (None, None) => Config::infer()?,
-            };
-            let config = match namespace {
-                Some(namespace) => config.with_namespace(&namespace),
-                None => config,
-            };
-            konductor::Client::new(Some(config))
+        Client::with_namespace(py, namespace, move || match (kubeconfig, context) {
+            (Some(path), context) => Config::from_kubeconfig(path, context.as_deref()),
+            (None, Some(context)) => Config::from_kubeconfig_env(Some(&context)),
+            (None, None) => Config::infer(),
         })
-        .map(|inner| Client { inner })
     }
 
     /// A client for the pod's service account.
     #[staticmethod]
     #[pyo3(signature = (namespace=None))]
     fn in_cluster(py: Python<'_>, namespace: Option<String>) -> PyResult<Client> {
-        run(py, None, false, move |_| {
-            let config = Config::in_cluster()?;
-            let config = match namespace {
-                Some(namespace) => config.with_namespace(&namespace),
-                None => config,
-            };
-            konductor::Client::new(Some(config))
-        })
-        .map(|inner| Client { inner })
+        Client::with_namespace(py, namespace, Config::in_cluster)
     }
 
     /// The namespace this client works in.
@@ -107,12 +138,67 @@ impl Client {
             .map_err(|e| crate::errors::to_py(py, e))
     }
 
-    /// Acquires a semaphore permit.
-    #[pyo3(signature = (name, *, ttl=None, timeout=None, holder=None, priority=None, auto_renew=false, cancel=None))]
+    /// Reads one object of `kind`.
+    fn get<'py>(&self, py: Python<'py>, kind: Kind, name: String) -> PyResult<Bound<'py, PyAny>> {
+        for_kind!(kind, K => self.object(py, move |c| c.api::<K>().get(&name)))
+    }
+
+    /// Lists the objects of `kind` in the namespace.
+    fn list<'py>(&self, py: Python<'py>, kind: Kind) -> PyResult<Bound<'py, PyAny>> {
+        for_kind!(kind, K => self.object(py, move |c| c.api::<K>().list()))
+    }
+
+    /// Deletes one object of `kind`.
+    fn delete(&self, py: Python<'_>, kind: Kind, name: String) -> PyResult<()> {
+        for_kind!(kind, K => self.call(py, move |c| c.api::<K>().delete(&name)))
+    }
+
+    /// Creates an object of `kind` from its spec fields (durations in
+    /// seconds), checked by core.
+    #[pyo3(signature = (kind, name, **spec))]
+    fn create<'py>(
+        &self,
+        py: Python<'py>,
+        kind: Kind,
+        name: String,
+        spec: Option<Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let spec = Spec(spec);
+        match kind {
+            Kind::Semaphore => {
+                let (permits, ttl) = (spec.required("permits")?, spec.duration(py, Argument::Ttl)?);
+                self.object(py, move |c| c.create_semaphore(&name, permits, ttl))
+            }
+            Kind::Barrier => {
+                let (expected, quorum) = (spec.required("expected")?, spec.get("quorum")?);
+                let timeout = spec.duration(py, Argument::Timeout)?;
+                self.object(py, move |c| {
+                    c.create_barrier(&name, expected, quorum, timeout)
+                })
+            }
+            Kind::Lease => {
+                let (ttl, priority) = (spec.duration(py, Argument::Ttl)?, spec.get("priority")?);
+                self.object(py, move |c| c.create_lease(&name, ttl, priority))
+            }
+            Kind::Gate => {
+                let conditions: Vec<GateCondition> = from_python(
+                    &spec.required::<Bound<'py, PyAny>>("conditions")?,
+                    "conditions",
+                )?;
+                let timeout = spec.duration(py, Argument::Timeout)?;
+                self.object(py, move |c| c.create_gate(&name, conditions, timeout))
+            }
+        }
+    }
+
+    /// Acquires a slot of an object of a slotted `kind` (a semaphore permit,
+    /// a lease); a zero `timeout` tries once.
+    #[pyo3(signature = (kind, name, *, ttl=None, timeout=None, holder=None, priority=None, auto_renew=false, cancel=None))]
     #[allow(clippy::too_many_arguments)]
-    fn acquire_semaphore(
+    fn acquire(
         &self,
         py: Python<'_>,
+        kind: Kind,
         name: String,
         ttl: Option<f64>,
         timeout: Option<f64>,
@@ -120,54 +206,51 @@ impl Client {
         priority: Option<i32>,
         auto_renew: bool,
         cancel: Option<PyRef<'_, CancelToken>>,
-    ) -> PyResult<Permit> {
-        let args = Args::new(ttl, timeout, holder, priority, auto_renew)?;
+    ) -> PyResult<Held> {
+        let args = Args::new(py, ttl, timeout, holder, priority, auto_renew)?;
         let client = self.inner.clone();
-        run(py, cancel.as_ref().map(|c| &c.inner), true, move |token| {
-            client.acquire_semaphore(&name, &args.options(token))
-        })
-        .map(Permit::new)
+        let cancel = cancel.as_ref().map(|c| &c.inner);
+        for_slotted_kind!(kind, "acquire", K => run(py, cancel, OnInterrupt::Withdraw, move |token| {
+            client.api::<K>().acquire(&name, &args.options(token)).map(Held::from)
+        }))
     }
 
-    /// Acquires a lease.
-    #[pyo3(signature = (name, *, ttl=None, timeout=None, holder=None, priority=None, auto_renew=false, cancel=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn acquire_lease(
+    /// Waits until an object of `kind` (a barrier, a gate) is open.
+    #[pyo3(signature = (kind, name, *, timeout=None, holder=None, cancel=None))]
+    fn wait(
         &self,
         py: Python<'_>,
+        kind: Kind,
         name: String,
-        ttl: Option<f64>,
         timeout: Option<f64>,
         holder: Option<String>,
-        priority: Option<i32>,
-        auto_renew: bool,
         cancel: Option<PyRef<'_, CancelToken>>,
-    ) -> PyResult<Lease> {
-        let args = Args::new(ttl, timeout, holder, priority, auto_renew)?;
+    ) -> PyResult<()> {
+        let args = Args::new(py, None, timeout, holder, None, false)?;
         let client = self.inner.clone();
-        run(py, cancel.as_ref().map(|c| &c.inner), true, move |token| {
-            client.acquire_lease(&name, &args.options(token))
+        let cancel = cancel.as_ref().map(|c| &c.inner);
+        let wait = match kind {
+            Kind::Barrier => konductor::Client::wait_barrier,
+            Kind::Gate => konductor::Client::wait_gate,
+            other => return Err(other.unsupported("wait")),
+        };
+        run(py, cancel, OnInterrupt::Withdraw, move |token| {
+            wait(&client, &name, &args.options(token))
         })
-        .map(Lease::new)
     }
 
-    /// Takes a lease only if it is free now.
-    #[pyo3(signature = (name, *, ttl=None, holder=None, priority=None, auto_renew=false))]
-    fn try_acquire_lease(
+    /// Records an arrival at a barrier; returns the barrier as written.
+    #[pyo3(signature = (name, *, holder=None))]
+    fn arrive_barrier<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         name: String,
-        ttl: Option<f64>,
         holder: Option<String>,
-        priority: Option<i32>,
-        auto_renew: bool,
-    ) -> PyResult<Lease> {
-        let args = Args::new(ttl, None, holder, priority, auto_renew)?;
-        let client = self.inner.clone();
-        run(py, None, true, move |token| {
-            client.try_acquire_lease(&name, &args.options(token))
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = Args::new(py, None, None, holder, None, false)?;
+        self.object(py, move |c| {
+            c.arrive_barrier(&name, &args.options(&konductor::CancelToken::new()))
         })
-        .map(Lease::new)
     }
 
     /// Waits to lead `name`, runs `work(leadership)`, then steps down.
@@ -184,7 +267,7 @@ impl Client {
         priority: Option<i32>,
         cancel: Option<PyRef<'_, CancelToken>>,
     ) -> PyResult<Py<PyAny>> {
-        let args = Args::new(ttl, timeout, holder, priority, true)?;
+        let args = Args::new(py, ttl, timeout, holder, priority, true)?;
         leader::run_as_leader(
             py,
             &self.inner,
@@ -193,171 +276,6 @@ impl Client {
             args,
             cancel.as_ref().map(|c| &c.inner),
         )
-    }
-
-    /// Records an arrival at a barrier; returns the barrier as JSON.
-    #[pyo3(signature = (name, *, holder=None))]
-    fn arrive_barrier(
-        &self,
-        py: Python<'_>,
-        name: String,
-        holder: Option<String>,
-    ) -> PyResult<String> {
-        let args = Args::new(None, None, holder, None, false)?;
-        let client = self.inner.clone();
-        run(py, None, false, move |token| {
-            to_json(&client.arrive_barrier(&name, &args.options(token))?)
-        })
-    }
-
-    /// Waits until a barrier is open.
-    #[pyo3(signature = (name, *, timeout=None, holder=None, cancel=None))]
-    fn wait_barrier(
-        &self,
-        py: Python<'_>,
-        name: String,
-        timeout: Option<f64>,
-        holder: Option<String>,
-        cancel: Option<PyRef<'_, CancelToken>>,
-    ) -> PyResult<()> {
-        let args = Args::new(None, timeout, holder, None, false)?;
-        let client = self.inner.clone();
-        run(py, cancel.as_ref().map(|c| &c.inner), true, move |token| {
-            client.wait_barrier(&name, &args.options(token))
-        })
-    }
-
-    /// Waits until a gate is open.
-    #[pyo3(signature = (name, *, timeout=None, cancel=None))]
-    fn wait_gate(
-        &self,
-        py: Python<'_>,
-        name: String,
-        timeout: Option<f64>,
-        cancel: Option<PyRef<'_, CancelToken>>,
-    ) -> PyResult<()> {
-        let args = Args::new(None, timeout, None, None, false)?;
-        let client = self.inner.clone();
-        run(py, cancel.as_ref().map(|c| &c.inner), true, move |token| {
-            client.wait_gate(&name, &args.options(token))
-        })
-    }
-
-    /// True when the gate is open now.
-    fn check_gate(&self, py: Python<'_>, name: String) -> PyResult<bool> {
-        let client = self.inner.clone();
-        run(py, None, false, move |_| client.check_gate(&name))
-    }
-
-    /// The gate's condition statuses as JSON.
-    fn gate_conditions(&self, py: Python<'_>, name: String) -> PyResult<String> {
-        let client = self.inner.clone();
-        run(py, None, false, move |_| {
-            to_json(&client.gate_conditions(&name)?)
-        })
-    }
-
-    /// Reads one object of `kind` as JSON.
-    fn get(&self, py: Python<'_>, kind: &str, name: String) -> PyResult<String> {
-        let kind = Kind::parse(kind)?;
-        let client = self.inner.clone();
-        run(py, None, false, move |_| match kind {
-            Kind::Semaphore => to_json(&client.get_semaphore(&name)?),
-            Kind::Barrier => to_json(&client.get_barrier(&name)?),
-            Kind::Lease => to_json(&client.get_lease(&name)?),
-            Kind::Gate => to_json(&client.get_gate(&name)?),
-        })
-    }
-
-    /// Lists the objects of `kind` in the namespace as a JSON array.
-    fn list(&self, py: Python<'_>, kind: &str) -> PyResult<String> {
-        let kind = Kind::parse(kind)?;
-        let client = self.inner.clone();
-        run(py, None, false, move |_| match kind {
-            Kind::Semaphore => to_json(&client.list_semaphores()?),
-            Kind::Barrier => to_json(&client.list_barriers()?),
-            Kind::Lease => to_json(&client.list_leases()?),
-            Kind::Gate => to_json(&client.list_gates()?),
-        })
-    }
-
-    /// Deletes one object of `kind`.
-    fn delete(&self, py: Python<'_>, kind: &str, name: String) -> PyResult<()> {
-        let kind = Kind::parse(kind)?;
-        let client = self.inner.clone();
-        run(py, None, false, move |_| match kind {
-            Kind::Semaphore => client.delete_semaphore(&name),
-            Kind::Barrier => client.delete_barrier(&name),
-            Kind::Lease => client.delete_lease(&name),
-            Kind::Gate => client.delete_gate(&name),
-        })
-    }
-
-    /// Creates a semaphore; returns it as JSON.
-    #[pyo3(signature = (name, permits, ttl=None))]
-    fn create_semaphore(
-        &self,
-        py: Python<'_>,
-        name: String,
-        permits: u32,
-        ttl: Option<f64>,
-    ) -> PyResult<String> {
-        let ttl = seconds("ttl", ttl)?;
-        let client = self.inner.clone();
-        run(py, None, false, move |_| {
-            to_json(&client.create_semaphore(&name, permits, ttl)?)
-        })
-    }
-
-    /// Creates a barrier; returns it as JSON.
-    #[pyo3(signature = (name, expected, quorum=None, timeout=None))]
-    fn create_barrier(
-        &self,
-        py: Python<'_>,
-        name: String,
-        expected: u32,
-        quorum: Option<u32>,
-        timeout: Option<f64>,
-    ) -> PyResult<String> {
-        let timeout = seconds("timeout", timeout)?;
-        let client = self.inner.clone();
-        run(py, None, false, move |_| {
-            to_json(&client.create_barrier(&name, expected, quorum, timeout)?)
-        })
-    }
-
-    /// Creates a lease; returns it as JSON.
-    #[pyo3(signature = (name, ttl=None, priority=None))]
-    fn create_lease(
-        &self,
-        py: Python<'_>,
-        name: String,
-        ttl: Option<f64>,
-        priority: Option<i32>,
-    ) -> PyResult<String> {
-        let ttl = seconds("ttl", ttl)?;
-        let client = self.inner.clone();
-        run(py, None, false, move |_| {
-            to_json(&client.create_lease(&name, ttl, priority)?)
-        })
-    }
-
-    /// Creates a gate from conditions given as a JSON array; returns it as JSON.
-    #[pyo3(signature = (name, conditions, timeout=None))]
-    fn create_gate(
-        &self,
-        py: Python<'_>,
-        name: String,
-        conditions: &str,
-        timeout: Option<f64>,
-    ) -> PyResult<String> {
-        let conditions: Vec<GateCondition> = serde_json::from_str(conditions)
-            .map_err(|e| PyValueError::new_err(format!("invalid gate conditions: {e}")))?;
-        let timeout = seconds("timeout", timeout)?;
-        let client = self.inner.clone();
-        run(py, None, false, move |_| {
-            to_json(&client.create_gate(&name, conditions, timeout)?)
-        })
     }
 
     fn __repr__(&self) -> String {

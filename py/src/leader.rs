@@ -5,13 +5,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use konductor::CancelToken;
+use konductor::{Argument, CancelToken};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
-use crate::call::{Received, Worker};
 use crate::errors::to_py;
 use crate::options::{seconds, Args};
+use crate::worker::{Received, Worker};
 
 /// How often `Leadership.sleep` looks for loss and runs signal handlers.
 const STEP: Duration = Duration::from_millis(20);
@@ -50,7 +50,7 @@ impl Leadership {
     /// Sleeps `seconds` or until leadership is lost; true if still leader.
     #[pyo3(signature = (seconds_, /))]
     fn sleep(&self, py: Python<'_>, seconds_: f64) -> PyResult<bool> {
-        let duration = seconds("seconds", Some(seconds_))?.unwrap_or_default();
+        let duration = seconds(py, Argument::Duration, Some(seconds_))?.unwrap_or_default();
         let deadline = Instant::now() + duration;
         loop {
             if !self.is_leader() {

@@ -1,14 +1,17 @@
 //! The `konductor._native` extension module: the Python package's binding
-//! to the core client. It has no coordination logic of its own; the public,
-//! typed API is the Python package around it (`py/python/konductor`).
+//! to the core client, generic over the kind of object. It has no
+//! coordination logic of its own; the public, typed API is the Python
+//! package around it (`py/python/konductor`).
 
-mod call;
 mod cancel;
 mod client;
 mod errors;
-mod grant;
+mod held;
+mod kind;
 mod leader;
 mod options;
+mod value;
+mod worker;
 
 use pyo3::prelude::*;
 
@@ -24,9 +27,9 @@ fn parse_duration(py: Python<'_>, text: &str) -> PyResult<f64> {
 /// Writes seconds as a Go duration string (`1h30m0s`).
 #[pyfunction]
 #[pyo3(signature = (seconds, /))]
-fn format_duration(seconds: f64) -> PyResult<String> {
-    let duration = options::seconds("duration", Some(seconds))?.unwrap_or_default();
-    Ok(konductor::format_duration(duration))
+fn format_duration(py: Python<'_>, seconds: f64) -> PyResult<String> {
+    let duration = options::seconds(py, konductor::Argument::Duration, Some(seconds))?;
+    Ok(konductor::format_duration(duration.unwrap_or_default()))
 }
 
 /// A holder identity unique to this process and call.
@@ -45,8 +48,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(default_holder, m)?)?;
     m.add_class::<client::Client>()?;
     m.add_class::<cancel::CancelToken>()?;
-    m.add_class::<grant::Permit>()?;
-    m.add_class::<grant::Lease>()?;
+    m.add_class::<held::Held>()?;
     m.add_class::<leader::Leadership>()?;
     Ok(())
 }

@@ -2,21 +2,19 @@
 
 use std::time::Duration;
 
-use konductor::{CancelToken, Options};
-use pyo3::exceptions::PyValueError;
+use konductor::{duration_from_secs, Argument, CancelToken, Options};
 use pyo3::prelude::*;
 
-/// Seconds as a [`Duration`]; `what` names the argument in the error.
-/// (The Python layer already rejected bad values with friendlier messages.)
-pub(crate) fn seconds(what: &str, value: Option<f64>) -> PyResult<Option<Duration>> {
+use crate::errors::to_py;
+
+/// Seconds as a [`Duration`], checked by core; the error names `argument`.
+pub(crate) fn seconds(
+    py: Python<'_>,
+    argument: Argument,
+    value: Option<f64>,
+) -> PyResult<Option<Duration>> {
     value
-        .map(|s| {
-            Duration::try_from_secs_f64(s).map_err(|_| {
-                PyValueError::new_err(format!(
-                    "{what} must be a finite, non-negative number of seconds, got {s}"
-                ))
-            })
-        })
+        .map(|s| duration_from_secs(argument, s).map_err(|e| to_py(py, e)))
         .transpose()
 }
 
@@ -33,6 +31,7 @@ pub(crate) struct Args {
 impl Args {
     /// Checks the durations (seconds); `None` leaves a default in place.
     pub(crate) fn new(
+        py: Python<'_>,
         ttl: Option<f64>,
         timeout: Option<f64>,
         holder: Option<String>,
@@ -40,8 +39,8 @@ impl Args {
         auto_renew: bool,
     ) -> PyResult<Args> {
         Ok(Args {
-            ttl: seconds("ttl", ttl)?,
-            timeout: seconds("timeout", timeout)?,
+            ttl: seconds(py, Argument::Ttl, ttl)?,
+            timeout: seconds(py, Argument::Timeout, timeout)?,
             holder,
             priority,
             auto_renew,

@@ -17,10 +17,10 @@ from konductor import GateCondition
     [
         ("30s", TypeError, "ttl must be a number of seconds or a datetime.timedelta, not str"),
         (True, TypeError, "ttl must be a number of seconds or a datetime.timedelta, not bool"),
-        (-1, konductor.InvalidArgumentError, "invalid ttl -1: must not be negative"),
-        (datetime.timedelta(seconds=-5), konductor.InvalidArgumentError, "must not be negative"),
-        (math.nan, konductor.InvalidArgumentError, "invalid ttl nan: must be a finite number"),
-        (math.inf, konductor.InvalidArgumentError, "use None for no limit"),
+        (-1, konductor.InvalidArgumentError, 'invalid ttl "-1s": must be a finite, non-negative number of seconds'),
+        (datetime.timedelta(seconds=-5), konductor.InvalidArgumentError, 'invalid ttl "-5s"'),
+        (math.nan, konductor.InvalidArgumentError, 'invalid ttl "NaNs": must be a finite'),
+        (math.inf, konductor.InvalidArgumentError, 'invalid ttl "infs": must be a finite'),
     ],
 )
 def test_bad_ttl_is_rejected_with_a_clear_message(
@@ -66,7 +66,8 @@ def test_wrong_types_raise_type_error_naming_the_argument(
         (lambda c: c.acquire_semaphore("s", priority=2**31), "invalid priority 2147483648: must be at most"),
         (lambda c: c.get_lease("UPPER"), "invalid name"),
         (lambda c: c.in_namespace("bad namespace"), "invalid namespace"),
-        (lambda c: c.create_gate("g", [GateCondition(type="Pod", name="p")]), "must be one of Job, Semaphore"),
+        (lambda c: c.create_gate("g", [GateCondition(type="Pod", name="p")]), "unknown variant `Pod`, expected one of `Job`"),
+        (lambda c: c.create_gate("g", [GateCondition(type="Job", name="Bad_Name")]), "invalid condition name"),
     ],
 )
 def test_bad_values_raise_invalid_argument(
@@ -91,7 +92,7 @@ def test_leadership_sleep_checks_its_duration(client: konductor.Client) -> None:
     def work(leadership: konductor.Leadership) -> None:
         with pytest.raises(TypeError, match="duration must be a number of seconds"):
             leadership.sleep("1s")  # type: ignore[arg-type]
-        with pytest.raises(konductor.InvalidArgumentError, match="must not be negative"):
+        with pytest.raises(konductor.InvalidArgumentError, match='invalid duration "-1s"'):
             leadership.sleep(-1)
 
     client.run_as_leader("l", work)

@@ -23,6 +23,7 @@ def test_hierarchy_builds_on_the_builtins() -> None:
     assert issubclass(konductor.InvalidArgumentError, ValueError)
     assert issubclass(konductor.ForbiddenError, konductor.ApiError)
     assert issubclass(konductor.UnauthorizedError, konductor.ApiError)
+    assert issubclass(konductor.AlreadyExistsError, konductor.ApiError)
 
 
 def test_exceptions_survive_pickling() -> None:
@@ -94,12 +95,18 @@ def test_failed(client: konductor.Client, patch_status: Callable[[str, str, str]
         client.wait_barrier("b")
 
 
-def test_api_error_keeps_status_and_reason(client: konductor.Client) -> None:
+def test_already_exists_names_the_object_and_is_an_api_error_409(client: konductor.Client) -> None:
     client.create_semaphore("s", 1)
-    with pytest.raises(konductor.ApiError) as error:
+    with pytest.raises(konductor.AlreadyExistsError) as error:
         client.create_semaphore("s", 1)
+    assert (error.value.kind, error.value.namespace, error.value.name) == ("Semaphore", client.namespace, "s")
+    assert isinstance(error.value, konductor.ApiError)
     assert (error.value.status, error.value.reason) == (409, "AlreadyExists")
-    assert '"kind":"Status"' in error.value.body.replace(" ", "")
+
+
+def test_unknown_exception_fields_are_refused() -> None:
+    with pytest.raises(TypeError, match="NotFoundError has no attribute 'status'"):
+        konductor.NotFoundError("gone", status=404)
 
 
 def test_forbidden_without_a_role_binding(cluster: Cluster, namespace: str) -> None:
@@ -125,7 +132,7 @@ def test_unauthorized_with_a_bad_token(cluster: Cluster, namespace: str, tmp_pat
 def test_invalid_argument_before_any_request(client: konductor.Client) -> None:
     with pytest.raises(konductor.InvalidArgumentError) as error:
         client.get_semaphore("Not_A_Valid_Name")
-    assert error.value.what == "name"
+    assert (error.value.argument, error.value.value) == ("name", "Not_A_Valid_Name")
     with pytest.raises(ValueError):
         client.create_barrier("b", 2, quorum=3)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import inspect
 import os
@@ -19,9 +18,6 @@ from conftest import Cluster
 
 PY = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((PY / "examples").glob("*.py"))
-
-needs_mypy = pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is not installed")
-
 
 def test_all_lists_exactly_the_public_names() -> None:
     public = {name for name in vars(konductor) if not name.startswith("_")}
@@ -63,7 +59,6 @@ def test_help_of_client_reads_well() -> None:
         assert expected in text
 
 
-@needs_mypy
 def test_mypy_strict_passes_on_the_package_stubs_and_examples() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(PY / "python" / "konductor"), *map(str, EXAMPLES)],
@@ -74,7 +69,6 @@ def test_mypy_strict_passes_on_the_package_stubs_and_examples() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@needs_mypy
 def test_stubtest_finds_the_stubs_match_the_native_module(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "mypy.stubtest", "konductor._native"],

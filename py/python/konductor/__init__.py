@@ -15,33 +15,23 @@ Quick start::
 Errors are subclasses of :class:`KonductorError`; :class:`TimeoutError` is
 also the builtin ``TimeoutError`` and :class:`InvalidArgumentError` is also
 a ``ValueError``. Read-only object snapshots live in :mod:`konductor.resources`.
+The guide is the package's README (its PyPI page).
 """
 
 from __future__ import annotations
 
-from . import resources
-from ._client import DEFAULT_TTL, CancelToken, Client, Leadership, Lease, Permit
-from ._exceptions import (
-    AlreadyHeldError,
-    ApiError,
-    CancelledError,
-    ConfigError,
-    FailedError,
-    ForbiddenError,
-    InvalidArgumentError,
-    KonductorError,
-    LeaseHeldError,
-    LostError,
-    NotFoundError,
-    TimeoutError,
-    TransportError,
-    UnauthorizedError,
-)
+from . import _exceptions, resources
+from ._client import DEFAULT_TTL, Client
+from ._exceptions import *  # noqa: F403 (the names are listed in _exceptions.__all__)
+from ._held import Held, Lease, Permit
+from ._leader import Leadership
 from ._native import VERSION as __version__
+from ._native import CancelToken
 from .resources import GateCondition, GateConditionStatus
 
 __all__ = [
     "Client",
+    "Held",
     "Permit",
     "Lease",
     "Leadership",
@@ -50,19 +40,6 @@ __all__ = [
     "GateConditionStatus",
     "DEFAULT_TTL",
     "resources",
-    "KonductorError",
-    "NotFoundError",
-    "AlreadyHeldError",
-    "LeaseHeldError",
-    "TimeoutError",
-    "CancelledError",
-    "LostError",
-    "FailedError",
-    "ApiError",
-    "ForbiddenError",
-    "UnauthorizedError",
-    "InvalidArgumentError",
-    "ConfigError",
-    "TransportError",
     "__version__",
 ]
+__all__ += _exceptions.__all__

@@ -1,26 +1,28 @@
-"""Checks of caller arguments, with messages that name the argument."""
+"""Type checks of caller arguments, with messages that name the argument.
+
+Values are checked by core (durations, names, counts) once the types are
+right; here only what Python's types allow and core's cannot receive is
+refused.
+"""
 
 from __future__ import annotations
 
 import datetime
-import math
 import os
 from typing import Optional, Union
 
+from . import _native
 from ._exceptions import InvalidArgumentError
 
 Duration = Union[int, float, datetime.timedelta]
 """Seconds as a number, or a :class:`datetime.timedelta`."""
 
-_I32_MIN = -(2**31)
-_I32_MAX = 2**31 - 1
-_U32_MAX = 2**32 - 1
+_I32 = (-(2**31), 2**31 - 1)
+_COUNT = (1, 2**32 - 1)
 
 
-def _invalid(what: str, value: object, reason: str) -> InvalidArgumentError:
-    return InvalidArgumentError(
-        f"invalid {what} {value!r}: {reason}", what=what, value=repr(value), reason=reason
-    )
+def _type_error(what: str, expected: str, value: object) -> TypeError:
+    return TypeError(f"{what} must be {expected}, not {type(value).__name__}")
 
 
 def duration(value: object, what: str) -> Optional[float]:
@@ -28,24 +30,16 @@ def duration(value: object, what: str) -> Optional[float]:
     if value is None:
         return None
     if isinstance(value, datetime.timedelta):
-        seconds = value.total_seconds()
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value)
-    else:
-        raise TypeError(
-            f"{what} must be a number of seconds or a datetime.timedelta, not {type(value).__name__}"
-        )
-    if math.isnan(seconds) or math.isinf(seconds):
-        raise _invalid(what, value, "must be a finite number of seconds (use None for no limit)")
-    if seconds < 0:
-        raise _invalid(what, value, "must not be negative")
-    return seconds
+        return value.total_seconds()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    raise _type_error(what, "a number of seconds or a datetime.timedelta", value)
 
 
 def text(value: object, what: str) -> str:
     """A string argument."""
     if not isinstance(value, str):
-        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+        raise _type_error(what, "a str", value)
     return value
 
 
@@ -58,29 +52,29 @@ def path(value: object, what: str) -> Optional[str]:
     """A filesystem path (str or os.PathLike) or ``None``."""
     if value is None:
         return None
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
     if isinstance(value, str):
         return value
-    if isinstance(value, os.PathLike):
-        fspath = os.fspath(value)
-        if isinstance(fspath, str):
-            return fspath
-    raise TypeError(f"{what} must be a str or os.PathLike, not {type(value).__name__}")
+    raise _type_error(what, "a str or os.PathLike", value)
 
 
-def integer(value: object, what: str, minimum: int, maximum: int) -> int:
-    """An int (not a bool) within [minimum, maximum]."""
+def integer(value: object, what: str, bounds: tuple[int, int]) -> int:
+    """An int (not a bool) that fits core's integer type."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
-    if value < minimum:
-        raise _invalid(what, value, f"must be at least {minimum}")
-    if value > maximum:
-        raise _invalid(what, value, f"must be at most {maximum}")
+        raise _type_error(what, "an int", value)
+    low, high = bounds
+    if not low <= value <= high:
+        reason = f"must be at least {low}" if value < low else f"must be at most {high}"
+        raise InvalidArgumentError(
+            f"invalid {what} {value}: {reason}", argument=what, value=str(value), reason=reason
+        )
     return value
 
 
 def count(value: object, what: str) -> int:
     """A count of at least 1 (permits, expected arrivals, quorum)."""
-    return integer(value, what, 1, _U32_MAX)
+    return integer(value, what, _COUNT)
 
 
 def optional_count(value: object, what: str) -> Optional[int]:
@@ -90,11 +84,18 @@ def optional_count(value: object, what: str) -> Optional[int]:
 
 def priority(value: object) -> Optional[int]:
     """A queue priority (32-bit signed), or ``None``."""
-    return None if value is None else integer(value, "priority", _I32_MIN, _I32_MAX)
+    return None if value is None else integer(value, "priority", _I32)
 
 
 def flag(value: object, what: str) -> bool:
     """A bool, strictly (``1`` and ``"yes"`` are rejected)."""
     if not isinstance(value, bool):
-        raise TypeError(f"{what} must be a bool, not {type(value).__name__}")
+        raise _type_error(what, "a bool", value)
     return value
+
+
+def cancel_token(value: object) -> Optional[_native.CancelToken]:
+    """A :class:`konductor.CancelToken`, or ``None``."""
+    if value is None or isinstance(value, _native.CancelToken):
+        return value
+    raise _type_error("cancel", "a konductor.CancelToken", value)

@@ -3,7 +3,9 @@
 Every exception is a :class:`KonductorError`. Those that have a builtin
 counterpart also derive from it, so generic handlers keep working:
 :class:`TimeoutError` is a builtin ``TimeoutError`` and
-:class:`InvalidArgumentError` is a ``ValueError``.
+:class:`InvalidArgumentError` is a ``ValueError``. The native module builds
+them from core's error (``py/src/errors.rs``): the message, and the error's
+fields as keyword arguments that become attributes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ __all__ = [
     "LostError",
     "FailedError",
     "ApiError",
+    "AlreadyExistsError",
     "ForbiddenError",
     "UnauthorizedError",
     "InvalidArgumentError",
@@ -29,10 +32,18 @@ __all__ = [
 
 
 class KonductorError(Exception):
-    """Base class of every error raised by konductor."""
+    """Base class of every error raised by konductor.
 
-    def __init__(self, message: str = "") -> None:
+    The keyword arguments set the attributes each subclass documents (a
+    class attribute gives each its default).
+    """
+
+    def __init__(self, message: str = "", **fields: object) -> None:
         super().__init__(message)
+        for name, value in fields.items():
+            if not hasattr(type(self), name):
+                raise TypeError(f"{type(self).__name__} has no attribute {name!r}")
+            setattr(self, name, value)
 
     @property
     def message(self) -> str:
@@ -49,11 +60,9 @@ class NotFoundError(KonductorError):
         name: Name that was not found.
     """
 
-    def __init__(self, message: str = "", *, kind: str = "", namespace: str = "", name: str = "") -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.namespace = namespace
-        self.name = name
+    kind: str = ""
+    namespace: str = ""
+    name: str = ""
 
 
 class AlreadyHeldError(KonductorError):
@@ -65,11 +74,9 @@ class AlreadyHeldError(KonductorError):
         holder: The holder identity that is already present.
     """
 
-    def __init__(self, message: str = "", *, kind: str = "", name: str = "", holder: str = "") -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.name = name
-        self.holder = holder
+    kind: str = ""
+    name: str = ""
+    holder: str = ""
 
 
 class LeaseHeldError(KonductorError):
@@ -80,10 +87,8 @@ class LeaseHeldError(KonductorError):
         holder: The current holder.
     """
 
-    def __init__(self, message: str = "", *, name: str = "", holder: str = "") -> None:
-        super().__init__(message)
-        self.name = name
-        self.holder = holder
+    name: str = ""
+    holder: str = ""
 
 
 class TimeoutError(KonductorError, builtins.TimeoutError):
@@ -94,10 +99,8 @@ class TimeoutError(KonductorError, builtins.TimeoutError):
         waited: How long the caller waited, in seconds.
     """
 
-    def __init__(self, message: str = "", *, what: str = "", waited: float = 0.0) -> None:
-        super().__init__(message)
-        self.what = what
-        self.waited = waited
+    what: str = ""
+    waited: float = 0.0
 
 
 class CancelledError(KonductorError):
@@ -107,9 +110,7 @@ class CancelledError(KonductorError):
         what: What was being waited for.
     """
 
-    def __init__(self, message: str = "", *, what: str = "") -> None:
-        super().__init__(message)
-        self.what = what
+    what: str = ""
 
 
 class LostError(KonductorError):
@@ -125,14 +126,10 @@ class LostError(KonductorError):
         reason: Why it was lost.
     """
 
-    def __init__(
-        self, message: str = "", *, kind: str = "", name: str = "", holder: str = "", reason: str = ""
-    ) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.name = name
-        self.holder = holder
-        self.reason = reason
+    kind: str = ""
+    name: str = ""
+    holder: str = ""
+    reason: str = ""
 
 
 class FailedError(KonductorError):
@@ -144,27 +141,39 @@ class FailedError(KonductorError):
         reason: The reason recorded in the object's status.
     """
 
-    def __init__(self, message: str = "", *, kind: str = "", name: str = "", reason: str = "") -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.name = name
-        self.reason = reason
+    kind: str = ""
+    name: str = ""
+    reason: str = ""
 
 
 class ApiError(KonductorError):
     """The API server answered with an error (the Status is kept whole).
 
     Attributes:
-        status: HTTP status code, e.g. ``409``.
-        reason: Machine-readable reason, e.g. ``"AlreadyExists"``, ``"Conflict"``.
+        status: HTTP status code, e.g. ``422``.
+        reason: Machine-readable reason, e.g. ``"Invalid"``, ``"Conflict"``.
         body: The response body as received.
     """
 
-    def __init__(self, message: str = "", *, status: int = 0, reason: str = "", body: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.reason = reason
-        self.body = body
+    status: int = 0
+    reason: str = ""
+    body: str = ""
+
+
+class AlreadyExistsError(ApiError):
+    """The object to create exists already (HTTP 409 ``AlreadyExists``).
+
+    Attributes:
+        kind: Kind of the object, e.g. ``"Semaphore"``.
+        namespace: Namespace of the object.
+        name: Name that is taken.
+    """
+
+    status = 409
+    reason = "AlreadyExists"
+    kind: str = ""
+    namespace: str = ""
+    name: str = ""
 
 
 class ForbiddenError(ApiError):
@@ -179,16 +188,15 @@ class InvalidArgumentError(KonductorError, ValueError):
     """An argument was rejected before any request was made. Also a ``ValueError``.
 
     Attributes:
-        what: Which argument, e.g. ``"name"``, ``"ttl"``, ``"permits"``.
+        argument: Which argument, as core names it, e.g. ``"name"``,
+            ``"ttl"``, ``"permits"``, ``"condition name"``.
         value: The rejected value, as text.
         reason: Why it was rejected.
     """
 
-    def __init__(self, message: str = "", *, what: str = "", value: str = "", reason: str = "") -> None:
-        super().__init__(message)
-        self.what = what
-        self.value = value
-        self.reason = reason
+    argument: str = ""
+    value: str = ""
+    reason: str = ""
 
 
 class ConfigError(KonductorError):
@@ -197,6 +205,7 @@ class ConfigError(KonductorError):
 
 class TransportError(KonductorError):
     """A request got no HTTP answer (connection, TLS, timeout, undecodable body)."""
+
 
 # Shown as konductor.NotFoundError (where users import them from) in tracebacks.
 for _name in __all__:

@@ -1,13 +1,16 @@
 """The compiled core of the konductor package (private; use ``konductor``).
 
-Durations are seconds as floats, checked by the Python layer; objects are
-returned as JSON text that the Python layer turns into typed snapshots.
-Every blocking call runs the core call on a worker thread and waits with the
-GIL released, running signal handlers every 50 ms; on KeyboardInterrupt an
+Generic over the kind of object: ``kind`` is a kind name (``"Semaphore"``,
+``"Barrier"``, ``"Lease"``, ``"Gate"``). Durations are seconds as floats,
+checked by core; objects are returned as plain Python values (dicts with the
+API's camelCase keys) that the package turns into typed snapshots. Every
+blocking call runs the core call on a worker thread and waits with the GIL
+released, running signal handlers every 50 ms; on KeyboardInterrupt an
 acquire or wait is cancelled and withdrawn before the exception propagates.
+Errors are the exceptions of ``konductor``, built from core's error.
 """
 
-from typing import Callable, Optional, TypeVar, final
+from typing import Any, Callable, Dict, List, Optional, TypeVar, final
 
 __all__ = [
     "VERSION",
@@ -17,12 +20,12 @@ __all__ = [
     "default_holder",
     "Client",
     "CancelToken",
-    "Permit",
-    "Lease",
+    "Held",
     "Leadership",
 ]
 
 _T = TypeVar("_T")
+_Object = Dict[str, Any]
 
 VERSION: str
 """Version of the package (the Rust crate's version)."""
@@ -52,7 +55,7 @@ def format_duration(seconds: float, /) -> str:
         The duration string.
 
     Raises:
-        ValueError: ``seconds`` is negative or not finite.
+        konductor.InvalidArgumentError: ``seconds`` is negative or not finite.
     """
 
 def default_holder() -> str:
@@ -64,7 +67,11 @@ def default_holder() -> str:
 
 @final
 class CancelToken:
-    """Cancels the waits it is passed to, from any thread. Stays cancelled."""
+    """Cancels the waits it is passed to (``cancel=``), from any thread. Stays cancelled.
+
+    A cancelled wait raises :class:`konductor.CancelledError` promptly and
+    leaves nothing held or queued.
+    """
 
     def __new__(cls) -> CancelToken:
         """A new, not yet cancelled token."""
@@ -75,47 +82,12 @@ class CancelToken:
         """True once cancel() was called."""
 
 @final
-class Permit:
-    """A held semaphore permit; released when garbage-collected unreleased."""
+class Held:
+    """A held slot (a semaphore permit, a lease); released when garbage-collected unreleased."""
 
     @property
     def name(self) -> str:
-        """Name of the semaphore."""
-    @property
-    def holder(self) -> str:
-        """Holder identity the grant is recorded under."""
-    @property
-    def token(self) -> int:
-        """Fencing token of the grant."""
-    @property
-    def ttl(self) -> float:
-        """Time-to-live in seconds."""
-    @property
-    def expires_at(self) -> float:
-        """Expiry unless renewed, in seconds since the Unix epoch."""
-    @property
-    def is_lost(self) -> bool:
-        """True once no longer held."""
-    def renew(self) -> None:
-        """Extends the grant by its TTL.
-
-        Raises:
-            konductor.LostError: It is no longer held.
-        """
-    def release(self) -> None:
-        """Gives the grant back. Idempotent.
-
-        Raises:
-            konductor.KonductorError: The API server could not be reached or refused.
-        """
-
-@final
-class Lease:
-    """A held lease; released when garbage-collected unreleased."""
-
-    @property
-    def name(self) -> str:
-        """Name of the lease."""
+        """Name of the object."""
     @property
     def holder(self) -> str:
         """Holder identity the grant is recorded under."""
@@ -188,8 +160,30 @@ class Client:
         """The namespace this client works in."""
     def in_namespace(self, namespace: str) -> Client:
         """A client for another namespace sharing this one's connections."""
-    def acquire_semaphore(
+    def get(self, kind: str, name: str) -> _Object:
+        """Reads one object of ``kind``.
+
+        Raises:
+            konductor.NotFoundError: It does not exist.
+        """
+    def list(self, kind: str) -> List[_Object]:
+        """Lists the objects of ``kind`` in the namespace."""
+    def delete(self, kind: str, name: str) -> None:
+        """Deletes one object of ``kind``.
+
+        Raises:
+            konductor.NotFoundError: It does not exist.
+        """
+    def create(self, kind: str, name: str, **spec: Any) -> _Object:
+        """Creates an object of ``kind`` from its spec fields (durations in seconds), checked by core.
+
+        Raises:
+            konductor.AlreadyExistsError: It exists already.
+            konductor.InvalidArgumentError: A spec field was rejected.
+        """
+    def acquire(
         self,
+        kind: str,
         name: str,
         *,
         ttl: Optional[float] = None,
@@ -198,41 +192,31 @@ class Client:
         priority: Optional[int] = None,
         auto_renew: bool = False,
         cancel: Optional[CancelToken] = None,
-    ) -> Permit:
-        """Acquires a semaphore permit.
+    ) -> Held:
+        """Acquires a slot of an object of a slotted ``kind`` (Semaphore, Lease); a zero ``timeout`` tries once.
 
         Raises:
-            konductor.KonductorError: See ``konductor.Client.acquire_semaphore``.
+            konductor.KonductorError: See ``konductor.Client.acquire``.
         """
-    def acquire_lease(
+    def wait(
         self,
+        kind: str,
         name: str,
         *,
-        ttl: Optional[float] = None,
         timeout: Optional[float] = None,
         holder: Optional[str] = None,
-        priority: Optional[int] = None,
-        auto_renew: bool = False,
         cancel: Optional[CancelToken] = None,
-    ) -> Lease:
-        """Acquires a lease.
+    ) -> None:
+        """Waits until an object of ``kind`` (Barrier, Gate) is open.
 
         Raises:
-            konductor.KonductorError: See ``konductor.Client.acquire_lease``.
+            konductor.FailedError: It failed.
         """
-    def try_acquire_lease(
-        self,
-        name: str,
-        *,
-        ttl: Optional[float] = None,
-        holder: Optional[str] = None,
-        priority: Optional[int] = None,
-        auto_renew: bool = False,
-    ) -> Lease:
-        """Takes a lease only if it is free now.
+    def arrive_barrier(self, name: str, *, holder: Optional[str] = None) -> _Object:
+        """Records an arrival at a barrier.
 
-        Raises:
-            konductor.LeaseHeldError: Someone else holds it.
+        Returns:
+            The barrier as written.
         """
     def run_as_leader(
         self,
@@ -252,77 +236,4 @@ class Client:
 
         Raises:
             konductor.LostError: Leadership was lost while ``work`` ran.
-        """
-    def arrive_barrier(self, name: str, *, holder: Optional[str] = None) -> str:
-        """Records an arrival at a barrier.
-
-        Returns:
-            The barrier as written, as JSON.
-        """
-    def wait_barrier(
-        self,
-        name: str,
-        *,
-        timeout: Optional[float] = None,
-        holder: Optional[str] = None,
-        cancel: Optional[CancelToken] = None,
-    ) -> None:
-        """Waits until a barrier is open.
-
-        Raises:
-            konductor.FailedError: The barrier failed.
-        """
-    def wait_gate(self, name: str, *, timeout: Optional[float] = None, cancel: Optional[CancelToken] = None) -> None:
-        """Waits until a gate is open.
-
-        Raises:
-            konductor.FailedError: The gate failed.
-        """
-    def check_gate(self, name: str) -> bool:
-        """True when the gate is open now."""
-    def gate_conditions(self, name: str) -> str:
-        """The gate's condition statuses.
-
-        Returns:
-            A JSON array.
-        """
-    def get(self, kind: str, name: str) -> str:
-        """Reads one object of ``kind`` (Semaphore, Barrier, Lease, Gate).
-
-        Returns:
-            The object as JSON.
-        """
-    def list(self, kind: str) -> str:
-        """Lists the objects of ``kind`` in the namespace.
-
-        Returns:
-            A JSON array.
-        """
-    def delete(self, kind: str, name: str) -> None:
-        """Deletes one object of ``kind``."""
-    def create_semaphore(self, name: str, permits: int, ttl: Optional[float] = None) -> str:
-        """Creates a semaphore.
-
-        Returns:
-            The semaphore as JSON.
-        """
-    def create_barrier(
-        self, name: str, expected: int, quorum: Optional[int] = None, timeout: Optional[float] = None
-    ) -> str:
-        """Creates a barrier.
-
-        Returns:
-            The barrier as JSON.
-        """
-    def create_lease(self, name: str, ttl: Optional[float] = None, priority: Optional[int] = None) -> str:
-        """Creates a lease.
-
-        Returns:
-            The lease as JSON.
-        """
-    def create_gate(self, name: str, conditions: str, timeout: Optional[float] = None) -> str:
-        """Creates a gate from conditions given as a JSON array.
-
-        Returns:
-            The gate as JSON.
         """

@@ -1,23 +1,23 @@
 """Read-only snapshots of Konductor objects, as returned by ``get_*`` and ``list_*``.
 
-Each class mirrors one custom resource of ``sync.konductor.io/v1``: the spec
-fields the user set and the status the clients and the operator maintain.
-Times are timezone-aware :class:`datetime.datetime` values, durations are
-:class:`datetime.timedelta`. ``to_dict()`` gives the object exactly as the API
-server returned it (camelCase keys, as in YAML).
+Each class mirrors one custom resource of ``sync.konductor.io/v1`` as core
+models it: the spec fields the user set and the status the clients and the
+operator maintain. Times are timezone-aware :class:`datetime.datetime`
+values, durations are :class:`datetime.timedelta`. ``to_dict()`` gives the
+whole object (camelCase keys, as in YAML). A class is named after its kind.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime
-import re
-from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Optional, Tuple
+from dataclasses import dataclass
+from typing import Any, Dict, Mapping, Optional, Tuple, Type, TypeVar
 
-from . import _native
+from ._model import api, build, raw
 
 __all__ = [
+    "Object",
     "Semaphore",
     "Barrier",
     "Lease",
@@ -33,69 +33,32 @@ __all__ = [
 CONDITION_TYPES = ("Job", "Semaphore", "Barrier", "Lease", "Gate")
 """The kinds of object a gate condition can refer to."""
 
-_RFC3339 = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$"
-)
+_O = TypeVar("_O", bound="Object")
 
 
-def _time(value: object) -> Optional[datetime.datetime]:
-    """An RFC 3339 timestamp as an aware datetime; ``None`` when absent or empty."""
-    if not isinstance(value, str) or not value:
-        return None
-    match = _RFC3339.match(value)
-    if match is None:
-        raise ValueError(f"not an RFC 3339 timestamp: {value!r}")
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    if zone in ("Z", "z"):
-        tz = datetime.timezone.utc
-    else:
-        sign = 1 if zone[0] == "+" else -1
-        offset = datetime.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
-        tz = datetime.timezone(sign * offset)
-    micros = int((fraction or "0")[:6].ljust(6, "0"))
-    return datetime.datetime(
-        int(year), int(month), int(day), int(hour), int(minute), int(second), micros, tzinfo=tz
-    )
+@dataclass(frozen=True)
+class Object:
+    """What every object snapshot has: its name, namespace and metadata.
 
+    Attributes:
+        name: Object name.
+        namespace: Namespace of the object.
+        created_at: Creation time, set by the API server.
+        resource_version: Version of the object, for optimistic concurrency.
+    """
 
-def _duration(value: object) -> Optional[datetime.timedelta]:
-    """A Go duration string (``"5m0s"``) as a timedelta; ``None`` when absent."""
-    if not isinstance(value, str) or not value:
-        return None
-    return datetime.timedelta(seconds=_native.parse_duration(value))
+    name: str = api("metadata.name")
+    namespace: str = api("metadata.namespace")
+    created_at: Optional[datetime.datetime] = api("metadata.creationTimestamp")
+    resource_version: str = api("metadata.resourceVersion")
+    _raw: Mapping[str, Any] = raw()
 
-
-def _int(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _opt_int(value: object) -> Optional[int]:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _str(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _opt_str(value: object) -> Optional[str]:
-    return value if isinstance(value, str) else None
-
-
-def _map(value: object) -> Dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: object) -> Tuple[Dict[str, Any], ...]:
-    return tuple(_map(item) for item in value) if isinstance(value, list) else ()
-
-
-class _Snapshot:
-    """What every object snapshot offers besides its fields."""
-
-    _raw: Mapping[str, Any]
+    @classmethod
+    def _from_api(cls: Type[_O], obj: Mapping[str, Any]) -> _O:
+        return build(cls, obj)
 
     def to_dict(self) -> Dict[str, Any]:
-        """The object as the API server returned it (a deep copy).
+        """The whole object (a deep copy).
 
         Returns:
             A dict with ``apiVersion``, ``kind``, ``metadata``, ``spec`` and
@@ -126,18 +89,6 @@ class Holder:
     renew_count: int
     ttl: Optional[datetime.timedelta]
 
-    @classmethod
-    def _from_api(cls, raw: Mapping[str, Any]) -> Holder:
-        return cls(
-            holder=_str(raw.get("holder")),
-            token=_int(raw.get("token")),
-            priority=_int(raw.get("priority")),
-            acquired_at=_time(raw.get("acquiredAt")),
-            renewed_at=_time(raw.get("renewedAt")),
-            renew_count=_int(raw.get("renewCount")),
-            ttl=_duration(raw.get("ttl")),
-        )
-
 
 @dataclass(frozen=True)
 class Waiter:
@@ -155,15 +106,6 @@ class Waiter:
     enqueued_at: Optional[datetime.datetime]
     hold_ttl: Optional[datetime.timedelta]
 
-    @classmethod
-    def _from_api(cls, raw: Mapping[str, Any]) -> Waiter:
-        return cls(
-            holder=_str(raw.get("holder")),
-            priority=_int(raw.get("priority")),
-            enqueued_at=_time(raw.get("enqueuedAt")),
-            hold_ttl=_duration(raw.get("holdTtl")),
-        )
-
 
 @dataclass(frozen=True)
 class Arrival:
@@ -176,10 +118,6 @@ class Arrival:
 
     holder: str
     arrived_at: Optional[datetime.datetime]
-
-    @classmethod
-    def _from_api(cls, raw: Mapping[str, Any]) -> Arrival:
-        return cls(holder=_str(raw.get("holder")), arrived_at=_time(raw.get("arrivedAt")))
 
 
 @dataclass(frozen=True)
@@ -201,26 +139,6 @@ class GateCondition:
     state: Optional[str] = None
     value: Optional[int] = None
 
-    @classmethod
-    def _from_api(cls, raw: Mapping[str, Any]) -> GateCondition:
-        return cls(
-            type=_str(raw.get("type")),
-            name=_str(raw.get("name")),
-            namespace=_opt_str(raw.get("namespace")),
-            state=_opt_str(raw.get("state")),
-            value=_opt_int(raw.get("value")),
-        )
-
-    def _to_api(self) -> Dict[str, Any]:
-        out: Dict[str, Any] = {"type": self.type, "name": self.name}
-        if self.namespace is not None:
-            out["namespace"] = self.namespace
-        if self.state is not None:
-            out["state"] = self.state
-        if self.value is not None:
-            out["value"] = self.value
-        return out
-
 
 @dataclass(frozen=True)
 class GateConditionStatus:
@@ -240,24 +158,12 @@ class GateConditionStatus:
     met: bool
     message: str
 
-    @classmethod
-    def _from_api(cls, raw: Mapping[str, Any]) -> GateConditionStatus:
-        return cls(
-            type=_str(raw.get("type")),
-            name=_str(raw.get("name")),
-            namespace=_opt_str(raw.get("namespace")),
-            met=raw.get("met") is True,
-            message=_str(raw.get("message")),
-        )
-
 
 @dataclass(frozen=True)
-class Semaphore(_Snapshot):
+class Semaphore(Object):
     """A counting semaphore: at most ``permits`` holders at a time.
 
     Attributes:
-        name: Object name.
-        namespace: Namespace of the object.
         permits: Maximum number of concurrent holders.
         ttl: Default permit time-to-live (``None``: the client default, 5 minutes).
         phase: ``"Ready"`` (permits free), ``"Full"``, or ``""`` before first use.
@@ -266,52 +172,23 @@ class Semaphore(_Snapshot):
         holders: Current holders, in grant order.
         waiters: Queued waiters, in grant order.
         fencing_token: The last fencing token handed out.
-        created_at: Creation time, set by the API server.
-        resource_version: Version of the object, for optimistic concurrency.
     """
 
-    name: str
-    namespace: str
-    permits: int
-    ttl: Optional[datetime.timedelta]
-    phase: str
-    in_use: int
-    available: int
-    holders: Tuple[Holder, ...]
-    waiters: Tuple[Waiter, ...]
-    fencing_token: int
-    created_at: Optional[datetime.datetime]
-    resource_version: str
-    _raw: Mapping[str, Any] = field(repr=False, compare=False, hash=False)
-
-    @classmethod
-    def _from_api(cls, raw: Dict[str, Any]) -> Semaphore:
-        meta, spec, status = _map(raw.get("metadata")), _map(raw.get("spec")), _map(raw.get("status"))
-        permits = _int(spec.get("permits"))
-        return cls(
-            name=_str(meta.get("name")),
-            namespace=_str(meta.get("namespace")),
-            permits=permits,
-            ttl=_duration(spec.get("ttl")),
-            phase=_str(status.get("phase")),
-            in_use=_int(status.get("inUse")),
-            available=_int(status.get("available")) if status else permits,
-            holders=tuple(Holder._from_api(h) for h in _list(status.get("holders"))),
-            waiters=tuple(Waiter._from_api(w) for w in _list(status.get("waiters"))),
-            fencing_token=_int(status.get("fencingToken")),
-            created_at=_time(meta.get("creationTimestamp")),
-            resource_version=_str(meta.get("resourceVersion")),
-            _raw=raw,
-        )
+    permits: int = api("spec.permits")
+    ttl: Optional[datetime.timedelta] = api("spec.ttl")
+    phase: str = api("status.phase")
+    in_use: int = api("status.inUse")
+    available: int = api("status.available", "spec.permits")
+    holders: Tuple[Holder, ...] = api("status.holders")
+    waiters: Tuple[Waiter, ...] = api("status.waiters")
+    fencing_token: int = api("status.fencingToken")
 
 
 @dataclass(frozen=True)
-class Barrier(_Snapshot):
+class Barrier(Object):
     """A rendezvous point that opens once ``expected`` (or ``quorum``) holders arrived.
 
     Attributes:
-        name: Object name.
-        namespace: Namespace of the object.
         expected: Number of arrivals that opens the barrier.
         quorum: If set, the barrier opens once this many arrived.
         timeout: If set, the barrier fails when not open this long after creation.
@@ -320,58 +197,30 @@ class Barrier(_Snapshot):
         arrivals: Arrivals, one per holder, in arrival order.
         opened_at: Time the barrier opened.
         message: Why the barrier failed, when it did.
-        created_at: Creation time, set by the API server.
-        resource_version: Version of the object, for optimistic concurrency.
     """
 
-    name: str
-    namespace: str
-    expected: int
-    quorum: Optional[int]
-    timeout: Optional[datetime.timedelta]
-    phase: str
-    arrived: int
-    arrivals: Tuple[Arrival, ...]
-    opened_at: Optional[datetime.datetime]
-    message: str
-    created_at: Optional[datetime.datetime]
-    resource_version: str
-    _raw: Mapping[str, Any] = field(repr=False, compare=False, hash=False)
+    expected: int = api("spec.expected")
+    quorum: Optional[int] = api("spec.quorum")
+    timeout: Optional[datetime.timedelta] = api("spec.timeout")
+    phase: str = api("status.phase")
+    arrived: int = api("status.arrived")
+    arrivals: Tuple[Arrival, ...] = api("status.arrivals")
+    opened_at: Optional[datetime.datetime] = api("status.openedAt")
+    message: str = api("status.message")
 
     @property
     def is_open(self) -> bool:
         """True when the barrier's phase is ``Open``."""
         return self.phase == "Open"
 
-    @classmethod
-    def _from_api(cls, raw: Dict[str, Any]) -> Barrier:
-        meta, spec, status = _map(raw.get("metadata")), _map(raw.get("spec")), _map(raw.get("status"))
-        return cls(
-            name=_str(meta.get("name")),
-            namespace=_str(meta.get("namespace")),
-            expected=_int(spec.get("expected")),
-            quorum=_opt_int(spec.get("quorum")),
-            timeout=_duration(spec.get("timeout")),
-            phase=_str(status.get("phase")),
-            arrived=_int(status.get("arrived")),
-            arrivals=tuple(Arrival._from_api(a) for a in _list(status.get("arrivals"))),
-            opened_at=_time(status.get("openedAt")),
-            message=_str(status.get("message")),
-            created_at=_time(meta.get("creationTimestamp")),
-            resource_version=_str(meta.get("resourceVersion")),
-            _raw=raw,
-        )
-
 
 @dataclass(frozen=True)
-class Lease(_Snapshot):
+class Lease(Object):
     """A lease object: at most one holder, for singleton work and leader election.
 
     (The handle of a lease you hold is :class:`konductor.Lease`.)
 
     Attributes:
-        name: Object name.
-        namespace: Namespace of the object.
         ttl: Default lease time-to-live (``None``: the client default, 5 minutes).
         priority: Default priority of acquirers that give none.
         phase: ``"Available"``, ``"Held"``, ``"Expired"``, or ``""`` before first use.
@@ -382,55 +231,25 @@ class Lease(_Snapshot):
         expires_at: When the holder's TTL runs out, by the writer's clock.
         renew_count: Renewals by the current holder.
         waiters: Queued waiters, in grant order.
-        created_at: Creation time, set by the API server.
-        resource_version: Version of the object, for optimistic concurrency.
     """
 
-    name: str
-    namespace: str
-    ttl: Optional[datetime.timedelta]
-    priority: Optional[int]
-    phase: str
-    holder: Optional[str]
-    token: int
-    acquired_at: Optional[datetime.datetime]
-    renewed_at: Optional[datetime.datetime]
-    expires_at: Optional[datetime.datetime]
-    renew_count: int
-    waiters: Tuple[Waiter, ...]
-    created_at: Optional[datetime.datetime]
-    resource_version: str
-    _raw: Mapping[str, Any] = field(repr=False, compare=False, hash=False)
-
-    @classmethod
-    def _from_api(cls, raw: Dict[str, Any]) -> Lease:
-        meta, spec, status = _map(raw.get("metadata")), _map(raw.get("spec")), _map(raw.get("status"))
-        return cls(
-            name=_str(meta.get("name")),
-            namespace=_str(meta.get("namespace")),
-            ttl=_duration(spec.get("ttl")),
-            priority=_opt_int(spec.get("priority")),
-            phase=_str(status.get("phase")),
-            holder=_opt_str(status.get("holder")),
-            token=_int(status.get("transitions")),
-            acquired_at=_time(status.get("acquiredAt")),
-            renewed_at=_time(status.get("renewedAt")),
-            expires_at=_time(status.get("expiresAt")),
-            renew_count=_int(status.get("renewCount")),
-            waiters=tuple(Waiter._from_api(w) for w in _list(status.get("waiters"))),
-            created_at=_time(meta.get("creationTimestamp")),
-            resource_version=_str(meta.get("resourceVersion")),
-            _raw=raw,
-        )
+    ttl: Optional[datetime.timedelta] = api("spec.ttl")
+    priority: Optional[int] = api("spec.priority")
+    phase: str = api("status.phase")
+    holder: Optional[str] = api("status.holder")
+    token: int = api("status.transitions")
+    acquired_at: Optional[datetime.datetime] = api("status.acquiredAt")
+    renewed_at: Optional[datetime.datetime] = api("status.renewedAt")
+    expires_at: Optional[datetime.datetime] = api("status.expiresAt")
+    renew_count: int = api("status.renewCount")
+    waiters: Tuple[Waiter, ...] = api("status.waiters")
 
 
 @dataclass(frozen=True)
-class Gate(_Snapshot):
+class Gate(Object):
     """A gate that opens once all of its conditions hold (evaluated by the operator).
 
     Attributes:
-        name: Object name.
-        namespace: Namespace of the object.
         conditions: The conditions, as created.
         timeout: If set, the gate fails when not open this long after creation.
         phase: ``"Waiting"``, ``"Open"``, ``"Failed"``, or ``""`` before the
@@ -438,42 +257,16 @@ class Gate(_Snapshot):
         condition_statuses: The operator's evaluation, one per condition.
         opened_at: Time the gate opened.
         message: Why the gate failed, when it did.
-        created_at: Creation time, set by the API server.
-        resource_version: Version of the object, for optimistic concurrency.
     """
 
-    name: str
-    namespace: str
-    conditions: Tuple[GateCondition, ...]
-    timeout: Optional[datetime.timedelta]
-    phase: str
-    condition_statuses: Tuple[GateConditionStatus, ...]
-    opened_at: Optional[datetime.datetime]
-    message: str
-    created_at: Optional[datetime.datetime]
-    resource_version: str
-    _raw: Mapping[str, Any] = field(repr=False, compare=False, hash=False)
+    conditions: Tuple[GateCondition, ...] = api("spec.conditions")
+    timeout: Optional[datetime.timedelta] = api("spec.timeout")
+    phase: str = api("status.phase")
+    condition_statuses: Tuple[GateConditionStatus, ...] = api("status.conditionStatuses")
+    opened_at: Optional[datetime.datetime] = api("status.openedAt")
+    message: str = api("status.message")
 
     @property
     def is_open(self) -> bool:
         """True when the gate's phase is ``Open``."""
         return self.phase == "Open"
-
-    @classmethod
-    def _from_api(cls, raw: Dict[str, Any]) -> Gate:
-        meta, spec, status = _map(raw.get("metadata")), _map(raw.get("spec")), _map(raw.get("status"))
-        return cls(
-            name=_str(meta.get("name")),
-            namespace=_str(meta.get("namespace")),
-            conditions=tuple(GateCondition._from_api(c) for c in _list(spec.get("conditions"))),
-            timeout=_duration(spec.get("timeout")),
-            phase=_str(status.get("phase")),
-            condition_statuses=tuple(
-                GateConditionStatus._from_api(c) for c in _list(status.get("conditionStatuses"))
-            ),
-            opened_at=_time(status.get("openedAt")),
-            message=_str(status.get("message")),
-            created_at=_time(meta.get("creationTimestamp")),
-            resource_version=_str(meta.get("resourceVersion")),
-            _raw=raw,
-        )

@@ -116,16 +116,22 @@ impl<M: Send + 'static> Worker<M> {
     }
 }
 
+/// What an interrupted call does with its worker.
+#[derive(Clone, Copy)]
+pub(crate) enum OnInterrupt {
+    /// Cancel it and wait until it withdrew (acquire and wait calls), so
+    /// that nothing stays held or queued when KeyboardInterrupt reaches the
+    /// caller.
+    Withdraw,
+    /// Leave it to finish in the background (reads, creates, deletes).
+    Abandon,
+}
+
 /// Runs one core call interruptibly and maps its error.
-///
-/// `cancellable` calls take the token (acquire and wait calls): on Ctrl-C
-/// they are cancelled and waited for, so that nothing stays held or queued
-/// when KeyboardInterrupt reaches the caller. Other calls (reads, creates,
-/// deletes) are abandoned on Ctrl-C and finish in the background.
 pub(crate) fn run<T: Send + 'static>(
     py: Python<'_>,
     cancel: Option<&CancelToken>,
-    cancellable: bool,
+    on_interrupt: OnInterrupt,
     call: impl FnOnce(&CancelToken) -> konductor::Result<T> + Send + 'static,
 ) -> PyResult<T> {
     let mut worker = Worker::spawn(move |token, sender| {
@@ -134,7 +140,7 @@ pub(crate) fn run<T: Send + 'static>(
     match worker.receive(py, cancel)? {
         Received::Message(result) => result.map_err(|e| to_py(py, e)),
         Received::Interrupted(interrupt) => {
-            if cancellable {
+            if let OnInterrupt::Withdraw = on_interrupt {
                 worker.withdraw(py);
             }
             Err(interrupt)

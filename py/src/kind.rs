@@ -1,0 +1,94 @@
+//! The kinds of object, named by the Python layer, and the one dispatch from
+//! a kind name to its core resource type.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+/// A kind of Konductor object (its `kind` name in Python calls).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Kind {
+    Semaphore,
+    Barrier,
+    Lease,
+    Gate,
+}
+
+impl Kind {
+    const ALL: [Kind; 4] = [Kind::Semaphore, Kind::Barrier, Kind::Lease, Kind::Gate];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Semaphore => "Semaphore",
+            Kind::Barrier => "Barrier",
+            Kind::Lease => "Lease",
+            Kind::Gate => "Gate",
+        }
+    }
+
+    /// The error for a call that `self` does not support.
+    pub(crate) fn unsupported(self, call: &str) -> PyErr {
+        PyValueError::new_err(format!("{call} is not defined for kind {}", self.name()))
+    }
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Kind {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Kind> {
+        let name: String = obj.extract()?;
+        Kind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<_> = Kind::ALL.iter().map(|k| k.name()).collect();
+                PyValueError::new_err(format!(
+                    "kind must be one of {}, got {name:?}",
+                    names.join(", ")
+                ))
+            })
+    }
+}
+
+/// Evaluates `$body` with `$K` the core resource type of `$kind`.
+macro_rules! for_kind {
+    ($kind:expr, $K:ident => $body:expr) => {
+        match $kind {
+            $crate::kind::Kind::Semaphore => {
+                type $K = konductor::resource::Semaphore;
+                $body
+            }
+            $crate::kind::Kind::Barrier => {
+                type $K = konductor::resource::Barrier;
+                $body
+            }
+            $crate::kind::Kind::Lease => {
+                type $K = konductor::resource::Lease;
+                $body
+            }
+            $crate::kind::Kind::Gate => {
+                type $K = konductor::resource::Gate;
+                $body
+            }
+        }
+    };
+}
+
+/// Evaluates `$body` with `$K` the core type of `$kind` if it has slots to
+/// acquire (semaphores, leases); else evaluates to `Err` naming `$call`.
+macro_rules! for_slotted_kind {
+    ($kind:expr, $call:literal, $K:ident => $body:expr) => {
+        match $kind {
+            $crate::kind::Kind::Semaphore => {
+                type $K = konductor::resource::Semaphore;
+                $body
+            }
+            $crate::kind::Kind::Lease => {
+                type $K = konductor::resource::Lease;
+                $body
+            }
+            other => Err(other.unsupported($call)),
+        }
+    };
+}
+
+pub(crate) use {for_kind, for_slotted_kind};
