@@ -14,6 +14,7 @@ use crate::client::Shared;
 use crate::duration::{format_duration, server_ttl};
 use crate::error::{Argument, Error, Result};
 use crate::names::{validate_holder, validate_name};
+use crate::objects::Objects;
 use crate::observer::Event;
 use crate::options::{default_holder, Options, MAX_TTL};
 use crate::resource::{Resource, WaiterRecord};
@@ -159,6 +160,8 @@ pub(crate) fn acquire<K: Slotted>(
 
 struct Acquisition<'a, K: Slotted> {
     shared: &'a Shared,
+    /// Reads and writes bounded by the caller's deadline.
+    objects: Objects,
     name: &'a str,
     holder: String,
     options: &'a Options,
@@ -214,7 +217,8 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         options: &'a Options,
         started: Instant,
     ) -> Result<Self> {
-        let object: K = shared.objects.get(&shared.namespace, name)?;
+        let objects = shared.objects.until(options.deadline(started));
+        let object: K = objects.get(&shared.namespace, name)?;
         let hold_ttl = match options.ttl {
             Some(ttl) => ttl,
             None => object.default_ttl()?,
@@ -222,6 +226,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         validate_ttl(hold_ttl)?;
         Ok(Acquisition {
             shared,
+            objects,
             name,
             holder,
             options,
@@ -295,7 +300,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                     let write_started = Instant::now();
                     let mut updated = self.object.clone();
                     updated.store(next);
-                    match self.shared.objects.write_status(&self.object, &updated) {
+                    match self.objects.write_status(&self.object, &updated) {
                         Ok(written) => {
                             self.object = written;
                             match plan {
@@ -313,8 +318,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                             }
                         }
                         Err(error) if error.is_conflict() => {
-                            self.object =
-                                self.shared.objects.get(&self.shared.namespace, self.name)?;
+                            self.object = self.objects.get(&self.shared.namespace, self.name)?;
                         }
                         Err(error) => return Err(error),
                     }
@@ -323,7 +327,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                 Some(Write::Append(waiter)) => {
                     let write_started = Instant::now();
                     let patch = serde_json::json!([{ "op": "add", "path": "/status/waiters/-", "value": waiter }]);
-                    match self.shared.objects.patch_status::<K>(
+                    match self.objects.patch_status::<K>(
                         &self.shared.namespace,
                         self.name,
                         &patch,
@@ -335,8 +339,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                         }
                         // The list vanished meanwhile (status reset): queue with a full write.
                         Err(Error::Api(status)) if status.code == 422 => {
-                            self.object =
-                                self.shared.objects.get(&self.shared.namespace, self.name)?;
+                            self.object = self.objects.get(&self.shared.namespace, self.name)?;
                             self.append_unsupported = true;
                         }
                         // No answer (server overloaded, connection lost): the
@@ -348,8 +351,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                         {
                             self.conflicts += 1;
                             backoff(self.conflicts);
-                            self.object =
-                                self.shared.objects.get(&self.shared.namespace, self.name)?;
+                            self.object = self.objects.get(&self.shared.namespace, self.name)?;
                             if matches!(
                                 self.object.slots().place(&self.holder),
                                 Place::Queued(_) | Place::Holding(_)

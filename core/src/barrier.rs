@@ -1,6 +1,6 @@
 //! Barriers: holders arrive, and the barrier opens for all once enough did.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::client::Client;
 use crate::duration::format_duration;
@@ -97,7 +97,7 @@ impl Client {
         validate_name(name)?;
         let holder = options.holder.clone().unwrap_or_else(default_holder);
         validate_holder(&holder)?;
-        let objects = &self.shared.objects;
+        let objects = self.shared.objects.until(options.deadline(Instant::now()));
         loop {
             let mut barrier: Barrier = objects.get(self.namespace(), name)?;
             if let Some(error) = failed(&barrier) {

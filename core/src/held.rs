@@ -163,7 +163,11 @@ impl<K: Slotted> Grant<K> {
 
     /// Extends the grant by its TTL from now.
     pub(crate) fn renew(&self) -> Result<()> {
-        let result = self.renew_inner();
+        let result = match self.renew_inner() {
+            // Cut off at our deadline: the grant is lost, say so.
+            Err(timeout @ Error::Timeout { .. }) => self.check_held().and(Err(timeout)),
+            other => other,
+        };
         if let (Err(error), Some(observer)) = (&result, &self.observer) {
             observer.error(&self.event(), error);
         }
@@ -172,7 +176,9 @@ impl<K: Slotted> Grant<K> {
 
     fn renew_inner(&self) -> Result<()> {
         self.check_held()?;
-        let objects = &self.shared.objects;
+        // A renewal that lands after our deadline could not save the grant:
+        // others may already have taken the slot.
+        let objects = self.shared.objects.until(Some(self.lock().deadline));
         loop {
             let started = Instant::now();
             let read: K = match objects.get(&self.shared.namespace, &self.name) {

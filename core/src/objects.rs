@@ -33,6 +33,14 @@ impl Objects {
         Objects { transport }
     }
 
+    /// The same access with every request bounded by `deadline` (see
+    /// [`Transport::until`]).
+    pub(crate) fn until(&self, deadline: Option<std::time::Instant>) -> Objects {
+        Objects {
+            transport: self.transport.until(deadline),
+        }
+    }
+
     fn collection<K: Resource>(namespace: &str) -> String {
         format!(
             "/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{}",

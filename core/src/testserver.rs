@@ -21,6 +21,11 @@ impl Answer {
         }
     }
 
+    /// Reads the request and never answers (a server that hangs).
+    pub(crate) fn silent() -> Answer {
+        Answer::new(0, "")
+    }
+
     pub(crate) fn header(mut self, name: &'static str, value: &str) -> Answer {
         self.headers.push((name, value.to_owned()));
         self
@@ -92,6 +97,12 @@ impl TestServer {
                         Some(answer) => last.insert(answer),
                         None => last.as_mut().expect("a script of at least one answer"),
                     };
+                    if answer.status == 0 {
+                        // Hold the connection open, unanswered, until the client gives up.
+                        let mut rest = Vec::new();
+                        let _ = reader.read_to_end(&mut rest);
+                        break;
+                    }
                     let mut reply = format!(
                         "HTTP/1.1 {} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
                         answer.status,

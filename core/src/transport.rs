@@ -65,6 +65,8 @@ pub(crate) struct Transport {
     agent: ureq::Agent,
     server: String,
     credentials: Credentials,
+    /// No request (attempt, retry or wait between them) runs past this.
+    deadline: Option<Instant>,
 }
 
 impl Transport {
@@ -73,7 +75,36 @@ impl Transport {
             agent: config.agent()?,
             server: config.server().trim_end_matches('/').to_owned(),
             credentials: config.credentials(),
+            deadline: None,
         })
+    }
+
+    /// The same connection pool, with every request bounded by `deadline`
+    /// (the caller's timeout): attempts, retries and back-off all end there.
+    pub(crate) fn until(&self, deadline: Option<Instant>) -> Transport {
+        Transport {
+            deadline,
+            ..self.clone()
+        }
+    }
+
+    /// The time left before the deadline, if there is one; an error naming
+    /// the request once it has passed.
+    fn remaining(&self, method: Method, path: &str, started: Instant) -> Result<Option<Duration>> {
+        let Some(deadline) = self.deadline else {
+            return Ok(None);
+        };
+        match deadline.checked_duration_since(Instant::now()) {
+            Some(left) if !left.is_zero() => Ok(Some(left)),
+            _ => Err(Error::Timeout {
+                what: format!(
+                    "{} {}{path}",
+                    format!("{method:?}").to_uppercase(),
+                    self.server
+                ),
+                waited: started.elapsed(),
+            }),
+        }
     }
 
     /// Sends a request; with [`Retry::Safe`] it is retried on connection
@@ -86,11 +117,14 @@ impl Transport {
         retry: Retry,
     ) -> Result<Reply> {
         let retryable = retry == Retry::Safe;
+        let started = Instant::now();
         let mut backoff = FIRST_BACKOFF;
         let mut refreshed_credentials = false;
         let mut attempt = 1;
         loop {
-            let outcome = self.send_once(method, path, body);
+            let left = self.remaining(method, path, started)?;
+            let timeout = left.map_or(REQUEST_TIMEOUT, |left| left.min(REQUEST_TIMEOUT));
+            let outcome = self.send_once(method, path, body, timeout);
             let delay = match &outcome {
                 Ok((reply, _)) if reply.status == 401 && !refreshed_credentials => {
                     // Rotated token or expired exec credential: refresh once.
@@ -110,7 +144,8 @@ impl Transport {
                 return outcome.map(|(reply, _)| reply);
             }
             attempt += 1;
-            thread::sleep(delay.min(MAX_BACKOFF));
+            let left = self.remaining(method, path, started)?;
+            thread::sleep(left.map_or(delay, |left| left.min(delay)).min(MAX_BACKOFF));
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
@@ -120,6 +155,7 @@ impl Transport {
         method: Method,
         path: &str,
         body: Option<&[u8]>,
+        timeout: Duration,
     ) -> Result<(Reply, Option<Duration>)> {
         let url = format!("{}{}", self.server, path);
         let auth = self.credentials.authorization()?;
@@ -136,7 +172,7 @@ impl Transport {
                 }
                 request
                     .config()
-                    .timeout_global(Some(REQUEST_TIMEOUT))
+                    .timeout_global(Some(timeout))
                     .build()
                     .call()
             }
@@ -154,7 +190,7 @@ impl Transport {
                 }
                 request
                     .config()
-                    .timeout_global(Some(REQUEST_TIMEOUT))
+                    .timeout_global(Some(timeout))
                     .build()
                     .send(body.unwrap_or_default())
             }
@@ -317,5 +353,51 @@ mod tests {
         assert!(matches!(error, Error::Transport { .. }), "{error:?}");
         assert!(text.contains(&format!("DELETE {url}/gone")), "{text}");
         assert!(!text.contains("secret-token"), "{text}");
+    }
+
+    #[test]
+    fn retries_end_at_the_callers_deadline() {
+        let server = TestServer::start(vec![Answer::new(503, "{}")]);
+        let started = Instant::now();
+        let error = transport(&server)
+            .until(Some(started + Duration::from_millis(300)))
+            .send(Method::Get, "/busy", None, Retry::Safe)
+            .expect_err("the deadline passes first");
+        assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "took {:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn a_server_that_never_answers_is_given_up_at_the_deadline() {
+        let server = TestServer::start(vec![Answer::silent()]);
+        let started = Instant::now();
+        let error = transport(&server)
+            .until(Some(started + Duration::from_millis(300)))
+            .send(Method::Put, "/hang", Some(b"{}"), Retry::Never)
+            .expect_err("no answer");
+        assert!(
+            matches!(error, Error::Timeout { .. } | Error::Transport { .. }),
+            "{error:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "took {:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn a_passed_deadline_sends_nothing() {
+        let server = TestServer::start(vec![Answer::new(200, "{}")]);
+        let error = transport(&server)
+            .until(Some(Instant::now()))
+            .send(Method::Get, "/late", None, Retry::Safe)
+            .expect_err("too late");
+        assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+        assert!(server.seen().is_empty());
     }
 }

@@ -30,7 +30,10 @@ pub(crate) fn wait_until<K: Resource, T>(
     let what = format!("{} {}/{}", K::KIND.to_lowercase(), shared.namespace, name);
     let result = (|| {
         let deadline = options.deadline(started);
-        let mut object: K = shared.objects.get(&shared.namespace, name)?;
+        let mut object: K = shared
+            .objects
+            .until(deadline)
+            .get(&shared.namespace, name)?;
         let mut follow: Option<Follow<K>> = None;
         loop {
             if let Check::Done(value) = check(&object)? {
