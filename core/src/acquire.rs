@@ -259,7 +259,14 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
     }
 
     fn run(mut self) -> Result<Granted> {
-        let result = self.step_until_granted();
+        let result = match self.step_until_granted() {
+            // A request cut off at the deadline: the caller's wait timed out.
+            Err(Error::Timeout { .. }) => Err(Error::Timeout {
+                what: self.what(),
+                waited: self.started.elapsed(),
+            }),
+            other => other,
+        };
         if result.is_err() && self.last_waiter_write.is_some() {
             // Leave the queue (or give back a slot granted meanwhile) so that
             // nothing stays held by a caller that gave up.

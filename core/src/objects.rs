@@ -189,7 +189,8 @@ impl Objects {
                 .and_then(|v| v.get("status").cloned())
         };
         if let (Some(old_status), Some(new_status)) = (status(old), status(new)) {
-            if let Some(patch) = guarded_status_patch(&old_status, &new_status) {
+            let generation = old.metadata().generation;
+            if let Some(patch) = guarded_status_patch(&old_status, &new_status, generation) {
                 let meta = new.metadata();
                 match self.patch_status::<K>(&meta.namespace, &meta.name, &patch, Retry::Safe) {
                     // A failed test: fall back to the PUT, which says whether

@@ -16,9 +16,19 @@ const WAITERS: &str = "waiters";
 
 /// Builds the patch from status `old` to status `new`, or None when it
 /// cannot be expressed safely (then use a resourceVersion-guarded PUT).
-pub(crate) fn guarded_status_patch(old: &Value, new: &Value) -> Option<Value> {
+/// `generation` is the object's `metadata.generation` the change was
+/// computed from: the patch also tests it, so a concurrent spec change (fewer
+/// permits, say) fails the write instead of being overruled by it.
+pub(crate) fn guarded_status_patch(
+    old: &Value,
+    new: &Value,
+    generation: Option<i64>,
+) -> Option<Value> {
     let (old, new) = (old.as_object()?, new.as_object()?);
     let mut ops = Vec::new();
+    if let Some(generation) = generation {
+        ops.push(json!({"op": "test", "path": "/metadata/generation", "value": generation}));
+    }
     for (key, old_value) in old {
         if key == WAITERS {
             continue;
@@ -126,7 +136,7 @@ mod tests {
             "waiters": [waiter("w2", 0)],
             "fencingToken": 4, "inUse": 1, "available": 0, "phase": "Full"
         });
-        let patch = guarded_status_patch(&old, &new).unwrap();
+        let patch = guarded_status_patch(&old, &new, Some(1)).unwrap();
         let ops = patch.as_array().unwrap();
         let has = |op: &str, path: &str| ops.iter().any(|o| o["op"] == op && o["path"] == path);
         assert!(has("test", "/status/holders") && has("replace", "/status/holders"));
@@ -148,7 +158,7 @@ mod tests {
         let old =
             json!({"holders": [], "waiters": [waiter("a", 0), waiter("b", 0), waiter("c", 0)]});
         let new = json!({"holders": [], "waiters": [waiter("b", 1)]});
-        let patch = guarded_status_patch(&old, &new).unwrap();
+        let patch = guarded_status_patch(&old, &new, Some(1)).unwrap();
         let paths: Vec<&str> = patch
             .as_array()
             .unwrap()
@@ -170,14 +180,26 @@ mod tests {
     fn appends_go_to_the_end_and_new_fields_fall_back_to_put() {
         let old = json!({"holders": [], "waiters": []});
         let new = json!({"holders": [], "waiters": [waiter("n", 0)]});
-        let patch = guarded_status_patch(&old, &new).unwrap();
+        let patch = guarded_status_patch(&old, &new, Some(1)).unwrap();
         assert!(patch
             .as_array()
             .unwrap()
             .iter()
             .any(|o| o["op"] == "add" && o["path"] == "/status/waiters/-"));
         let grown = json!({"holders": [], "waiters": [], "phase": "Ready"});
-        assert_eq!(guarded_status_patch(&old, &grown), None);
-        assert_eq!(guarded_status_patch(&Value::Null, &grown), None);
+        assert_eq!(guarded_status_patch(&old, &grown, Some(1)), None);
+        assert_eq!(guarded_status_patch(&Value::Null, &grown, None), None);
+    }
+
+    #[test]
+    fn a_patch_tests_the_spec_generation_it_was_computed_from() {
+        let old = json!({"holders": [], "fencingToken": 0, "waiters": []});
+        let new = json!({"holders": [{"holder": "a"}], "fencingToken": 1, "waiters": []});
+        let patch = guarded_status_patch(&old, &new, Some(7)).unwrap();
+        assert_eq!(
+            patch[0],
+            json!({"op": "test", "path": "/metadata/generation", "value": 7}),
+            "the generation test comes first: {patch}"
+        );
     }
 }

@@ -29,6 +29,7 @@ pub(crate) fn wait_until<K: Resource, T>(
     let started = Instant::now();
     let what = format!("{} {}/{}", K::KIND.to_lowercase(), shared.namespace, name);
     let result = (|| {
+        let what = what.clone();
         let deadline = options.deadline(started);
         let mut object: K = shared
             .objects
@@ -70,7 +71,15 @@ pub(crate) fn wait_until<K: Resource, T>(
                 }
             }
         }
-    })();
+    })()
+    .map_err(|error| match error {
+        // A request cut off at the deadline: the caller's wait timed out.
+        Error::Timeout { .. } => Error::Timeout {
+            what,
+            waited: started.elapsed(),
+        },
+        other => other,
+    });
     if let Some(observer) = &options.observer {
         let event = Event {
             kind: K::KIND,
