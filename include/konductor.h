@@ -90,7 +90,8 @@ enum konductor_result
      */
     KONDUCTOR_INVALID_DURATION = 106,
     /**
-     * The options' `struct_size` is smaller than any version of `konductor_options`.
+     * The options' `struct_size` is smaller than the first version of
+     * `konductor_options` or absurdly large: not set by `konductor_options_init()`.
      */
     KONDUCTOR_INVALID_OPTIONS = 107,
     /**
@@ -246,8 +247,8 @@ typedef struct konductor_permit konductor_permit;
  * How an acquire or wait call behaves. Always fill it with
  * `konductor_options_init()` first, then change fields: later versions of
  * the library may add fields at the end, and `struct_size` tells it which
- * ones the caller knows. Passing NULL where options are accepted means the
- * defaults.
+ * ones the caller knows (fields beyond it keep their defaults). Passing
+ * NULL where options are accepted means the defaults.
  */
 typedef struct konductor_options {
     /**

@@ -37,14 +37,11 @@ pub mod version;
 mod arguments;
 mod panic;
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn handles_can_be_shared_between_threads() {
-        fn shareable<T: Send + Sync>() {}
-        shareable::<crate::client::konductor_client>();
-        shareable::<crate::permit::konductor_permit>();
-        shareable::<crate::held_lease::konductor_lease>();
-        shareable::<crate::cancel::konductor_cancel>();
-    }
-}
+// Every handle may be used from any thread at once, as the header promises.
+const _: () = {
+    const fn shareable<T: Send + Sync>() {}
+    shareable::<client::konductor_client>();
+    shareable::<permit::konductor_permit>();
+    shareable::<held_lease::konductor_lease>();
+    shareable::<cancel::konductor_cancel>();
+};

@@ -1,7 +1,7 @@
 //! `konductor_options`: how an acquire or wait call behaves, with ABI-stable defaults.
 
 use std::ffi::c_char;
-use std::mem::size_of;
+use std::mem::{offset_of, size_of, MaybeUninit};
 use std::time::Duration;
 
 use konductor_core::Options;
@@ -24,8 +24,8 @@ pub const KONDUCTOR_DEFAULT_TTL_MS: i64 = 300_000;
 /// How an acquire or wait call behaves. Always fill it with
 /// `konductor_options_init()` first, then change fields: later versions of
 /// the library may add fields at the end, and `struct_size` tells it which
-/// ones the caller knows. Passing NULL where options are accepted means the
-/// defaults.
+/// ones the caller knows (fields beyond it keep their defaults). Passing
+/// NULL where options are accepted means the defaults.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct konductor_options {
@@ -55,7 +55,18 @@ pub struct konductor_options {
     /// TTL; a failed renewal is reported as loss (`konductor_permit_is_lost()`).
     /// Default false.
     pub auto_renew: bool,
+    // A field added later must start at or after the previous version's
+    // `sizeof` on every target (add explicit padding if needed): an older
+    // caller's `struct_size` covers its tail padding, whose bytes are garbage.
 }
+
+/// The smallest `struct_size` a caller can have: the end of the last field of
+/// the first version (`auto_renew`). Fixed for good; later fields go after it.
+const FIRST_VERSION_SIZE: usize = offset_of!(konductor_options, auto_renew) + size_of::<bool>();
+
+/// The largest `struct_size` accepted, far beyond any version: a larger
+/// number is not a size but uninitialised memory.
+const LARGEST_STRUCT_SIZE: usize = 4096;
 
 impl konductor_options {
     const DEFAULT: konductor_options = konductor_options {
@@ -80,26 +91,45 @@ pub extern "C" fn konductor_options_init(options: *mut konductor_options) -> kon
     }
 }
 
-/// The core options described by `ptr` (NULL: the defaults).
+/// The core options described by `ptr` (NULL: the defaults). Only the
+/// first `struct_size` bytes are read: a caller compiled against an older
+/// header has a shorter struct, and the fields it lacks keep their defaults.
 pub(crate) fn read(ptr: *const konductor_options) -> Result<Options, Failed> {
     if ptr.is_null() {
         return convert(&konductor_options::DEFAULT);
     }
-    // SAFETY: not NULL; the caller guarantees a live konductor_options, whose
-    // first field is the size it was compiled with.
-    let struct_size = unsafe { std::ptr::addr_of!((*ptr).struct_size).read() };
-    if (struct_size as usize) < size_of::<konductor_options>() {
+    // SAFETY: not NULL; the caller guarantees a live konductor_options of
+    // some version, and every version starts with its size as a u32.
+    let struct_size = unsafe { ptr.cast::<u32>().read() } as usize;
+    if !(FIRST_VERSION_SIZE..=LARGEST_STRUCT_SIZE).contains(&struct_size) {
         return Err(failed(
             KONDUCTOR_INVALID_OPTIONS,
             format!(
-                "options.struct_size is {struct_size}, expected at least {}: initialise options with konductor_options_init()",
-                size_of::<konductor_options>()
+                "options.struct_size is {struct_size}, expected {FIRST_VERSION_SIZE} to {LARGEST_STRUCT_SIZE}: initialise options with konductor_options_init()"
             ),
         ));
     }
-    // SAFETY: as above; the struct is at least as large as this version's.
-    let options = unsafe { ptr.read() };
+    // SAFETY: the caller's struct is `struct_size` bytes long.
+    let options = unsafe { prefix(ptr, struct_size, konductor_options::DEFAULT) };
     convert(&options)
+}
+
+/// `defaults` with its first `size` bytes (at most all of them) copied from
+/// `ptr`, which must be readable for `size` bytes.
+unsafe fn prefix<T>(ptr: *const T, size: usize, defaults: T) -> T {
+    let mut value = MaybeUninit::new(defaults);
+    // SAFETY: `ptr` is readable for `size` bytes (the caller's promise) and
+    // `value` writable for `size_of::<T>()`. The size of any version ends
+    // between fields, never inside one, so each field is wholly the caller's
+    // or wholly the default.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            ptr.cast::<u8>(),
+            value.as_mut_ptr().cast::<u8>(),
+            size.min(size_of::<T>()),
+        );
+        value.assume_init()
+    }
 }
 
 fn convert(options: &konductor_options) -> Result<Options, Failed> {
@@ -194,7 +224,7 @@ mod tests {
     }
 
     #[test]
-    fn bad_durations_and_sizes_are_rejected() {
+    fn bad_durations_and_holders_are_rejected() {
         let mut options = init();
         options.ttl_ms = -5;
         assert_eq!(read(&options).unwrap_err().0, KONDUCTOR_INVALID_DURATION);
@@ -204,9 +234,86 @@ mod tests {
         options.timeout_ms = 0;
         options.holder = c"h\xff".as_ptr();
         assert_eq!(read(&options).unwrap_err().0, KONDUCTOR_INVALID_UTF8);
-        options.holder = std::ptr::null();
-        options.struct_size = 8;
-        assert_eq!(read(&options).unwrap_err().0, KONDUCTOR_INVALID_OPTIONS);
+    }
+
+    #[test]
+    fn sizes_below_the_first_version_or_absurdly_large_are_rejected() {
+        let mut options = init();
+        for size in [0, 8, FIRST_VERSION_SIZE - 1, LARGEST_STRUCT_SIZE + 1] {
+            options.struct_size = size as u32;
+            let code = read(&options).map(|_| ()).unwrap_err().0;
+            assert_eq!(code, KONDUCTOR_INVALID_OPTIONS, "struct_size {size}");
+        }
+    }
+
+    /// A caller's struct followed by bytes it does not own, poisoned.
+    #[repr(C)]
+    struct Poisoned<T> {
+        options: T,
+        beyond: [u8; 64],
+    }
+
+    #[test]
+    fn a_caller_with_the_first_versions_struct_is_read_up_to_its_size() {
+        // The bytes past the first version's last field are not the caller's.
+        let mut buffer = Poisoned {
+            options: init(),
+            beyond: [0xff; 64],
+        };
+        buffer.options.struct_size = FIRST_VERSION_SIZE as u32;
+        buffer.options.holder = c"old-caller".as_ptr();
+        buffer.options.auto_renew = true;
+        let end = std::ptr::addr_of_mut!(buffer).cast::<u8>();
+        let tail = size_of::<konductor_options>() - FIRST_VERSION_SIZE;
+        unsafe { end.add(FIRST_VERSION_SIZE).write_bytes(0xff, tail) };
+        let converted = format!("{:?}", read(&buffer.options).unwrap());
+        let expected = Options::new().holder("old-caller").auto_renew(true);
+        assert_eq!(converted, format!("{expected:?}"));
+    }
+
+    #[test]
+    fn the_fields_a_shorter_struct_lacks_keep_their_defaults() {
+        // What a later version (here: one more field) reads from a caller
+        // compiled against this one.
+        #[repr(C)]
+        #[derive(Debug, Clone, Copy)]
+        struct Later {
+            first: konductor_options,
+            added: i64,
+        }
+        let mut caller = Poisoned {
+            options: init(),
+            beyond: [0xff; 64],
+        };
+        caller.options.priority = 7;
+        let defaults = Later {
+            first: konductor_options::DEFAULT,
+            added: 42,
+        };
+        let read = unsafe {
+            prefix(
+                std::ptr::addr_of!(caller).cast::<Later>(),
+                caller.options.struct_size as usize,
+                defaults,
+            )
+        };
+        assert_eq!(read.first.priority, 7, "the caller's field");
+        assert_eq!(read.added, 42, "the default of the field the caller lacks");
+    }
+
+    #[test]
+    fn a_caller_with_a_later_longer_struct_is_read_up_to_the_fields_known_here() {
+        let mut caller = Poisoned {
+            options: init(),
+            beyond: [0xff; 64],
+        };
+        caller.options.struct_size = size_of::<Poisoned<konductor_options>>() as u32;
+        caller.options.timeout_ms = 0;
+        let converted = format!("{:?}", read(&caller.options).unwrap());
+        assert_eq!(
+            converted,
+            format!("{:?}", Options::new().timeout(Duration::ZERO))
+        );
     }
 
     #[test]

@@ -247,8 +247,11 @@ static void invalid_durations_and_options(void) {
     bad = options;
     bad.struct_size = 0; /* not initialised with konductor_options_init */
     CASE(KONDUCTOR_INVALID_OPTIONS, konductor_semaphore_acquire(client, "s", &bad, &permit_out));
-    bad.struct_size = sizeof bad - 1;
+    bad.struct_size = offsetof(konductor_options, auto_renew); /* smaller than any version */
     CASE(KONDUCTOR_INVALID_OPTIONS, konductor_barrier_wait(client, "b", &bad));
+    bad.struct_size = 1u << 20; /* no version is that large: uninitialised memory */
+    CASE(KONDUCTOR_INVALID_OPTIONS, konductor_gate_wait(client, "g", &bad));
+    EXPECT_LAST_ERROR_CONTAINS("struct_size is 1048576");
 
     konductor_gate_condition condition = {.kind = 0, .name = "x"};
     CASE(KONDUCTOR_INVALID_ARGUMENT, konductor_gate_create(client, "g", &condition, 1, 0, NULL));

@@ -230,12 +230,41 @@ static void with_callback(konductor_client *client) {
     EXPECT_TRUE(strlen(record.holder) > 0 && strcmp(record.holder, "c-with") != 0);
 }
 
+/* A program compiled against the first version of konductor_options passes
+ * a struct that ends with its last field (auto_renew); a later library reads
+ * no further than struct_size. The struct is allocated to exactly that size,
+ * so valgrind reports any read past it. */
+static void options_of_an_older_caller(konductor_client *client) {
+    REQUIRE_OK(konductor_semaphore_create(client, "old-caller", 1, 0, NULL));
+    konductor_options current = holder_options("c-old-caller", 5000, 0);
+    size_t first_version_size = offsetof(konductor_options, auto_renew) + sizeof current.auto_renew;
+    konductor_options *truncated = malloc(first_version_size);
+    if (truncated == NULL) {
+        testing_finish("test_semaphore");
+    }
+    memcpy(truncated, &current, first_version_size);
+    truncated->struct_size = (uint32_t)first_version_size;
+
+    konductor_permit *permit = NULL;
+    REQUIRE_OK(konductor_semaphore_acquire(client, "old-caller", truncated, &permit));
+    const char *holder = NULL;
+    REQUIRE_OK(konductor_permit_holder(permit, &holder));
+    EXPECT_STR_EQ("c-old-caller", holder);
+    int64_t ttl_ms = 0;
+    REQUIRE_OK(konductor_permit_ttl_ms(permit, &ttl_ms));
+    EXPECT_TRUE(ttl_ms == 5000);
+    REQUIRE_OK(konductor_permit_release(permit));
+    konductor_permit_free(permit);
+    free(truncated);
+}
+
 int main(void) {
     konductor_client *client = testing_client();
     create_get_list_delete(client);
     permit_accessors_renew_release(client);
     expiry_and_auto_renewal(client);
     with_callback(client);
+    options_of_an_older_caller(client);
     konductor_client_free(client);
     testing_finish("test_semaphore");
 }
