@@ -1,10 +1,24 @@
-//! The `--flag value` command lines of the contender and holder processes.
+//! The `--flag value` command lines of the contender and holder processes, as they read them and as tests write them.
 
 use std::collections::HashMap;
+use std::process::Command;
 
 use konductor::{Client, Config};
 
+use crate::cluster::cluster;
 use crate::kind::Kind;
+
+/// A command line for the contender or holder `binary` on `kind/name` in
+/// `namespace`, as the admin user; the caller adds the binary's own flags.
+pub fn command(binary: &str, namespace: &str, kind: Kind, name: &str) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .arg("--kubeconfig")
+        .arg(&cluster().admin)
+        .args(["--namespace", namespace, "--kind", kind.as_str()])
+        .args(["--name", name]);
+    command
+}
 
 /// The flags of one command line, taken one by one.
 pub struct Flags(HashMap<String, String>);

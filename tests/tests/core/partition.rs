@@ -8,8 +8,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use konductor::{Client, Error, Event, Observer, Options};
+use konductor_tests::kind::Kind;
 use konductor_tests::namespace::Namespace;
 use konductor_tests::proxy::{client_through, Proxy};
+use konductor_tests::serial::one_at_a_time;
 use konductor_tests::wait::{eventually, ms};
 
 /// Records when the observer was told of a loss.
@@ -22,60 +24,22 @@ impl Observer for LossClock {
     }
 }
 
-fn waiters(client: &Client, kind: &str, name: &str) -> usize {
-    match kind {
-        "lease" => client
-            .get_lease(name)
-            .expect("get")
-            .status
-            .unwrap_or_default()
-            .waiters
-            .len(),
-        _ => client
-            .get_semaphore(name)
-            .expect("get")
-            .status
-            .unwrap_or_default()
-            .waiters
-            .len(),
-    }
-}
-
-fn create(client: &Client, kind: &str, name: &str) {
-    match kind {
-        "lease" => drop(client.create_lease(name, None, None).expect("create lease")),
-        _ => drop(
-            client
-                .create_semaphore(name, 1, None)
-                .expect("create semaphore"),
-        ),
-    }
-}
-
 /// Acquires `name` with a long TTL; returns the token and when the acquire
 /// returned (taken before the handle is dropped, which releases).
-fn acquire(client: &Client, kind: &str, name: &str, holder: &str) -> Result<(u64, Instant), Error> {
+fn acquire(client: &Client, kind: Kind, name: &str, holder: &str) -> Result<(u64, Instant), Error> {
     let options = Options::new()
         .holder(holder)
         .ttl(Duration::from_secs(30))
         .timeout(Duration::from_secs(30));
-    match kind {
-        "lease" => client
-            .acquire_lease(name, &options)
-            .map(|l| (l.token(), Instant::now())),
-        _ => client
-            .acquire_semaphore(name, &options)
-            .map(|p| (p.token(), Instant::now())),
-    }
+    let slot = kind.acquire(client, name, &options)?;
+    Ok((slot.token(), Instant::now()))
 }
 
-/// Renews the held permit or lease.
-type Renew = Box<dyn Fn() -> Result<(), Error>>;
-
-fn partitioned_holder_learns_first(kind: &'static str) {
+fn partitioned_holder_learns_first(kind: Kind) {
+    let _serial = one_at_a_time();
     let ns = Namespace::new(&format!("part-{kind}"));
     let direct = ns.admin();
-    create(&direct, kind, "x");
+    kind.create(&direct, "x", 1);
     let proxy = Proxy::start();
     let Some(cut_off) = client_through(&proxy, &ns.name) else {
         println!("skipped: needs a token and CA in the test kubeconfig");
@@ -88,34 +52,15 @@ fn partitioned_holder_learns_first(kind: &'static str) {
         .ttl(ttl)
         .auto_renew(true)
         .observer(clock.clone());
-    let (token, lost_token, renew): (u64, konductor::CancelToken, Renew) = match kind {
-        "lease" => {
-            let lease = cut_off
-                .acquire_lease("x", &options)
-                .expect("acquire through the proxy");
-            (
-                lease.token(),
-                lease.lost_token(),
-                Box::new(move || lease.renew()),
-            )
-        }
-        _ => {
-            let permit = cut_off
-                .acquire_semaphore("x", &options)
-                .expect("acquire through the proxy");
-            (
-                permit.token(),
-                permit.lost_token(),
-                Box::new(move || permit.renew()),
-            )
-        }
-    };
+    let held = kind
+        .acquire(&cut_off, "x", &options)
+        .expect("acquire through the proxy");
     let waiter = {
         let direct = direct.clone();
         thread::spawn(move || acquire(&direct, kind, "x", "next"))
     };
     eventually(Duration::from_secs(10), "the waiter to queue", || {
-        waiters(&direct, kind, "x") == 1
+        kind.waiters(&direct, "x").len() == 1
     });
     // Let at least one renewal through, then cut the holder off.
     thread::sleep(ttl / 2);
@@ -135,15 +80,15 @@ fn partitioned_holder_learns_first(kind: &'static str) {
         ms(lost_at - cut_at),
         ms(granted_at - cut_at)
     );
-    assert!(lost_token.is_cancelled());
+    assert!(held.lost_token().is_cancelled());
     assert!(
         lost_at < granted_at,
         "expected the cut-off holder to learn of its loss before the waiter's grant; it learned {:?} later",
         lost_at - granted_at
     );
-    assert!(next_token > token);
+    assert!(next_token > held.token());
     assert!(
-        matches!(renew(), Err(Error::Lost { .. })),
+        matches!(held.renew(), Err(Error::Lost { .. })),
         "renew after the loss must say Lost"
     );
     proxy.unblock();
@@ -151,23 +96,24 @@ fn partitioned_holder_learns_first(kind: &'static str) {
 
 #[test]
 fn a_cut_off_permit_holder_learns_of_its_loss_before_anyone_is_granted_it() {
-    partitioned_holder_learns_first("semaphore");
+    partitioned_holder_learns_first(Kind::Semaphore);
 }
 
 #[test]
 fn a_cut_off_lease_holder_learns_of_its_loss_before_anyone_is_granted_it() {
-    partitioned_holder_learns_first("lease");
+    partitioned_holder_learns_first(Kind::Lease);
 }
 
 /// The waiter's watch drops; the release happens during the outage (`release_while_cut`) or after it.
 fn waiter_survives_dropped_watch(release_while_cut: bool) {
+    let _serial = one_at_a_time();
     let ns = Namespace::new(if release_while_cut {
         "part-missed"
     } else {
         "part-drop"
     });
     let direct = ns.admin();
-    create(&direct, "semaphore", "x");
+    Kind::Semaphore.create(&direct, "x", 1);
     let proxy = Proxy::start();
     let Some(behind_proxy) = client_through(&proxy, &ns.name) else {
         println!("skipped: needs a token and CA in the test kubeconfig");
@@ -176,9 +122,9 @@ fn waiter_survives_dropped_watch(release_while_cut: bool) {
     let held = direct
         .acquire_semaphore("x", &Options::new().holder("holder"))
         .expect("hold");
-    let waiter = thread::spawn(move || acquire(&behind_proxy, "semaphore", "x", "waiter"));
+    let waiter = thread::spawn(move || acquire(&behind_proxy, Kind::Semaphore, "x", "waiter"));
     eventually(Duration::from_secs(10), "the waiter to queue", || {
-        waiters(&direct, "semaphore", "x") == 1
+        Kind::Semaphore.waiters(&direct, "x").len() == 1
     });
     thread::sleep(Duration::from_millis(300));
     proxy.block();

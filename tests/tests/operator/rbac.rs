@@ -12,6 +12,7 @@ use konductor_tests::cluster::{cluster, kubectl, kubectl_as, repo};
 use konductor_tests::kubeconfig::admin_access;
 use konductor_tests::namespace::{client_from, Namespace};
 use konductor_tests::operator::Operator;
+use konductor_tests::serial::one_at_a_time;
 use konductor_tests::wait::eventually;
 
 fn assert_forbidden(kubeconfig: &Path, args: &[&str]) {
@@ -25,6 +26,7 @@ fn assert_forbidden(kubeconfig: &Path, args: &[&str]) {
 
 #[test]
 fn a_worker_bound_to_konductor_client_can_use_every_primitive_and_nothing_else() {
+    let _serial = one_at_a_time();
     let Some(worker_kubeconfig) = cluster().worker.clone() else {
         eprintln!("skipped: this cluster has no worker user");
         return;
@@ -136,6 +138,7 @@ fn a_worker_bound_to_konductor_client_can_use_every_primitive_and_nothing_else()
 
 #[test]
 fn the_operator_needs_nothing_beyond_its_cluster_role() {
+    let _serial = one_at_a_time();
     let deploy = repo().join("operator/deploy");
     for file in ["namespace.yaml", "operator-rbac.yaml"] {
         kubectl(&["apply", "-f", deploy.join(file).to_str().expect("path")]);

@@ -575,7 +575,10 @@ fn the_observer_sees_waits_grants_releases_and_errors() {
     let counts = Arc::new(Counts::default());
     let options = Options::new().holder("h").observer(counts.clone());
     let permit = client.acquire_semaphore("s", &options).expect("acquire");
-    let _ = client.acquire_semaphore("s", &options.clone().holder("x").timeout(Duration::ZERO));
+    match client.acquire_semaphore("s", &options.clone().holder("x").timeout(Duration::ZERO)) {
+        Err(Error::Timeout { waited, .. }) => assert_eq!(waited, Duration::ZERO),
+        other => panic!("expected Timeout from a try-once on a full semaphore, got {other:?}"),
+    }
     permit.release().expect("release");
     assert_eq!(counts.acquired.load(Ordering::SeqCst), 1);
     assert_eq!(counts.released.load(Ordering::SeqCst), 1);

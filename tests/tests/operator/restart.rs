@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use konductor::Options;
 use konductor_tests::namespace::Namespace;
 use konductor_tests::operator::Operator;
+use konductor_tests::serial::one_at_a_time;
 use konductor_tests::wait::ms;
 
 /// One hold as its holder saw it: from the grant's return to the release call.
@@ -22,6 +23,7 @@ struct Hold {
 
 #[test]
 fn restarting_the_operator_loses_no_holder_and_grants_no_permit_twice() {
+    let _serial = one_at_a_time();
     const PERMITS: usize = 2;
     let ns = Namespace::new("op-restart");
     let mut operator = Operator::start(&ns.name, &[]);

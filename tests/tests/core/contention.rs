@@ -4,18 +4,21 @@
 //! the logs must never show more holders than slots, and the fencing tokens
 //! must be unique, gap-free and ordered like the grants.
 //!
-//! The two runs are heavy, so they hold a file lock and never overlap each
-//! other (or the same test started by another `cargo test`).
+//! The two runs are heavy: they take `one_at_a_time`, so that no timing test
+//! of this binary runs meanwhile, and a file lock, so that they never overlap
+//! the same test started by another `cargo test`.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus};
+use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
 
 use konductor::Client;
-use konductor_tests::cluster::cluster;
+use konductor_tests::flags::command;
 use konductor_tests::holds::{check_tokens, max_overlap, parse_log, percentile, Hold};
+use konductor_tests::kind::Kind;
 use konductor_tests::namespace::Namespace;
+use konductor_tests::serial::one_at_a_time;
 
 const PROCESSES: u32 = 3;
 const THREADS: u32 = 8;
@@ -46,12 +49,9 @@ fn output_paths(log: &Path, process: u32) -> (PathBuf, PathBuf) {
     )
 }
 
-fn spawn(ns: &Namespace, kind: &str, process: u32, hold: Duration, log: &Path) -> Child {
+fn spawn(ns: &Namespace, kind: Kind, process: u32, hold: Duration, log: &Path) -> Child {
     let (out, err) = output_paths(log, process);
-    Command::new(env!("CARGO_BIN_EXE_contender"))
-        .arg("--kubeconfig")
-        .arg(&cluster().admin)
-        .args(["--namespace", &ns.name, "--kind", kind, "--name", "hot"])
+    command(env!("CARGO_BIN_EXE_contender"), &ns.name, kind, "hot")
         .args(["--process", &process.to_string()])
         .args(["--threads", &THREADS.to_string()])
         .args(["--cycles", &CYCLES.to_string()])
@@ -75,7 +75,7 @@ fn tail(path: &Path, lines: usize) -> String {
 /// if the run exceeds LIMIT. Returns each one's exit status, stdout and stderr.
 fn finish(
     client: &Client,
-    kind: &str,
+    kind: Kind,
     log: &Path,
     mut children: Vec<Child>,
 ) -> Vec<(ExitStatus, String, String)> {
@@ -93,8 +93,8 @@ fn finish(
                 .map(|t| t.lines().count())
                 .unwrap_or(0);
             let state = match kind {
-                "lease" => format!("{:?}", client.get_lease("hot").map(|l| l.status)),
-                _ => format!("{:?}", client.get_semaphore("hot").map(|s| s.status)),
+                Kind::Lease => format!("{:?}", client.get_lease("hot").map(|l| l.status)),
+                Kind::Semaphore => format!("{:?}", client.get_semaphore("hot").map(|s| s.status)),
             };
             let said: Vec<String> = (0..children.len() as u32)
                 .map(|p| {
@@ -128,9 +128,10 @@ fn finish(
         .collect()
 }
 
-fn final_fencing(client: &Client, kind: &str) -> (u64, usize, usize) {
+/// The object's fencing counter, holders and waiters.
+fn final_fencing(client: &Client, kind: Kind) -> (u64, usize, usize) {
     match kind {
-        "lease" => {
+        Kind::Lease => {
             let status = client
                 .get_lease("hot")
                 .expect("get")
@@ -142,7 +143,7 @@ fn final_fencing(client: &Client, kind: &str) -> (u64, usize, usize) {
                 status.waiters.len(),
             )
         }
-        _ => {
+        Kind::Semaphore => {
             let status = client
                 .get_semaphore("hot")
                 .expect("get")
@@ -157,18 +158,12 @@ fn final_fencing(client: &Client, kind: &str) -> (u64, usize, usize) {
     }
 }
 
-fn hammer(kind: &str, capacity: usize, hold: Duration) {
+fn hammer(kind: Kind, capacity: usize, hold: Duration) {
+    let _serial = one_at_a_time();
     let _exclusive = exclusive();
     let ns = Namespace::new(&format!("hot-{kind}"));
     let client = ns.admin();
-    match kind {
-        "lease" => drop(client.create_lease("hot", None, None).expect("create")),
-        _ => drop(
-            client
-                .create_semaphore("hot", capacity as u32, None)
-                .expect("create"),
-        ),
-    }
+    kind.create(&client, "hot", capacity as u32);
     let log = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("contention-{kind}-{}.log", std::process::id()));
     let _ = std::fs::remove_file(&log);
@@ -267,10 +262,10 @@ fn hammer(kind: &str, capacity: usize, hold: Duration) {
 
 #[test]
 fn a_semaphore_of_three_never_has_more_than_three_holders() {
-    hammer("semaphore", 3, SEMAPHORE_HOLD);
+    hammer(Kind::Semaphore, 3, SEMAPHORE_HOLD);
 }
 
 #[test]
 fn a_lease_never_has_more_than_one_holder() {
-    hammer("lease", 1, LEASE_HOLD);
+    hammer(Kind::Lease, 1, LEASE_HOLD);
 }

@@ -5,6 +5,7 @@ use std::thread;
 use std::time::Duration;
 
 use konductor::{Client, Options};
+use konductor_tests::kind::Kind;
 use konductor_tests::namespace::Namespace;
 use konductor_tests::wait::{eventually, ms};
 
@@ -13,55 +14,12 @@ const WAITERS: [(&str, i32); 5] = [("a", 0), ("b", 0), ("c", 5), ("d", 0), ("e",
 /// Priority first, arrival second.
 const EXPECTED: [&str; 5] = ["c", "e", "a", "b", "d"];
 
-fn queue(client: &Client, kind: &str, name: &str) -> Vec<String> {
-    let waiters = match kind {
-        "lease" => {
-            client
-                .get_lease(name)
-                .expect("get")
-                .status
-                .unwrap_or_default()
-                .waiters
-        }
-        _ => {
-            client
-                .get_semaphore(name)
-                .expect("get")
-                .status
-                .unwrap_or_default()
-                .waiters
-        }
-    };
-    waiters.into_iter().map(|w| w.holder).collect()
-}
-
 /// Queues the waiters one by one behind a holder, releases, and returns the
 /// holders in the order of their fencing tokens.
-fn grant_order(client: &Client, kind: &'static str, name: &'static str) -> Vec<String> {
-    let acquire = move |client: &Client, options: &Options| -> u64 {
-        match kind {
-            "lease" => client
-                .acquire_lease(name, options)
-                .expect("acquire lease")
-                .token(),
-            _ => client
-                .acquire_semaphore(name, options)
-                .expect("acquire permit")
-                .token(),
-        }
-    };
-    let holder = match kind {
-        "lease" => Box::new(
-            client
-                .acquire_lease(name, &Options::new().holder("h"))
-                .expect("hold"),
-        ) as Box<dyn std::any::Any>,
-        _ => Box::new(
-            client
-                .acquire_semaphore(name, &Options::new().holder("h"))
-                .expect("hold"),
-        ),
-    };
+fn grant_order(client: &Client, kind: Kind, name: &'static str) -> Vec<String> {
+    let holder = kind
+        .acquire(client, name, &Options::new().holder("h"))
+        .expect("hold");
     let mut threads = Vec::new();
     for (index, (waiter, priority)) in WAITERS.into_iter().enumerate() {
         let waiter_client = client.clone();
@@ -71,19 +29,23 @@ fn grant_order(client: &Client, kind: &'static str, name: &'static str) -> Vec<S
                 .priority(priority)
                 .timeout(Duration::from_secs(30));
             // The handle drops at once, releasing to the next in line.
-            (acquire(&waiter_client, &options), waiter.to_owned())
+            let token = kind
+                .acquire(&waiter_client, name, &options)
+                .expect("waiter acquires")
+                .token();
+            (token, waiter.to_owned())
         }));
         // Arrival order is only defined once each waiter is in the object.
         let took = eventually(
             Duration::from_secs(10),
             &format!("{waiter} to queue"),
-            || queue(client, kind, name).len() == index + 1,
+            || kind.waiters(client, name).len() == index + 1,
         );
         println!("{kind}: {waiter} queued after {:.1} ms", ms(took));
     }
     println!(
         "{kind}: status.waiters before the release {:?}",
-        queue(client, kind, name)
+        kind.waiters(client, name)
     );
     drop(holder);
     let mut grants: Vec<(u64, String)> = threads
@@ -100,7 +62,7 @@ fn semaphore_grants_follow_priority_then_arrival() {
     let ns = Namespace::new("fair-sem");
     let client = ns.admin();
     client.create_semaphore("s", 1, None).expect("create");
-    let order = grant_order(&client, "semaphore", "s");
+    let order = grant_order(&client, Kind::Semaphore, "s");
     assert_eq!(
         order, EXPECTED,
         "expected grants by priority then arrival, got {order:?}"
@@ -112,7 +74,7 @@ fn lease_grants_follow_priority_then_arrival() {
     let ns = Namespace::new("fair-lease");
     let client = ns.admin();
     client.create_lease("l", None, None).expect("create");
-    let order = grant_order(&client, "lease", "l");
+    let order = grant_order(&client, Kind::Lease, "l");
     assert_eq!(
         order, EXPECTED,
         "expected grants by priority then arrival, got {order:?}"

@@ -3,34 +3,25 @@
 //! than its TTL, plus a little slack for one watch event and one write.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use konductor::{Client, Options};
-use konductor_tests::cluster::cluster;
+use konductor_tests::flags::command;
+use konductor_tests::kind::Kind;
 use konductor_tests::namespace::Namespace;
+use konductor_tests::serial::one_at_a_time;
 use konductor_tests::wait::{eventually, ms};
 
 const TTL: Duration = Duration::from_secs(2);
 const SLACK: Duration = Duration::from_secs(2);
 
 /// Starts the `holder` binary on `kind/name` with the short TTL.
-fn spawn_holder(ns: &Namespace, kind: &str, name: &str, holder: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_holder"))
-        .arg("--kubeconfig")
-        .arg(&cluster().admin)
-        .args([
-            "--namespace",
-            &ns.name,
-            "--kind",
-            kind,
-            "--name",
-            name,
-            "--holder",
-            holder,
-        ])
+fn spawn_holder(ns: &Namespace, kind: Kind, name: &str, holder: &str) -> Child {
+    command(env!("CARGO_BIN_EXE_holder"), &ns.name, kind, name)
+        .args(["--holder", holder])
         .args(["--ttl-ms", &TTL.as_millis().to_string()])
         .stdout(Stdio::piped())
         .spawn()
@@ -57,57 +48,23 @@ fn held_token(child: &mut Child) -> u64 {
 
 /// Acquires with a long TTL; returns the token and when the acquire returned
 /// (taken before the handle drops, which releases).
-fn acquire(client: &Client, kind: &str, name: &str, holder: &str) -> (u64, Instant) {
+fn acquire(client: &Client, kind: Kind, name: &str, holder: &str) -> (u64, Instant) {
     let options = Options::new()
         .holder(holder)
         .ttl(Duration::from_secs(30))
         .timeout(Duration::from_secs(30));
-    match kind {
-        "lease" => {
-            let lease = client
-                .acquire_lease(name, &options)
-                .expect("waiter acquires");
-            (lease.token(), Instant::now())
-        }
-        _ => {
-            let permit = client
-                .acquire_semaphore(name, &options)
-                .expect("waiter acquires");
-            (permit.token(), Instant::now())
-        }
-    }
-}
-
-fn queued(client: &Client, kind: &str, name: &str) -> Vec<String> {
-    let waiters = match kind {
-        "lease" => {
-            client
-                .get_lease(name)
-                .expect("get")
-                .status
-                .unwrap_or_default()
-                .waiters
-        }
-        _ => {
-            client
-                .get_semaphore(name)
-                .expect("get")
-                .status
-                .unwrap_or_default()
-                .waiters
-        }
-    };
-    waiters.into_iter().map(|w| w.holder).collect()
+    let slot = kind
+        .acquire(client, name, &options)
+        .expect("waiter acquires");
+    (slot.token(), Instant::now())
 }
 
 /// A waiter queued behind a holder process gets the slot within TTL + slack of SIGKILL.
-fn killed_holder_is_replaced(kind: &'static str) {
+fn killed_holder_is_replaced(kind: Kind) {
+    let _serial = one_at_a_time();
     let ns = Namespace::new(&format!("live-{kind}"));
     let client = ns.admin();
-    match kind {
-        "lease" => drop(client.create_lease("x", None, None).expect("create")),
-        _ => drop(client.create_semaphore("x", 1, None).expect("create")),
-    }
+    kind.create(&client, "x", 1);
     let mut holder = spawn_holder(&ns, kind, "x", "doomed");
     let doomed_token = held_token(&mut holder);
     let waiter = {
@@ -115,7 +72,7 @@ fn killed_holder_is_replaced(kind: &'static str) {
         thread::spawn(move || acquire(&client, kind, "x", "survivor"))
     };
     eventually(Duration::from_secs(10), "the survivor to queue", || {
-        queued(&client, kind, "x") == ["survivor"]
+        kind.waiters(&client, "x") == ["survivor"]
     });
     // Let the holder renew at least once more, so that its record is fresh.
     thread::sleep(TTL / 2);
@@ -141,16 +98,17 @@ fn killed_holder_is_replaced(kind: &'static str) {
 
 #[test]
 fn a_killed_semaphore_holder_is_replaced_within_its_ttl() {
-    killed_holder_is_replaced("semaphore");
+    killed_holder_is_replaced(Kind::Semaphore);
 }
 
 #[test]
 fn a_killed_lease_holder_is_replaced_within_its_ttl() {
-    killed_holder_is_replaced("lease");
+    killed_holder_is_replaced(Kind::Lease);
 }
 
 #[test]
 fn a_killed_waiter_does_not_receive_the_permit_for_good() {
+    let _serial = one_at_a_time();
     let ns = Namespace::new("live-waiter");
     let client = ns.admin();
     client.create_semaphore("x", 1, None).expect("create");
@@ -158,18 +116,18 @@ fn a_killed_waiter_does_not_receive_the_permit_for_good() {
         .acquire_semaphore("x", &Options::new().holder("holder"))
         .expect("hold");
     // The holder binary queues behind `holder` with a 2 s waiter TTL, then dies.
-    let mut dead_waiter = spawn_holder(&ns, "semaphore", "x", "dead-waiter");
+    let mut dead_waiter = spawn_holder(&ns, Kind::Semaphore, "x", "dead-waiter");
     eventually(
         Duration::from_secs(30),
         "the doomed waiter to queue",
-        || queued(&client, "semaphore", "x") == ["dead-waiter"],
+        || Kind::Semaphore.waiters(&client, "x") == ["dead-waiter"],
     );
     let survivor = {
         let client = client.clone();
-        thread::spawn(move || acquire(&client, "semaphore", "x", "survivor"))
+        thread::spawn(move || acquire(&client, Kind::Semaphore, "x", "survivor"))
     };
     eventually(Duration::from_secs(10), "the survivor to queue", || {
-        queued(&client, "semaphore", "x").len() == 2
+        Kind::Semaphore.waiters(&client, "x").len() == 2
     });
     dead_waiter.kill().expect("SIGKILL the waiter");
     let killed_at = Instant::now();

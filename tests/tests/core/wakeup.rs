@@ -6,7 +6,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use konductor::{Client, Options};
+use konductor_tests::kind::Kind;
 use konductor_tests::namespace::Namespace;
+use konductor_tests::serial::one_at_a_time;
 use konductor_tests::wait::{eventually, ms};
 
 const RUNS: usize = 9;
@@ -22,72 +24,36 @@ const SINGLE_LIMIT_FROM_CALL: Duration = Duration::from_secs(3);
 /// returned, release called -> waiter's acquire returned).
 fn hand_offs(
     client: &Client,
-    kind: &str,
+    kind: Kind,
     name: &str,
     runs: usize,
 ) -> (Vec<Duration>, Vec<Duration>) {
-    let queued = |client: &Client| -> usize {
-        match kind {
-            "lease" => client
-                .get_lease(name)
-                .expect("get")
-                .status
-                .unwrap_or_default()
-                .waiters
-                .len(),
-            _ => client
-                .get_semaphore(name)
-                .expect("get")
-                .status
-                .unwrap_or_default()
-                .waiters
-                .len(),
-        }
-    };
+    let _serial = one_at_a_time();
     let (mut after_return, mut after_call) = (Vec::new(), Vec::new());
     for run in 0..runs {
         let holder_options = Options::new().holder(format!("holder-{run}"));
-        let held: Box<dyn FnOnce()> = match kind {
-            "lease" => {
-                let lease = client
-                    .acquire_lease(name, &holder_options)
-                    .expect("hold lease");
-                Box::new(move || lease.release().expect("release lease"))
-            }
-            _ => {
-                let permit = client
-                    .acquire_semaphore(name, &holder_options)
-                    .expect("hold permit");
-                Box::new(move || permit.release().expect("release permit"))
-            }
-        };
+        let held = kind.acquire(client, name, &holder_options).expect("hold");
         let (sender, receiver) = mpsc::channel();
         let waiter = {
-            let (client, kind, name) = (client.clone(), kind.to_owned(), name.to_owned());
+            let (client, name) = (client.clone(), name.to_owned());
             thread::spawn(move || {
                 let options = Options::new()
                     .holder(format!("waiter-{run}"))
                     .timeout(Duration::from_secs(30));
-                let token = match kind.as_str() {
-                    "lease" => client.acquire_lease(&name, &options).map(|l| {
-                        sender.send(Instant::now()).unwrap();
-                        l.token()
-                    }),
-                    _ => client.acquire_semaphore(&name, &options).map(|p| {
-                        sender.send(Instant::now()).unwrap();
-                        p.token()
-                    }),
-                };
-                token.expect("waiter acquires")
+                let slot = kind
+                    .acquire(&client, &name, &options)
+                    .expect("waiter acquires");
+                sender.send(Instant::now()).unwrap();
+                slot.token()
             })
         };
         eventually(Duration::from_secs(10), "the waiter to queue", || {
-            queued(client) == 1
+            kind.waiters(client, name).len() == 1
         });
         // Let the waiter settle into its watch.
         thread::sleep(Duration::from_millis(200));
         let releasing = Instant::now();
-        held();
+        held.release().expect("release");
         let released = Instant::now();
         let acquired = receiver
             .recv_timeout(Duration::from_secs(30))
@@ -100,7 +66,7 @@ fn hand_offs(
     (after_return, after_call)
 }
 
-fn check(kind: &str, from: &str, single_limit: Duration, delays: &mut [Duration]) {
+fn check(kind: Kind, from: &str, single_limit: Duration, delays: &mut [Duration]) {
     delays.sort();
     let median = delays[delays.len() / 2];
     let worst = *delays.last().expect("runs");
@@ -127,15 +93,15 @@ fn a_waiting_acquirer_gets_a_released_permit_within_100ms() {
     let ns = Namespace::new("wake-sem");
     let client = ns.admin();
     client.create_semaphore("s", 1, None).expect("create");
-    let (mut after_return, mut after_call) = hand_offs(&client, "semaphore", "s", RUNS);
+    let (mut after_return, mut after_call) = hand_offs(&client, Kind::Semaphore, "s", RUNS);
     check(
-        "semaphore",
+        Kind::Semaphore,
         "release returned",
         SINGLE_LIMIT,
         &mut after_return,
     );
     check(
-        "semaphore",
+        Kind::Semaphore,
         "release called",
         SINGLE_LIMIT_FROM_CALL,
         &mut after_call,
@@ -147,10 +113,15 @@ fn a_waiting_acquirer_gets_a_released_lease_within_100ms() {
     let ns = Namespace::new("wake-lease");
     let client = ns.admin();
     client.create_lease("l", None, None).expect("create");
-    let (mut after_return, mut after_call) = hand_offs(&client, "lease", "l", RUNS);
-    check("lease", "release returned", SINGLE_LIMIT, &mut after_return);
+    let (mut after_return, mut after_call) = hand_offs(&client, Kind::Lease, "l", RUNS);
     check(
-        "lease",
+        Kind::Lease,
+        "release returned",
+        SINGLE_LIMIT,
+        &mut after_return,
+    );
+    check(
+        Kind::Lease,
         "release called",
         SINGLE_LIMIT_FROM_CALL,
         &mut after_call,

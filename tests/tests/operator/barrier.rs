@@ -8,10 +8,12 @@ use konductor::{Error, Options};
 use konductor_tests::cluster::kubectl;
 use konductor_tests::namespace::Namespace;
 use konductor_tests::operator::Operator;
+use konductor_tests::serial::one_at_a_time;
 use konductor_tests::wait::{eventually, ms};
 
 #[test]
 fn a_barrier_that_times_out_fails_and_wait_barrier_returns_failed() {
+    let _serial = one_at_a_time();
     let ns = Namespace::new("op-bar-timeout");
     let _operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();
@@ -92,6 +94,7 @@ fn a_barrier_that_times_out_fails_and_wait_barrier_returns_failed() {
 
 #[test]
 fn lowering_expected_lets_the_operator_open_the_barrier() {
+    let _serial = one_at_a_time();
     let ns = Namespace::new("op-bar-open");
     let _operator = Operator::start(&ns.name, &[]);
     let client = ns.admin();
