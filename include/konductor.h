@@ -7,11 +7,15 @@
  * - Fallible calls return a konductor_result; KONDUCTOR_OK is 0. Outputs go
  *   through out-parameters (named out_*), written only on success.
  * - konductor_last_error() describes the latest failure on the calling thread.
+ * - A function's prefix names the type of its first argument: calls on
+ *   objects take the client first (konductor_client_get, _acquire, ...),
+ *   with a konductor_kind where several kinds share the call.
  * - Handles are opaque; each has one _free function, which accepts NULL.
  *   Strings returned as `char *` are freed with konductor_string_free();
  *   `const char *` outputs are borrowed and must not be freed.
  * - Strings in are NUL-terminated UTF-8. NULL is accepted only where noted.
- * - Clients, permits, leases and cancel handles may be used from any thread.
+ * - Clients, held permits and leases, and cancel handles may be used from
+ *   any thread.
  * - No Rust panic crosses into C: it becomes KONDUCTOR_PANIC.
  */
 
@@ -95,7 +99,9 @@ enum konductor_result
      */
     KONDUCTOR_INVALID_OPTIONS = 107,
     /**
-     * Another argument was rejected, e.g. an unknown gate condition kind.
+     * Another argument was rejected, e.g. a number that is no
+     * `konductor_kind`, a kind the call does not apply to, or an unknown
+     * gate condition kind.
      */
     KONDUCTOR_INVALID_ARGUMENT = 108,
     /**
@@ -210,6 +216,43 @@ typedef uint32_t konductor_condition_kind;
 #endif // __cplusplus
 
 /**
+ * A kind of Konductor object, for the calls that work on every kind
+ * (`konductor_client_get()`, `_list`, `_delete`) or on several
+ * (`konductor_client_acquire()`, `konductor_client_wait()`). Numbering
+ * starts at 1 so that a zeroed value is rejected rather than read as a kind.
+ */
+enum konductor_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * A Semaphore: at most `permits` holders at a time. Slotted: acquire
+     * gives a permit.
+     */
+    KONDUCTOR_KIND_SEMAPHORE = 1,
+    /**
+     * A Barrier: opens once enough holders arrived. Waitable.
+     */
+    KONDUCTOR_KIND_BARRIER = 2,
+    /**
+     * A Lease: one holder at a time. Slotted: acquire gives the lease.
+     */
+    KONDUCTOR_KIND_LEASE = 3,
+    /**
+     * A Gate: opens once all its conditions hold. Waitable.
+     */
+    KONDUCTOR_KIND_GATE = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum konductor_kind konductor_kind;
+#else
+typedef uint32_t konductor_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A cancel handle. Put it in `konductor_options.cancel`; calling
  * `konductor_cancel_trigger()` from any thread makes every wait using it
  * return `KONDUCTOR_CANCELLED` promptly, leaving nothing held or queued.
@@ -220,28 +263,24 @@ typedef struct konductor_cancel konductor_cancel;
 
 /**
  * A client: one connection pool and one namespace. Thread-safe: share one
- * client between threads rather than creating one per thread. Free it with
- * `konductor_client_free()` after every handle obtained through it is freed.
+ * client between threads rather than creating one per thread. Every call
+ * on objects takes it first (`konductor_client_<verb>`). Free it with
+ * `konductor_client_free()`; handles obtained through it stay valid.
  */
 typedef struct konductor_client konductor_client;
+
+/**
+ * A held slot of a slotted kind: a semaphore permit or a lease, from
+ * `konductor_client_acquire()`. Thread-safe. `konductor_held_free()`
+ * releases it if still held, then frees the handle.
+ */
+typedef struct konductor_held konductor_held;
 
 /**
  * What the leader's callback gets: the fencing token, the holder identity
  * and the loss signal. Borrowed for the callback's duration only.
  */
 typedef struct konductor_leadership konductor_leadership;
-
-/**
- * A held lease. Thread-safe. `konductor_lease_free()` releases it if still
- * held, then frees the handle.
- */
-typedef struct konductor_lease konductor_lease;
-
-/**
- * A held semaphore permit. Thread-safe. `konductor_permit_free()`
- * releases it if still held, then frees the handle.
- */
-typedef struct konductor_permit konductor_permit;
 
 /**
  * How an acquire or wait call behaves. Always fill it with
@@ -287,21 +326,14 @@ typedef struct konductor_options {
     const struct konductor_cancel *cancel;
     /**
      * Renew the permit or lease in the background at about a third of its
-     * TTL; a failed renewal is reported as loss (`konductor_permit_is_lost()`).
+     * TTL; a failed renewal is reported as loss (`konductor_held_is_lost()`).
      * Default false.
      */
     bool auto_renew;
 } konductor_options;
 
 /**
- * Work run once a barrier opened. Gets the `user_data` given. Returns 0 on
- * success; any other value makes the `_with` call return
- * `KONDUCTOR_CALLBACK_FAILED`. Must not unwind or `longjmp` out.
- */
-typedef int (*konductor_barrier_callback)(void *user_data);
-
-/**
- * One condition of a gate, as given to `konductor_gate_create()`. The
+ * One condition of a gate, as given to `konductor_client_create_gate()`. The
  * strings are copied by the call.
  */
 typedef struct konductor_gate_condition {
@@ -332,8 +364,25 @@ typedef struct konductor_gate_condition {
 } konductor_gate_condition;
 
 /**
+ * Work run while a permit or lease is held, by `konductor_client_with()`.
+ * Gets the held handle (borrowed for the call: do not free or release it)
+ * and the `user_data` given. Returns 0 on success; any other value makes
+ * the call return `KONDUCTOR_CALLBACK_FAILED`. Must not unwind or
+ * `longjmp` out.
+ */
+typedef int (*konductor_held_callback)(const struct konductor_held *held, void *user_data);
+
+/**
+ * Work run once a barrier opened, by `konductor_client_with_barrier()`.
+ * Gets the `user_data` given. Returns 0 on success; any other value makes
+ * the call return `KONDUCTOR_CALLBACK_FAILED`. Must not unwind or
+ * `longjmp` out.
+ */
+typedef int (*konductor_barrier_callback)(void *user_data);
+
+/**
  * The operator's evaluation of one gate condition, as returned by
- * `konductor_gate_conditions()`. The strings belong to the array.
+ * `konductor_client_gate_conditions()`. The strings belong to the array.
  */
 typedef struct konductor_gate_condition_status {
     /**
@@ -363,120 +412,15 @@ typedef struct konductor_gate_condition_status {
  * the `user_data` given. Must return promptly once leadership is lost
  * (`konductor_leadership_sleep()` returns false, the lost cancel handle
  * triggers). Returns 0 on success; any other value makes
- * `konductor_lease_run_as_leader()` return `KONDUCTOR_CALLBACK_FAILED`.
+ * `konductor_client_run_as_leader()` return `KONDUCTOR_CALLBACK_FAILED`.
  * Must not unwind or `longjmp` out.
  */
 typedef int (*konductor_leader_callback)(const struct konductor_leadership *leadership,
                                          void *user_data);
 
-/**
- * Work run while a lease is held. Gets the lease (borrowed for the call:
- * do not free or release it) and the `user_data` given. Returns 0 on
- * success; any other value makes the `_with` call return
- * `KONDUCTOR_CALLBACK_FAILED`. Must not unwind or `longjmp` out.
- */
-typedef int (*konductor_lease_callback)(const struct konductor_lease *lease, void *user_data);
-
-/**
- * Work run while a permit is held. Gets the permit (borrowed for the call:
- * do not free or release it) and the `user_data` given. Returns 0 on
- * success; any other value makes the `_with` call return
- * `KONDUCTOR_CALLBACK_FAILED`. Must not unwind or `longjmp` out.
- */
-typedef int (*konductor_permit_callback)(const struct konductor_permit *permit, void *user_data);
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
-
-/**
- * Creates a barrier that opens after `expected` arrivals (at least 1), or
- * after `quorum` arrivals when `quorum` is not 0 (at most `expected`), and
- * fails if still closed `timeout_ms` after creation (0: never). Writes the
- * created object as JSON to `*out_json` unless `out_json` is NULL (free it
- * with `konductor_string_free()`). `KONDUCTOR_ALREADY_EXISTS` if the name
- * is taken.
- */
-konductor_result konductor_barrier_create(const struct konductor_client *client,
-                                          const char *name,
-                                          int32_t expected,
-                                          int32_t quorum,
-                                          int64_t timeout_ms,
-                                          char **out_json);
-
-/**
- * Reads a barrier (spec and status: arrivals, phase) as JSON into
- * `*out_json`; free it with `konductor_string_free()`.
- */
-konductor_result konductor_barrier_get(const struct konductor_client *client,
-                                       const char *name,
-                                       char **out_json);
-
-/**
- * Lists the client namespace's barriers as a JSON array into `*out_json`;
- * free it with `konductor_string_free()`.
- */
-konductor_result konductor_barrier_list(const struct konductor_client *client, char **out_json);
-
-/**
- * Deletes a barrier.
- */
-konductor_result konductor_barrier_delete(const struct konductor_client *client, const char *name);
-
-/**
- * Records the arrival of `options.holder` (idempotent per holder; NULL
- * options or holder: a generated identity). The arrival that reaches the
- * threshold opens the barrier. Writes the barrier as written to `*out_json`
- * unless `out_json` is NULL. `KONDUCTOR_FAILED` if the barrier already failed.
- */
-konductor_result konductor_barrier_arrive(const struct konductor_client *client,
-                                          const char *name,
-                                          const struct konductor_options *options,
-                                          char **out_json);
-
-/**
- * Waits until the barrier is open, as long as `options.timeout_ms` allows.
- * `KONDUCTOR_FAILED` if it fails (e.g. its timeout passed),
- * `KONDUCTOR_TIMEOUT`, `KONDUCTOR_CANCELLED`, `KONDUCTOR_NOT_FOUND`.
- */
-konductor_result konductor_barrier_wait(const struct konductor_client *client,
-                                        const char *name,
-                                        const struct konductor_options *options);
-
-/**
- * Arrives, waits until the barrier opens, then runs `callback(user_data)`:
- * every participant starts its work only once all expected holders are
- * there. Returns the arrive or wait error, else `KONDUCTOR_CALLBACK_FAILED`
- * if the callback returned non-zero, else `KONDUCTOR_OK`.
- */
-konductor_result konductor_barrier_with(const struct konductor_client *client,
-                                        const char *name,
-                                        const struct konductor_options *options,
-                                        konductor_barrier_callback callback,
-                                        void *user_data);
-
-/**
- * Creates a cancel handle that is not triggered yet, in `*out_cancel`.
- */
-konductor_result konductor_cancel_new(struct konductor_cancel **out_cancel);
-
-/**
- * Triggers the handle: current and future waits using it return
- * `KONDUCTOR_CANCELLED`. Safe to call from any thread, any number of times.
- */
-konductor_result konductor_cancel_trigger(const struct konductor_cancel *cancel);
-
-/**
- * Writes whether the handle was triggered (or, for a handle from
- * `konductor_permit_lost_cancel()`, whether the permit was lost).
- */
-konductor_result konductor_cancel_is_triggered(const struct konductor_cancel *cancel,
-                                               bool *out_triggered);
-
-/**
- * Frees a cancel handle. NULL is ignored. No call may still be using it.
- */
-void konductor_cancel_free(struct konductor_cancel *cancel);
 
 /**
  * Creates a client the way client-go does: the in-cluster service account
@@ -521,153 +465,263 @@ konductor_result konductor_client_namespace(const struct konductor_client *clien
                                             const char **out_namespace);
 
 /**
- * Frees a client. NULL is ignored. Permits and leases obtained through it
- * stay valid (they share the connection pool) but must be freed as well.
+ * Frees a client. NULL is ignored. Held permits and leases obtained through
+ * it stay valid (they share the connection pool) but must be freed as well.
  */
 void konductor_client_free(struct konductor_client *client);
+
+/**
+ * Reads object `name` of kind `kind` (a `konductor_kind`), spec and status,
+ * as JSON into `*out_json`; free it with `konductor_string_free()`.
+ * `KONDUCTOR_NOT_FOUND` if it does not exist, `KONDUCTOR_INVALID_ARGUMENT`
+ * for a number that is no kind.
+ */
+konductor_result konductor_client_get(const struct konductor_client *client,
+                                      uint32_t kind,
+                                      const char *name,
+                                      char **out_json);
+
+/**
+ * Lists the client namespace's objects of kind `kind` (a `konductor_kind`)
+ * as a JSON array into `*out_json`; free it with `konductor_string_free()`.
+ */
+konductor_result konductor_client_list(const struct konductor_client *client,
+                                       uint32_t kind,
+                                       char **out_json);
+
+/**
+ * Deletes object `name` of kind `kind` (a `konductor_kind`); the holders of
+ * a semaphore's permits or of a lease lose them. `KONDUCTOR_NOT_FOUND` if it
+ * does not exist.
+ */
+konductor_result konductor_client_delete(const struct konductor_client *client,
+                                         uint32_t kind,
+                                         const char *name);
+
+/**
+ * Waits until object `name` of kind `kind` opens (`KONDUCTOR_KIND_BARRIER`:
+ * enough arrivals; `KONDUCTOR_KIND_GATE`: all conditions hold), as long as
+ * `options.timeout_ms` allows (NULL options: without limit).
+ * `KONDUCTOR_FAILED` if it fails (e.g. its timeout passed),
+ * `KONDUCTOR_TIMEOUT`, `KONDUCTOR_CANCELLED`, `KONDUCTOR_NOT_FOUND`;
+ * `KONDUCTOR_INVALID_ARGUMENT` for a kind that does not open.
+ */
+konductor_result konductor_client_wait(const struct konductor_client *client,
+                                       uint32_t kind,
+                                       const char *name,
+                                       const struct konductor_options *options);
+
+/**
+ * Creates a semaphore with `permits` slots (at least 1) and a default
+ * permit TTL (`ttl_ms`, 0 for `KONDUCTOR_DEFAULT_TTL_MS`). Writes the
+ * created object as JSON to `*out_json` unless `out_json` is NULL (free it
+ * with `konductor_string_free()`). `KONDUCTOR_ALREADY_EXISTS` if the name
+ * is taken.
+ */
+konductor_result konductor_client_create_semaphore(const struct konductor_client *client,
+                                                   const char *name,
+                                                   int32_t permits,
+                                                   int64_t ttl_ms,
+                                                   char **out_json);
+
+/**
+ * Creates a lease with a default TTL (`ttl_ms`, 0 for
+ * `KONDUCTOR_DEFAULT_TTL_MS`) and a default acquirer priority
+ * (`KONDUCTOR_PRIORITY_DEFAULT` for none). Writes the created object as
+ * JSON to `*out_json` unless `out_json` is NULL (free it with
+ * `konductor_string_free()`). `KONDUCTOR_ALREADY_EXISTS` if the name is
+ * taken.
+ */
+konductor_result konductor_client_create_lease(const struct konductor_client *client,
+                                               const char *name,
+                                               int64_t ttl_ms,
+                                               int32_t priority,
+                                               char **out_json);
+
+/**
+ * Creates a barrier that opens after `expected` arrivals (at least 1), or
+ * after `quorum` arrivals when `quorum` is not 0 (at most `expected`), and
+ * fails if still closed `timeout_ms` after creation (0: never). Writes the
+ * created object as JSON to `*out_json` unless `out_json` is NULL (free it
+ * with `konductor_string_free()`). `KONDUCTOR_ALREADY_EXISTS` if the name
+ * is taken.
+ */
+konductor_result konductor_client_create_barrier(const struct konductor_client *client,
+                                                 const char *name,
+                                                 int32_t expected,
+                                                 int32_t quorum,
+                                                 int64_t timeout_ms,
+                                                 char **out_json);
 
 /**
  * Creates a gate that opens once all `conditions_len` conditions hold (as
  * evaluated by the operator), and fails if still closed `timeout_ms` after
  * creation (0: never). `conditions` may be NULL when `conditions_len` is 0.
- * Writes the created object as JSON to `*out_json` unless `out_json` is NULL
- * (free it with `konductor_string_free()`).
+ * Writes the created object as JSON to `*out_json` unless `out_json` is
+ * NULL (free it with `konductor_string_free()`). `KONDUCTOR_ALREADY_EXISTS`
+ * if the name is taken.
  */
-konductor_result konductor_gate_create(const struct konductor_client *client,
+konductor_result konductor_client_create_gate(const struct konductor_client *client,
+                                              const char *name,
+                                              const struct konductor_gate_condition *conditions,
+                                              size_t conditions_len,
+                                              int64_t timeout_ms,
+                                              char **out_json);
+
+/**
+ * Acquires a slot of object `name` of a slotted kind
+ * (`KONDUCTOR_KIND_SEMAPHORE`: a permit, `KONDUCTOR_KIND_LEASE`: the lease),
+ * queueing as `options` allow (NULL: defaults, i.e. wait without limit).
+ * Writes the held handle to `*out_held`. Fails with `KONDUCTOR_NOT_FOUND`,
+ * `KONDUCTOR_TIMEOUT`, `KONDUCTOR_CANCELLED`, `KONDUCTOR_LEASE_HELD` for a
+ * lease with a zero timeout while someone holds it, `KONDUCTOR_ALREADY_HELD`
+ * when this holder already holds or waits, `KONDUCTOR_INVALID_ARGUMENT`
+ * for a kind without slots.
+ */
+konductor_result konductor_client_acquire(const struct konductor_client *client,
+                                          uint32_t kind,
+                                          const char *name,
+                                          const struct konductor_options *options,
+                                          struct konductor_held **out_held);
+
+/**
+ * Takes a slot only if one is free now (ignores `options.timeout_ms`):
+ * otherwise `KONDUCTOR_TIMEOUT` for a semaphore, `KONDUCTOR_LEASE_HELD`
+ * (with the holder in the last error) for a lease.
+ */
+konductor_result konductor_client_try_acquire(const struct konductor_client *client,
+                                              uint32_t kind,
+                                              const char *name,
+                                              const struct konductor_options *options,
+                                              struct konductor_held **out_held);
+
+/**
+ * Acquires a slot as `konductor_client_acquire()` does, runs
+ * `callback(held, user_data)`, and releases the slot whatever the callback
+ * returned. Returns the acquire error, else `KONDUCTOR_CALLBACK_FAILED` if
+ * the callback returned non-zero, else the release error, else `KONDUCTOR_OK`.
+ */
+konductor_result konductor_client_with(const struct konductor_client *client,
+                                       uint32_t kind,
                                        const char *name,
-                                       const struct konductor_gate_condition *conditions,
-                                       size_t conditions_len,
-                                       int64_t timeout_ms,
-                                       char **out_json);
+                                       const struct konductor_options *options,
+                                       konductor_held_callback callback,
+                                       void *user_data);
 
 /**
- * Reads a gate (spec and status: phase, condition evaluations) as JSON into
- * `*out_json`; free it with `konductor_string_free()`.
+ * Writes the name of the semaphore or lease. The string lives as long as
+ * the handle.
  */
-konductor_result konductor_gate_get(const struct konductor_client *client,
-                                    const char *name,
-                                    char **out_json);
+konductor_result konductor_held_name(const struct konductor_held *held, const char **out_name);
 
 /**
- * Lists the client namespace's gates as a JSON array into `*out_json`;
- * free it with `konductor_string_free()`.
+ * Writes the holder identity the grant is recorded under. The string lives
+ * as long as the handle.
  */
-konductor_result konductor_gate_list(const struct konductor_client *client, char **out_json);
+konductor_result konductor_held_holder(const struct konductor_held *held, const char **out_holder);
 
 /**
- * Deletes a gate.
+ * Writes the fencing token: it strictly increases with every grant of the
+ * object (for a lease, its transition count), so downstream systems can
+ * reject writes from a stale holder.
  */
-konductor_result konductor_gate_delete(const struct konductor_client *client, const char *name);
-
-/**
- * Writes whether the gate is open now.
- */
-konductor_result konductor_gate_check(const struct konductor_client *client,
-                                      const char *name,
-                                      bool *out_open);
-
-/**
- * Waits until the gate is open, as long as `options.timeout_ms` allows.
- * `KONDUCTOR_FAILED` if it fails (e.g. its timeout passed),
- * `KONDUCTOR_TIMEOUT`, `KONDUCTOR_CANCELLED`, `KONDUCTOR_NOT_FOUND`.
- */
-konductor_result konductor_gate_wait(const struct konductor_client *client,
-                                     const char *name,
-                                     const struct konductor_options *options);
-
-/**
- * Writes the operator's evaluation of each condition, in spec order, as an
- * array to `*out_conditions` and its length to `*out_len` (NULL and 0 until
- * the operator evaluated the gate). Free the array with
- * `konductor_gate_conditions_free()`.
- */
-konductor_result konductor_gate_conditions(const struct konductor_client *client,
-                                           const char *name,
-                                           struct konductor_gate_condition_status **out_conditions,
-                                           size_t *out_len);
-
-/**
- * Frees an array from `konductor_gate_conditions()`, given with the length
- * that call wrote. NULL is ignored.
- */
-void konductor_gate_conditions_free(struct konductor_gate_condition_status *conditions, size_t len);
-
-/**
- * Writes the lease's name. The string lives as long as the lease handle.
- */
-konductor_result konductor_lease_name(const struct konductor_lease *lease, const char **out_name);
-
-/**
- * Writes the holder identity the lease is recorded under. The string lives
- * as long as the lease handle.
- */
-konductor_result konductor_lease_holder(const struct konductor_lease *lease,
-                                        const char **out_holder);
-
-/**
- * Writes the fencing token (the lease's transition count): it strictly
- * increases with every grant, so downstream systems can reject a stale leader.
- */
-konductor_result konductor_lease_token(const struct konductor_lease *lease, uint64_t *out_token);
+konductor_result konductor_held_token(const struct konductor_held *held, uint64_t *out_token);
 
 /**
  * Writes the granted time-to-live in milliseconds; renew within it.
  */
-konductor_result konductor_lease_ttl_ms(const struct konductor_lease *lease, int64_t *out_ttl_ms);
+konductor_result konductor_held_ttl_ms(const struct konductor_held *held, int64_t *out_ttl_ms);
 
 /**
- * Writes when the lease runs out unless renewed, in milliseconds since the
+ * Writes when the grant runs out unless renewed, in milliseconds since the
  * Unix epoch by this machine's clock.
  */
-konductor_result konductor_lease_expires_at_ms(const struct konductor_lease *lease,
-                                               int64_t *out_unix_ms);
+konductor_result konductor_held_expires_at_ms(const struct konductor_held *held,
+                                              int64_t *out_unix_ms);
 
 /**
- * Writes true once the lease is no longer held (expired, reclaimed, released).
+ * Writes true once the grant is no longer held (expired, reclaimed,
+ * released, or the object deleted).
  */
-konductor_result konductor_lease_is_lost(const struct konductor_lease *lease, bool *out_lost);
+konductor_result konductor_held_is_lost(const struct konductor_held *held, bool *out_lost);
 
 /**
- * Creates a cancel handle that is triggered the moment the lease is lost.
+ * Creates a cancel handle that is triggered the moment the grant is lost.
  * Pass it in `konductor_options.cancel` to waits that must stop then, or
  * poll it with `konductor_cancel_is_triggered()`. Free it with
- * `konductor_cancel_free()`; it may outlive the lease.
+ * `konductor_cancel_free()`; it may outlive the held handle.
  */
-konductor_result konductor_lease_lost_cancel(const struct konductor_lease *lease,
-                                             struct konductor_cancel **out_cancel);
+konductor_result konductor_held_lost_cancel(const struct konductor_held *held,
+                                            struct konductor_cancel **out_cancel);
 
 /**
- * Extends the lease by its TTL. `KONDUCTOR_LOST` when it is no longer held
- * (expired and reclaimed, or released).
+ * Extends the grant by its TTL. `KONDUCTOR_LOST` when it is no longer held
+ * (expired and reclaimed, released, or the object deleted).
  */
-konductor_result konductor_lease_renew(const struct konductor_lease *lease);
+konductor_result konductor_held_renew(const struct konductor_held *held);
 
 /**
- * Gives the lease back, handing it to the first waiter. Idempotent; the
- * handle must still be freed.
+ * Gives the permit or lease back, handing it to the first waiter.
+ * Idempotent; the handle must still be freed.
  */
-konductor_result konductor_lease_release(const struct konductor_lease *lease);
+konductor_result konductor_held_release(const struct konductor_held *held);
 
 /**
- * Releases the lease if still held (errors ignored; call
- * `konductor_lease_release()` first to see them) and frees the handle.
+ * Releases the permit or lease if still held (errors ignored; call
+ * `konductor_held_release()` first to see them) and frees the handle.
  * NULL is ignored.
  */
-void konductor_lease_free(struct konductor_lease *lease);
+void konductor_held_free(struct konductor_held *held);
 
 /**
- * The message of the latest failed call on this thread, or `""` when the
- * latest call succeeded. For API server errors it includes the server's
- * message. The pointer stays valid until the next `konductor_` call on
- * this thread; copy the text to keep it. Never NULL; never free it.
+ * Records the arrival of `options.holder` at barrier `name` (idempotent per
+ * holder; NULL options or holder: a generated identity). The arrival that
+ * reaches the threshold opens the barrier. Writes the barrier as written to
+ * `*out_json` unless `out_json` is NULL. `KONDUCTOR_FAILED` if the barrier
+ * already failed. `konductor_client_wait()` waits until it opens.
  */
-const char *konductor_last_error(void);
+konductor_result konductor_client_arrive_barrier(const struct konductor_client *client,
+                                                 const char *name,
+                                                 const struct konductor_options *options,
+                                                 char **out_json);
 
 /**
- * The HTTP status code of the latest failed call on this thread when the
- * API server answered it (e.g. 403, 404, 409, 422); 0 otherwise.
+ * Arrives at barrier `name`, waits until it opens, then runs
+ * `callback(user_data)`: every participant starts its work only once all
+ * expected holders are there. Returns the arrive or wait error, else
+ * `KONDUCTOR_CALLBACK_FAILED` if the callback returned non-zero, else
+ * `KONDUCTOR_OK`.
  */
-uint16_t konductor_last_error_status(void);
+konductor_result konductor_client_with_barrier(const struct konductor_client *client,
+                                               const char *name,
+                                               const struct konductor_options *options,
+                                               konductor_barrier_callback callback,
+                                               void *user_data);
+
+/**
+ * Writes whether gate `name` is open now.
+ */
+konductor_result konductor_client_check_gate(const struct konductor_client *client,
+                                             const char *name,
+                                             bool *out_open);
+
+/**
+ * Writes the operator's evaluation of each condition of gate `name`, in
+ * spec order, as an array to `*out_conditions` and its length to `*out_len`
+ * (NULL and 0 until the operator evaluated the gate). Free the array with
+ * `konductor_gate_condition_status_free()`.
+ */
+konductor_result konductor_client_gate_conditions(const struct konductor_client *client,
+                                                  const char *name,
+                                                  struct konductor_gate_condition_status **out_conditions,
+                                                  size_t *out_len);
+
+/**
+ * Frees an array from `konductor_client_gate_conditions()`, given with the
+ * length that call wrote. NULL is ignored.
+ */
+void konductor_gate_condition_status_free(struct konductor_gate_condition_status *conditions,
+                                          size_t len);
 
 /**
  * Waits to become leader of lease `name` (acquiring it with automatic
@@ -678,11 +732,11 @@ uint16_t konductor_last_error_status(void);
  * returned. Otherwise the acquire error, else `KONDUCTOR_CALLBACK_FAILED`
  * for a non-zero callback result, else the release error, else `KONDUCTOR_OK`.
  */
-konductor_result konductor_lease_run_as_leader(const struct konductor_client *client,
-                                               const char *name,
-                                               const struct konductor_options *options,
-                                               konductor_leader_callback callback,
-                                               void *user_data);
+konductor_result konductor_client_run_as_leader(const struct konductor_client *client,
+                                                const char *name,
+                                                const struct konductor_options *options,
+                                                konductor_leader_callback callback,
+                                                void *user_data);
 
 /**
  * Writes true while this process is still the leader.
@@ -721,140 +775,47 @@ konductor_result konductor_leadership_lost_cancel(const struct konductor_leaders
                                                   struct konductor_cancel **out_cancel);
 
 /**
- * Creates a lease with a default TTL (`ttl_ms`, 0 for the built-in default)
- * and a default acquirer priority (`KONDUCTOR_PRIORITY_DEFAULT` for none).
- * Writes the created object as JSON to `*out_json` unless `out_json` is
- * NULL (free it with `konductor_string_free()`). `KONDUCTOR_ALREADY_EXISTS`
- * if the name is taken.
+ * Creates a cancel handle that is not triggered yet, in `*out_cancel`.
  */
-konductor_result konductor_lease_create(const struct konductor_client *client,
-                                        const char *name,
-                                        int64_t ttl_ms,
-                                        int32_t priority,
-                                        char **out_json);
+konductor_result konductor_cancel_new(struct konductor_cancel **out_cancel);
 
 /**
- * Reads a lease (spec and status: holder, transitions, expiry, waiters) as
- * JSON into `*out_json`; free it with `konductor_string_free()`.
+ * Triggers the handle: current and future waits using it return
+ * `KONDUCTOR_CANCELLED`. Safe to call from any thread, any number of times.
  */
-konductor_result konductor_lease_get(const struct konductor_client *client,
-                                     const char *name,
-                                     char **out_json);
+konductor_result konductor_cancel_trigger(const struct konductor_cancel *cancel);
 
 /**
- * Lists the client namespace's leases as a JSON array into `*out_json`;
- * free it with `konductor_string_free()`.
+ * Writes whether the handle was triggered (or, for a handle from
+ * `konductor_held_lost_cancel()`, whether the permit or lease was lost).
  */
-konductor_result konductor_lease_list(const struct konductor_client *client, char **out_json);
+konductor_result konductor_cancel_is_triggered(const struct konductor_cancel *cancel,
+                                               bool *out_triggered);
 
 /**
- * Deletes a lease; its holder loses it.
+ * Frees a cancel handle. NULL is ignored. No call may still be using it.
  */
-konductor_result konductor_lease_delete(const struct konductor_client *client, const char *name);
+void konductor_cancel_free(struct konductor_cancel *cancel);
 
 /**
- * Acquires lease `name`, queueing as `options` allow (NULL: defaults, i.e.
- * wait without limit). Writes the lease handle to `*out_lease`. Fails with
- * `KONDUCTOR_NOT_FOUND`, `KONDUCTOR_TIMEOUT`, `KONDUCTOR_CANCELLED`,
- * `KONDUCTOR_LEASE_HELD` for a zero timeout while someone holds it, or
- * `KONDUCTOR_ALREADY_HELD` when this holder already holds or waits.
+ * The message of the latest failed call on this thread, or `""` when the
+ * latest call succeeded. For API server errors it includes the server's
+ * message. The pointer stays valid until the next `konductor_` call on
+ * this thread; copy the text to keep it. Never NULL; never free it.
  */
-konductor_result konductor_lease_acquire(const struct konductor_client *client,
-                                         const char *name,
-                                         const struct konductor_options *options,
-                                         struct konductor_lease **out_lease);
+const char *konductor_last_error(void);
 
 /**
- * Takes the lease only if it is free now (ignores `options.timeout_ms`);
- * `KONDUCTOR_LEASE_HELD` otherwise, with the holder in the last error.
+ * The HTTP status code of the latest failed call on this thread when the
+ * API server answered it (e.g. 403, 404, 409, 422); 0 otherwise.
  */
-konductor_result konductor_lease_try_acquire(const struct konductor_client *client,
-                                             const char *name,
-                                             const struct konductor_options *options,
-                                             struct konductor_lease **out_lease);
-
-/**
- * Acquires the lease as `konductor_lease_acquire()` does, runs
- * `callback(lease, user_data)`, and releases the lease whatever the callback
- * returned. Returns the acquire error, else `KONDUCTOR_CALLBACK_FAILED` if
- * the callback returned non-zero, else the release error, else `KONDUCTOR_OK`.
- */
-konductor_result konductor_lease_with(const struct konductor_client *client,
-                                      const char *name,
-                                      const struct konductor_options *options,
-                                      konductor_lease_callback callback,
-                                      void *user_data);
+uint16_t konductor_last_error_status(void);
 
 /**
  * Fills `options` with the defaults, including `struct_size`.
  * Fails only with `KONDUCTOR_NULL_ARGUMENT`.
  */
 konductor_result konductor_options_init(struct konductor_options *options);
-
-/**
- * Writes the semaphore's name. The string lives as long as the permit handle.
- */
-konductor_result konductor_permit_name(const struct konductor_permit *permit,
-                                       const char **out_name);
-
-/**
- * Writes the holder identity the permit is recorded under. The string lives
- * as long as the permit handle.
- */
-konductor_result konductor_permit_holder(const struct konductor_permit *permit,
-                                         const char **out_holder);
-
-/**
- * Writes the fencing token: it strictly increases with every grant of this
- * semaphore, so downstream systems can reject writes from a stale holder.
- */
-konductor_result konductor_permit_token(const struct konductor_permit *permit, uint64_t *out_token);
-
-/**
- * Writes the granted time-to-live in milliseconds; renew within it.
- */
-konductor_result konductor_permit_ttl_ms(const struct konductor_permit *permit,
-                                         int64_t *out_ttl_ms);
-
-/**
- * Writes when the permit runs out unless renewed, in milliseconds since the
- * Unix epoch by this machine's clock.
- */
-konductor_result konductor_permit_expires_at_ms(const struct konductor_permit *permit,
-                                                int64_t *out_unix_ms);
-
-/**
- * Writes true once the permit is no longer held (expired, reclaimed, released).
- */
-konductor_result konductor_permit_is_lost(const struct konductor_permit *permit, bool *out_lost);
-
-/**
- * Creates a cancel handle that is triggered the moment the permit is lost.
- * Pass it in `konductor_options.cancel` to waits that must stop then, or
- * poll it with `konductor_cancel_is_triggered()`. Free it with
- * `konductor_cancel_free()`; it may outlive the permit.
- */
-konductor_result konductor_permit_lost_cancel(const struct konductor_permit *permit,
-                                              struct konductor_cancel **out_cancel);
-
-/**
- * Extends the permit by its TTL. `KONDUCTOR_LOST` when it is no longer held
- * (expired and reclaimed, or released).
- */
-konductor_result konductor_permit_renew(const struct konductor_permit *permit);
-
-/**
- * Gives the permit back, handing it to the first waiter. Idempotent; the
- * handle must still be freed.
- */
-konductor_result konductor_permit_release(const struct konductor_permit *permit);
-
-/**
- * Releases the permit if still held (errors ignored; call
- * `konductor_permit_release()` first to see them) and frees the handle.
- * NULL is ignored.
- */
-void konductor_permit_free(struct konductor_permit *permit);
 
 /**
  * The name of a result code's constant, e.g. `"KONDUCTOR_TIMEOUT"`; for a
@@ -871,74 +832,9 @@ const char *konductor_result_name(uint32_t result);
 const char *konductor_result_message(uint32_t result);
 
 /**
- * Creates a semaphore with `permits` slots (at least 1) and a default
- * permit TTL (`ttl_ms`, 0 for the built-in default). Writes the created
- * object as JSON to `*out_json` unless `out_json` is NULL (free it with
- * `konductor_string_free()`). `KONDUCTOR_ALREADY_EXISTS` if the name is taken.
- */
-konductor_result konductor_semaphore_create(const struct konductor_client *client,
-                                            const char *name,
-                                            int32_t permits,
-                                            int64_t ttl_ms,
-                                            char **out_json);
-
-/**
- * Reads a semaphore (spec and status: holders, waiters, available, …) as
- * JSON into `*out_json`; free it with `konductor_string_free()`.
- */
-konductor_result konductor_semaphore_get(const struct konductor_client *client,
-                                         const char *name,
-                                         char **out_json);
-
-/**
- * Lists the client namespace's semaphores as a JSON array into
- * `*out_json`; free it with `konductor_string_free()`.
- */
-konductor_result konductor_semaphore_list(const struct konductor_client *client, char **out_json);
-
-/**
- * Deletes a semaphore; its holders lose their permits.
- */
-konductor_result konductor_semaphore_delete(const struct konductor_client *client,
-                                            const char *name);
-
-/**
- * Acquires a permit of semaphore `name`, queueing as `options` allow (NULL:
- * defaults, i.e. wait without limit). Writes the permit handle to
- * `*out_permit`. Fails with `KONDUCTOR_NOT_FOUND`, `KONDUCTOR_TIMEOUT`,
- * `KONDUCTOR_CANCELLED`, or `KONDUCTOR_ALREADY_HELD` when this holder
- * already holds or waits.
- */
-konductor_result konductor_semaphore_acquire(const struct konductor_client *client,
-                                             const char *name,
-                                             const struct konductor_options *options,
-                                             struct konductor_permit **out_permit);
-
-/**
- * Takes a permit only if one is free now (ignores `options.timeout_ms`);
- * `KONDUCTOR_TIMEOUT` when none is.
- */
-konductor_result konductor_semaphore_try_acquire(const struct konductor_client *client,
-                                                 const char *name,
-                                                 const struct konductor_options *options,
-                                                 struct konductor_permit **out_permit);
-
-/**
- * Acquires a permit as `konductor_semaphore_acquire()` does, runs
- * `callback(permit, user_data)`, and releases the permit whatever the
- * callback returned. Returns the acquire error, else
- * `KONDUCTOR_CALLBACK_FAILED` if the callback returned non-zero, else the
- * release error, else `KONDUCTOR_OK`.
- */
-konductor_result konductor_semaphore_with(const struct konductor_client *client,
-                                          const char *name,
-                                          const struct konductor_options *options,
-                                          konductor_permit_callback callback,
-                                          void *user_data);
-
-/**
- * Frees a string returned by this library (JSON documents from `_get`,
- * `_list`, `_create` and `konductor_barrier_arrive`). NULL is ignored.
+ * Frees a string returned by this library (JSON documents from
+ * `konductor_client_get()`, `_list`, `_create_*` and
+ * `konductor_client_arrive_barrier()`). NULL is ignored.
  * Strings that the library lends out (`konductor_last_error()`, names of
  * handles, result names) must not be passed here.
  */

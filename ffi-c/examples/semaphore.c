@@ -12,10 +12,10 @@ static int report(const char *what, konductor_result result) {
     return 1;
 }
 
-/* The work to do while holding a permit, run by konductor_semaphore_with(). */
-static int render(const konductor_permit *permit, void *user_data) {
+/* The work to do while holding a permit, run by konductor_client_with(). */
+static int render(const konductor_held *permit, void *user_data) {
     uint64_t token = 0;
-    konductor_permit_token(permit, &token);
+    konductor_held_token(permit, &token);
     printf("rendering %s with fencing token %" PRIu64 "\n", (const char *)user_data, token);
     return 0;
 }
@@ -28,7 +28,7 @@ int main(int argc, char **argv) {
     }
 
     /* Two permits; a permit not renewed within 30 s is reclaimed. */
-    result = konductor_semaphore_create(client, "render-slots", 2, 30000, NULL);
+    result = konductor_client_create_semaphore(client, "render-slots", 2, 30000, NULL);
     if (result != KONDUCTOR_OK && result != KONDUCTOR_ALREADY_EXISTS) {
         konductor_client_free(client);
         return report("creating the semaphore", result);
@@ -39,32 +39,32 @@ int main(int argc, char **argv) {
     options.timeout_ms = 10000; /* give up after 10 s; KONDUCTOR_WAIT_FOREVER waits */
 
     /* Explicit acquire and release. */
-    konductor_permit *permit = NULL;
-    result = konductor_semaphore_acquire(client, "render-slots", &options, &permit);
+    konductor_held *permit = NULL;
+    result = konductor_client_acquire(client, KONDUCTOR_KIND_SEMAPHORE, "render-slots", &options, &permit);
     if (result != KONDUCTOR_OK) {
         konductor_client_free(client);
         return report("acquiring a permit", result);
     }
     const char *holder = NULL;
     uint64_t token = 0;
-    konductor_permit_holder(permit, &holder);
-    konductor_permit_token(permit, &token);
+    konductor_held_holder(permit, &holder);
+    konductor_held_token(permit, &token);
     printf("%s holds a permit, fencing token %" PRIu64 "\n", holder, token);
-    result = konductor_permit_release(permit);
-    konductor_permit_free(permit); /* frees release too; release first to see errors */
+    result = konductor_held_release(permit);
+    konductor_held_free(permit); /* frees release too; release first to see errors */
     if (result != KONDUCTOR_OK) {
         konductor_client_free(client);
         return report("releasing the permit", result);
     }
 
     /* The same around a callback: released whatever the callback returns. */
-    result = konductor_semaphore_with(client, "render-slots", &options, render, "frame 42");
+    result = konductor_client_with(client, KONDUCTOR_KIND_SEMAPHORE, "render-slots", &options, render, "frame 42");
     if (result != KONDUCTOR_OK) {
         konductor_client_free(client);
         return report("rendering", result);
     }
 
-    result = konductor_semaphore_delete(client, "render-slots");
+    result = konductor_client_delete(client, KONDUCTOR_KIND_SEMAPHORE, "render-slots");
     konductor_client_free(client);
     return result == KONDUCTOR_OK ? 0 : report("deleting the semaphore", result);
 }

@@ -3,8 +3,10 @@
 use std::ffi::{c_char, CStr};
 use std::ptr::NonNull;
 
-use crate::panic::{failed, Failed};
-use crate::result::konductor_result::*;
+use konductor_core::{Argument, Error};
+
+use crate::panic::{failed, ffi_boundary, Failed};
+use crate::result::konductor_result::{self, *};
 
 /// The value behind a pointer argument that must not be NULL.
 ///
@@ -66,17 +68,15 @@ impl<T> Out<T> {
     }
 }
 
-/// A count argument (permits, expected arrivals) that must be at least 1.
-pub(crate) fn count(value: i32, argument: &str) -> Result<u32, Failed> {
-    u32::try_from(value)
-        .ok()
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| {
-            failed(
-                KONDUCTOR_INVALID_COUNT,
-                format!("{argument} is {value}: must be at least 1"),
-            )
-        })
+/// A count argument (permits, expected arrivals, quorum) as core takes it:
+/// a negative one is rejected here as core would reject zero, which core
+/// checks itself (it knows where zero means "none").
+pub(crate) fn count(argument: Argument, value: i32) -> Result<u32, Error> {
+    u32::try_from(value).map_err(|_| Error::Invalid {
+        argument,
+        value: value.to_string(),
+        reason: "must be at least 1".to_owned(),
+    })
 }
 
 fn null(argument: &str) -> Failed {
@@ -115,7 +115,32 @@ macro_rules! arg_out {
     };
 }
 
-pub(crate) use {arg_opt_str, arg_out, arg_ref, arg_str};
+/// The whole body of an accessor: checks the handle and the out-parameter
+/// (failing with `KONDUCTOR_NULL_ARGUMENT` naming them) and writes what
+/// `read` takes from the handle.
+pub(crate) fn access<H, T>(
+    handle: *const H,
+    handle_argument: &str,
+    out: *mut T,
+    out_argument: &str,
+    read: impl FnOnce(&H) -> T,
+) -> konductor_result {
+    ffi_boundary! {
+        let handle = reference(handle, handle_argument)?;
+        Out::new(out, out_argument)?.write(read(handle));
+        Ok(())
+    }
+}
+
+/// [`access`] naming the arguments after the variables:
+/// `accessor!(held, out_token, |held| held.token())`.
+macro_rules! accessor {
+    ($handle:ident, $out:ident, $read:expr) => {
+        $crate::arguments::access($handle, stringify!($handle), $out, stringify!($out), $read)
+    };
+}
+
+pub(crate) use {accessor, arg_opt_str, arg_out, arg_ref, arg_str};
 
 #[cfg(test)]
 mod tests {
@@ -133,10 +158,15 @@ mod tests {
     }
 
     #[test]
-    fn counts_below_one_are_invalid() {
-        assert_eq!(count(1, "permits").unwrap(), 1);
-        assert_eq!(count(0, "permits").unwrap_err().0, KONDUCTOR_INVALID_COUNT);
-        assert_eq!(count(-3, "permits").unwrap_err().0, KONDUCTOR_INVALID_COUNT);
+    fn negative_counts_are_invalid_and_name_their_argument() {
+        assert_eq!(count(Argument::Permits, 1).unwrap(), 1);
+        assert_eq!(count(Argument::Permits, 0).unwrap(), 0);
+        let err = count(Argument::Expected, -3).unwrap_err();
+        assert!(
+            matches!(&err, Error::Invalid { argument: Argument::Expected, value, .. } if value == "-3"),
+            "got {err:?}"
+        );
+        assert_eq!(konductor_result::from(&err), KONDUCTOR_INVALID_COUNT);
     }
 
     #[test]

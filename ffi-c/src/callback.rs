@@ -2,36 +2,30 @@
 
 use std::ffi::{c_int, c_void};
 
-use crate::held_lease::konductor_lease;
+use crate::held::konductor_held;
 use crate::leader::konductor_leadership;
 use crate::panic::{failed, Failed};
-use crate::permit::konductor_permit;
 use crate::result::konductor_result::*;
 
-/// Work run while a permit is held. Gets the permit (borrowed for the call:
-/// do not free or release it) and the `user_data` given. Returns 0 on
-/// success; any other value makes the `_with` call return
-/// `KONDUCTOR_CALLBACK_FAILED`. Must not unwind or `longjmp` out.
-pub type konductor_permit_callback =
-    Option<extern "C" fn(permit: *const konductor_permit, user_data: *mut c_void) -> c_int>;
+/// Work run while a permit or lease is held, by `konductor_client_with()`.
+/// Gets the held handle (borrowed for the call: do not free or release it)
+/// and the `user_data` given. Returns 0 on success; any other value makes
+/// the call return `KONDUCTOR_CALLBACK_FAILED`. Must not unwind or
+/// `longjmp` out.
+pub type konductor_held_callback =
+    Option<extern "C" fn(held: *const konductor_held, user_data: *mut c_void) -> c_int>;
 
-/// Work run while a lease is held. Gets the lease (borrowed for the call:
-/// do not free or release it) and the `user_data` given. Returns 0 on
-/// success; any other value makes the `_with` call return
-/// `KONDUCTOR_CALLBACK_FAILED`. Must not unwind or `longjmp` out.
-pub type konductor_lease_callback =
-    Option<extern "C" fn(lease: *const konductor_lease, user_data: *mut c_void) -> c_int>;
-
-/// Work run once a barrier opened. Gets the `user_data` given. Returns 0 on
-/// success; any other value makes the `_with` call return
-/// `KONDUCTOR_CALLBACK_FAILED`. Must not unwind or `longjmp` out.
+/// Work run once a barrier opened, by `konductor_client_with_barrier()`.
+/// Gets the `user_data` given. Returns 0 on success; any other value makes
+/// the call return `KONDUCTOR_CALLBACK_FAILED`. Must not unwind or
+/// `longjmp` out.
 pub type konductor_barrier_callback = Option<extern "C" fn(user_data: *mut c_void) -> c_int>;
 
 /// Work run while leader. Gets the leadership (borrowed for the call) and
 /// the `user_data` given. Must return promptly once leadership is lost
 /// (`konductor_leadership_sleep()` returns false, the lost cancel handle
 /// triggers). Returns 0 on success; any other value makes
-/// `konductor_lease_run_as_leader()` return `KONDUCTOR_CALLBACK_FAILED`.
+/// `konductor_client_run_as_leader()` return `KONDUCTOR_CALLBACK_FAILED`.
 /// Must not unwind or `longjmp` out.
 pub type konductor_leader_callback =
     Option<extern "C" fn(leadership: *const konductor_leadership, user_data: *mut c_void) -> c_int>;

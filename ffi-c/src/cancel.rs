@@ -2,7 +2,8 @@
 
 use konductor_core::CancelToken;
 
-use crate::arguments::{arg_out, arg_ref};
+use crate::arguments::{accessor, arg_out, arg_ref};
+use crate::handle::{self, Handle};
 use crate::panic::{ffi_boundary, ffi_boundary_or};
 use crate::result::konductor_result;
 
@@ -15,9 +16,11 @@ pub struct konductor_cancel {
     pub(crate) token: CancelToken,
 }
 
+impl Handle for konductor_cancel {}
+
 impl konductor_cancel {
-    pub(crate) fn boxed(token: CancelToken) -> *mut konductor_cancel {
-        Box::into_raw(Box::new(konductor_cancel { token }))
+    pub(crate) fn new(token: CancelToken) -> konductor_cancel {
+        konductor_cancel { token }
     }
 }
 
@@ -26,7 +29,7 @@ impl konductor_cancel {
 pub extern "C" fn konductor_cancel_new(out_cancel: *mut *mut konductor_cancel) -> konductor_result {
     ffi_boundary! {
         let out = arg_out!(out_cancel);
-        out.write(konductor_cancel::boxed(CancelToken::new()));
+        out.write(konductor_cancel::new(CancelToken::new()).into_raw());
         Ok(())
     }
 }
@@ -42,30 +45,19 @@ pub extern "C" fn konductor_cancel_trigger(cancel: *const konductor_cancel) -> k
 }
 
 /// Writes whether the handle was triggered (or, for a handle from
-/// `konductor_permit_lost_cancel()`, whether the permit was lost).
+/// `konductor_held_lost_cancel()`, whether the permit or lease was lost).
 #[no_mangle]
 pub extern "C" fn konductor_cancel_is_triggered(
     cancel: *const konductor_cancel,
     out_triggered: *mut bool,
 ) -> konductor_result {
-    ffi_boundary! {
-        let cancel = arg_ref!(cancel);
-        let out = arg_out!(out_triggered);
-        out.write(cancel.token.is_cancelled());
-        Ok(())
-    }
+    accessor!(cancel, out_triggered, |cancel| cancel.token.is_cancelled())
 }
 
 /// Frees a cancel handle. NULL is ignored. No call may still be using it.
 #[no_mangle]
 pub extern "C" fn konductor_cancel_free(cancel: *mut konductor_cancel) {
-    ffi_boundary_or!((), {
-        if !cancel.is_null() {
-            // SAFETY: the pointer came from Box::into_raw in this crate and the
-            // caller gives up its ownership here.
-            drop(unsafe { Box::from_raw(cancel) });
-        }
-    })
+    ffi_boundary_or!((), handle::free(cancel))
 }
 
 #[cfg(test)]

@@ -4,17 +4,46 @@ use std::ffi::{c_char, CString};
 
 use konductor_core::{Client, Config};
 
-use crate::arguments::{arg_opt_str, arg_out, arg_ref, arg_str, Out};
+use crate::arguments::{accessor, arg_opt_str, arg_out, arg_ref, arg_str, Out};
+use crate::handle::{self, Handle};
 use crate::panic::{ffi_boundary, ffi_boundary_or, Failed};
 use crate::result::konductor_result;
 use crate::strings::borrowable;
 
 /// A client: one connection pool and one namespace. Thread-safe: share one
-/// client between threads rather than creating one per thread. Free it with
-/// `konductor_client_free()` after every handle obtained through it is freed.
+/// client between threads rather than creating one per thread. Every call
+/// on objects takes it first (`konductor_client_<verb>`). Free it with
+/// `konductor_client_free()`; handles obtained through it stay valid.
 pub struct konductor_client {
-    pub(crate) client: Client,
+    client: Client,
     namespace: CString,
+}
+
+impl Handle for konductor_client {}
+
+/// The body of every call on one named object: checks `client` and `name`
+/// (failing with their codes), then runs `body` inside the panic boundary.
+pub(crate) fn on_object(
+    client: *const konductor_client,
+    name: *const c_char,
+    body: impl FnOnce(&Client, &str) -> Result<(), Failed>,
+) -> konductor_result {
+    ffi_boundary! {
+        let client = arg_ref!(client);
+        let name = arg_str!(name);
+        body(&client.client, name)
+    }
+}
+
+/// The body of a call on the client alone: checks `client`, then runs `body`
+/// inside the panic boundary.
+pub(crate) fn on_client(
+    client: *const konductor_client,
+    body: impl FnOnce(&Client) -> Result<(), Failed>,
+) -> konductor_result {
+    ffi_boundary! {
+        body(&arg_ref!(client).client)
+    }
 }
 
 fn connect(
@@ -26,14 +55,13 @@ fn connect(
         Some(namespace) => config.with_namespace(namespace),
         None => config,
     };
-    let client = Client::new(Some(config))?;
-    out.write(boxed(client));
+    out.write(handle(Client::new(Some(config))?));
     Ok(())
 }
 
-fn boxed(client: Client) -> *mut konductor_client {
+fn handle(client: Client) -> *mut konductor_client {
     let namespace = borrowable(client.namespace());
-    Box::into_raw(Box::new(konductor_client { client, namespace }))
+    konductor_client { client, namespace }.into_raw()
 }
 
 /// Creates a client the way client-go does: the in-cluster service account
@@ -100,13 +128,12 @@ pub extern "C" fn konductor_client_in_namespace(
     ns: *const c_char,
     out_client: *mut *mut konductor_client,
 ) -> konductor_result {
-    ffi_boundary! {
-        let client = arg_ref!(client);
+    on_client(client, |client| {
         let ns = arg_str!(ns);
         let out = arg_out!(out_client);
-        out.write(boxed(client.client.in_namespace(ns)?));
+        out.write(handle(client.in_namespace(ns)?));
         Ok(())
-    }
+    })
 }
 
 /// Writes the client's namespace to `*out_namespace`. The string belongs to
@@ -116,23 +143,12 @@ pub extern "C" fn konductor_client_namespace(
     client: *const konductor_client,
     out_namespace: *mut *const c_char,
 ) -> konductor_result {
-    ffi_boundary! {
-        let client = arg_ref!(client);
-        let out = arg_out!(out_namespace);
-        out.write(client.namespace.as_ptr());
-        Ok(())
-    }
+    accessor!(client, out_namespace, |client| client.namespace.as_ptr())
 }
 
-/// Frees a client. NULL is ignored. Permits and leases obtained through it
-/// stay valid (they share the connection pool) but must be freed as well.
+/// Frees a client. NULL is ignored. Held permits and leases obtained through
+/// it stay valid (they share the connection pool) but must be freed as well.
 #[no_mangle]
 pub extern "C" fn konductor_client_free(client: *mut konductor_client) {
-    ffi_boundary_or!((), {
-        if !client.is_null() {
-            // SAFETY: the pointer came from Box::into_raw in this module and
-            // the caller gives up its ownership here.
-            drop(unsafe { Box::from_raw(client) });
-        }
-    })
+    ffi_boundary_or!((), handle::free(client))
 }

@@ -1,16 +1,15 @@
-//! Gates: create, read, delete, check or wait until open, and read each condition's evaluation.
+//! Gates: their conditions as C structs, whether one is open, and how the operator evaluated each condition.
 
 use std::ffi::{c_char, CString};
 use std::ptr;
 
 use konductor_core::resource::{ConditionKind, GateCondition, GateConditionStatus};
 
-use crate::arguments::{arg_out, arg_ref, arg_str, optional_string, string, Out};
-use crate::client::konductor_client;
-use crate::options::{self, konductor_options, optional_millis};
-use crate::panic::{failed, ffi_boundary, ffi_boundary_or, Failed};
+use crate::arguments::{arg_out, optional_string, reference, string};
+use crate::client::{konductor_client, on_object};
+use crate::panic::{failed, ffi_boundary_or, Failed};
 use crate::result::konductor_result::{self, *};
-use crate::strings::{self, json};
+use crate::strings;
 
 /// What a gate condition refers to. Numbering starts at 1 so that a zeroed
 /// condition is rejected rather than read as a Job.
@@ -65,7 +64,7 @@ impl konductor_condition_kind {
     }
 }
 
-/// One condition of a gate, as given to `konductor_gate_create()`. The
+/// One condition of a gate, as given to `konductor_client_create_gate()`. The
 /// strings are copied by the call.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -85,7 +84,7 @@ pub struct konductor_gate_condition {
 }
 
 /// The operator's evaluation of one gate condition, as returned by
-/// `konductor_gate_conditions()`. The strings belong to the array.
+/// `konductor_client_gate_conditions()`. The strings belong to the array.
 #[repr(C)]
 #[derive(Debug)]
 pub struct konductor_gate_condition_status {
@@ -136,142 +135,58 @@ fn status(evaluated: GateConditionStatus) -> konductor_gate_condition_status {
     }
 }
 
-/// Creates a gate that opens once all `conditions_len` conditions hold (as
-/// evaluated by the operator), and fails if still closed `timeout_ms` after
-/// creation (0: never). `conditions` may be NULL when `conditions_len` is 0.
-/// Writes the created object as JSON to `*out_json` unless `out_json` is NULL
-/// (free it with `konductor_string_free()`).
-#[no_mangle]
-pub extern "C" fn konductor_gate_create(
-    client: *const konductor_client,
-    name: *const c_char,
+/// The core conditions described by the C array `conditions` of `len`
+/// elements (NULL allowed when `len` is 0).
+pub(crate) fn given_conditions(
     conditions: *const konductor_gate_condition,
-    conditions_len: usize,
-    timeout_ms: i64,
-    out_json: *mut *mut c_char,
-) -> konductor_result {
-    ffi_boundary! {
-        let client = arg_ref!(client);
-        let name = arg_str!(name);
-        let given: &[konductor_gate_condition] = if conditions_len == 0 {
-            &[]
-        } else {
-            arg_ref!(conditions);
-            // SAFETY: not NULL, and the caller guarantees `conditions_len`
-            // initialised elements.
-            unsafe { std::slice::from_raw_parts(conditions, conditions_len) }
-        };
-        let converted = given
-            .iter()
-            .enumerate()
-            .map(|(index, given)| condition(given, index))
-            .collect::<Result<Vec<_>, _>>()?;
-        let timeout = optional_millis(timeout_ms, "timeout_ms")?;
-        let created = client.client.create_gate(name, converted, timeout)?;
-        if let Some(out) = Out::optional(out_json) {
-            out.write(json(&created)?);
-        }
-        Ok(())
+    len: usize,
+) -> Result<Vec<GateCondition>, Failed> {
+    if len == 0 {
+        return Ok(Vec::new());
     }
+    reference(conditions, "conditions")?;
+    // SAFETY: not NULL, and the caller guarantees `len` initialised elements.
+    let given = unsafe { std::slice::from_raw_parts(conditions, len) };
+    given
+        .iter()
+        .enumerate()
+        .map(|(index, given)| condition(given, index))
+        .collect()
 }
 
-/// Reads a gate (spec and status: phase, condition evaluations) as JSON into
-/// `*out_json`; free it with `konductor_string_free()`.
+/// Writes whether gate `name` is open now.
 #[no_mangle]
-pub extern "C" fn konductor_gate_get(
-    client: *const konductor_client,
-    name: *const c_char,
-    out_json: *mut *mut c_char,
-) -> konductor_result {
-    ffi_boundary! {
-        let client = arg_ref!(client);
-        let name = arg_str!(name);
-        let out = arg_out!(out_json);
-        out.write(json(&client.client.get_gate(name)?)?);
-        Ok(())
-    }
-}
-
-/// Lists the client namespace's gates as a JSON array into `*out_json`;
-/// free it with `konductor_string_free()`.
-#[no_mangle]
-pub extern "C" fn konductor_gate_list(
-    client: *const konductor_client,
-    out_json: *mut *mut c_char,
-) -> konductor_result {
-    ffi_boundary! {
-        let client = arg_ref!(client);
-        let out = arg_out!(out_json);
-        out.write(json(&client.client.list_gates()?)?);
-        Ok(())
-    }
-}
-
-/// Deletes a gate.
-#[no_mangle]
-pub extern "C" fn konductor_gate_delete(
-    client: *const konductor_client,
-    name: *const c_char,
-) -> konductor_result {
-    ffi_boundary! {
-        let client = arg_ref!(client);
-        let name = arg_str!(name);
-        client.client.delete_gate(name)?;
-        Ok(())
-    }
-}
-
-/// Writes whether the gate is open now.
-#[no_mangle]
-pub extern "C" fn konductor_gate_check(
+pub extern "C" fn konductor_client_check_gate(
     client: *const konductor_client,
     name: *const c_char,
     out_open: *mut bool,
 ) -> konductor_result {
-    ffi_boundary! {
-        let client = arg_ref!(client);
-        let name = arg_str!(name);
+    on_object(client, name, |client, name| {
         let out = arg_out!(out_open);
-        out.write(client.client.check_gate(name)?);
+        out.write(client.check_gate(name)?);
         Ok(())
-    }
+    })
 }
 
-/// Waits until the gate is open, as long as `options.timeout_ms` allows.
-/// `KONDUCTOR_FAILED` if it fails (e.g. its timeout passed),
-/// `KONDUCTOR_TIMEOUT`, `KONDUCTOR_CANCELLED`, `KONDUCTOR_NOT_FOUND`.
+/// Writes the operator's evaluation of each condition of gate `name`, in
+/// spec order, as an array to `*out_conditions` and its length to `*out_len`
+/// (NULL and 0 until the operator evaluated the gate). Free the array with
+/// `konductor_gate_condition_status_free()`.
 #[no_mangle]
-pub extern "C" fn konductor_gate_wait(
-    client: *const konductor_client,
-    name: *const c_char,
-    options: *const konductor_options,
-) -> konductor_result {
-    ffi_boundary! {
-        let client = arg_ref!(client);
-        let name = arg_str!(name);
-        let options = options::read(options)?;
-        client.client.wait_gate(name, &options)?;
-        Ok(())
-    }
-}
-
-/// Writes the operator's evaluation of each condition, in spec order, as an
-/// array to `*out_conditions` and its length to `*out_len` (NULL and 0 until
-/// the operator evaluated the gate). Free the array with
-/// `konductor_gate_conditions_free()`.
-#[no_mangle]
-pub extern "C" fn konductor_gate_conditions(
+pub extern "C" fn konductor_client_gate_conditions(
     client: *const konductor_client,
     name: *const c_char,
     out_conditions: *mut *mut konductor_gate_condition_status,
     out_len: *mut usize,
 ) -> konductor_result {
-    ffi_boundary! {
-        let client = arg_ref!(client);
-        let name = arg_str!(name);
+    on_object(client, name, |client, name| {
         let out_conditions = arg_out!(out_conditions);
         let out_len = arg_out!(out_len);
-        let evaluated: Box<[_]> = client.client.gate_conditions(name)?.into_iter().map(status).collect();
+        let evaluated: Box<[_]> = client
+            .gate_conditions(name)?
+            .into_iter()
+            .map(status)
+            .collect();
         let len = evaluated.len();
         let array = if len == 0 {
             ptr::null_mut()
@@ -281,13 +196,13 @@ pub extern "C" fn konductor_gate_conditions(
         out_conditions.write(array);
         out_len.write(len);
         Ok(())
-    }
+    })
 }
 
-/// Frees an array from `konductor_gate_conditions()`, given with the length
-/// that call wrote. NULL is ignored.
+/// Frees an array from `konductor_client_gate_conditions()`, given with the
+/// length that call wrote. NULL is ignored.
 #[no_mangle]
-pub extern "C" fn konductor_gate_conditions_free(
+pub extern "C" fn konductor_gate_condition_status_free(
     conditions: *mut konductor_gate_condition_status,
     len: usize,
 ) {
@@ -296,7 +211,7 @@ pub extern "C" fn konductor_gate_conditions_free(
             return;
         }
         // SAFETY: the array came from Box::into_raw of a boxed slice of
-        // exactly `len` elements in `konductor_gate_conditions`, and the
+        // exactly `len` elements in `konductor_client_gate_conditions`, and the
         // caller gives up its ownership here.
         let array = unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(conditions, len)) };
         for evaluated in array.iter() {
@@ -341,8 +256,8 @@ mod tests {
         assert!(array[0].object_namespace.is_null());
         assert!(!array[1].met);
         let len = array.len();
-        konductor_gate_conditions_free(Box::into_raw(array).cast(), len);
-        konductor_gate_conditions_free(ptr::null_mut(), 0);
+        konductor_gate_condition_status_free(Box::into_raw(array).cast(), len);
+        konductor_gate_condition_status_free(ptr::null_mut(), 0);
     }
 
     #[test]

@@ -2,7 +2,6 @@
 
 use std::cell::RefCell;
 use std::ffi::{c_char, CString};
-use std::fmt::Write;
 
 use konductor_core::Error;
 
@@ -48,15 +47,10 @@ pub(crate) fn fail(code: konductor_result, message: impl Into<String>) -> konduc
     code
 }
 
-/// Records a core error (its message and the chain of causes) and returns its code.
+/// Records a core error (its message and the chain of causes, as core
+/// formats them for every binding) and returns its code.
 pub(crate) fn fail_with(error: &Error) -> konductor_result {
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let _ = write!(message, ": {cause}");
-        source = cause.source();
-    }
-    store(message, error.status_code().unwrap_or(0));
+    store(error.chain(), error.status_code().unwrap_or(0));
     konductor_result::from(error)
 }
 

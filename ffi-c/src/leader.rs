@@ -1,17 +1,17 @@
 //! Leader election: run a callback while holding a lease, and learn when leadership is lost.
 
 use std::ffi::{c_char, c_void, CString};
-use std::time::Duration;
 
-use konductor_core::Leadership;
+use konductor_core::{duration_from_millis, Argument, Leadership};
 
-use crate::arguments::{arg_out, arg_ref, arg_str};
+use crate::arguments::{accessor, arg_out, arg_ref};
 use crate::callback::{callback_status, konductor_leader_callback, required};
 use crate::cancel::konductor_cancel;
-use crate::client::konductor_client;
+use crate::client::{konductor_client, on_object};
+use crate::handle::Handle;
 use crate::options::{self, konductor_options};
-use crate::panic::{failed, ffi_boundary};
-use crate::result::konductor_result::{self, *};
+use crate::panic::ffi_boundary;
+use crate::result::konductor_result;
 use crate::strings::borrowable;
 
 /// What the leader's callback gets: the fencing token, the holder identity
@@ -26,7 +26,7 @@ pub struct konductor_leadership {
 impl konductor_leadership {
     fn get(&self) -> &Leadership<'_> {
         // SAFETY: `leadership` points to the Leadership that
-        // konductor_lease_run_as_leader keeps alive while the callback runs,
+        // konductor_client_run_as_leader keeps alive while the callback runs,
         // and C may use this handle only during the callback.
         unsafe { &*self.leadership.cast::<Leadership<'_>>() }
     }
@@ -40,19 +40,17 @@ impl konductor_leadership {
 /// returned. Otherwise the acquire error, else `KONDUCTOR_CALLBACK_FAILED`
 /// for a non-zero callback result, else the release error, else `KONDUCTOR_OK`.
 #[no_mangle]
-pub extern "C" fn konductor_lease_run_as_leader(
+pub extern "C" fn konductor_client_run_as_leader(
     client: *const konductor_client,
     name: *const c_char,
     options: *const konductor_options,
     callback: konductor_leader_callback,
     user_data: *mut c_void,
 ) -> konductor_result {
-    ffi_boundary! {
-        let client = arg_ref!(client);
-        let name = arg_str!(name);
+    on_object(client, name, |client, name| {
         let options = options::read(options)?;
         let callback = required(callback)?;
-        let status = client.client.run_as_leader(name, &options, |leadership| {
+        let status = client.run_as_leader(name, &options, |leadership| {
             let handle = konductor_leadership {
                 leadership: (leadership as *const Leadership<'_>).cast(),
                 holder: borrowable(leadership.holder()),
@@ -60,7 +58,7 @@ pub extern "C" fn konductor_lease_run_as_leader(
             callback(&handle, user_data)
         })?;
         callback_status(status)
-    }
+    })
 }
 
 /// Writes true while this process is still the leader.
@@ -69,11 +67,9 @@ pub extern "C" fn konductor_leadership_is_leader(
     leadership: *const konductor_leadership,
     out_leader: *mut bool,
 ) -> konductor_result {
-    ffi_boundary! {
-        let leadership = arg_ref!(leadership);
-        arg_out!(out_leader).write(leadership.get().is_leader());
-        Ok(())
-    }
+    accessor!(leadership, out_leader, |leadership| leadership
+        .get()
+        .is_leader())
 }
 
 /// Writes the fencing token of this term: larger than every earlier leader's.
@@ -82,11 +78,7 @@ pub extern "C" fn konductor_leadership_token(
     leadership: *const konductor_leadership,
     out_token: *mut u64,
 ) -> konductor_result {
-    ffi_boundary! {
-        let leadership = arg_ref!(leadership);
-        arg_out!(out_token).write(leadership.get().token());
-        Ok(())
-    }
+    accessor!(leadership, out_token, |leadership| leadership.get().token())
 }
 
 /// Writes the leader's holder identity (this process). The string lives as
@@ -96,11 +88,9 @@ pub extern "C" fn konductor_leadership_holder(
     leadership: *const konductor_leadership,
     out_holder: *mut *const c_char,
 ) -> konductor_result {
-    ffi_boundary! {
-        let leadership = arg_ref!(leadership);
-        arg_out!(out_holder).write(leadership.holder.as_ptr());
-        Ok(())
-    }
+    accessor!(leadership, out_holder, |leadership| leadership
+        .holder
+        .as_ptr())
 }
 
 /// Sleeps `ms` milliseconds or until leadership is lost, whichever comes
@@ -115,10 +105,8 @@ pub extern "C" fn konductor_leadership_sleep(
     ffi_boundary! {
         let leadership = arg_ref!(leadership);
         let out = arg_out!(out_leader);
-        let Ok(ms) = u64::try_from(ms) else {
-            return Err(failed(KONDUCTOR_INVALID_DURATION, format!("ms is {ms}: durations must not be negative")));
-        };
-        out.write(leadership.get().sleep(Duration::from_millis(ms)));
+        let duration = duration_from_millis(Argument::Duration, ms)?;
+        out.write(leadership.get().sleep(duration));
         Ok(())
     }
 }
@@ -131,10 +119,7 @@ pub extern "C" fn konductor_leadership_lost_cancel(
     leadership: *const konductor_leadership,
     out_cancel: *mut *mut konductor_cancel,
 ) -> konductor_result {
-    ffi_boundary! {
-        let leadership = arg_ref!(leadership);
-        let out = arg_out!(out_cancel);
-        out.write(konductor_cancel::boxed(leadership.get().lost_token()));
-        Ok(())
-    }
+    accessor!(leadership, out_cancel, |leadership| {
+        konductor_cancel::new(leadership.get().lost_token()).into_raw()
+    })
 }

@@ -4,7 +4,7 @@ use std::ffi::c_char;
 use std::mem::{offset_of, size_of, MaybeUninit};
 use std::time::Duration;
 
-use konductor_core::Options;
+use konductor_core::{duration_from_millis, Argument, Error, Options, DEFAULT_TTL};
 
 use crate::arguments::{arg_out, optional_string, Out};
 use crate::cancel::konductor_cancel;
@@ -20,6 +20,10 @@ pub const KONDUCTOR_PRIORITY_DEFAULT: i32 = -2147483647 - 1;
 
 /// Permit and lease time-to-live in milliseconds when neither the call nor the object sets one.
 pub const KONDUCTOR_DEFAULT_TTL_MS: i64 = 300_000;
+
+// cbindgen copies literals only, so the constant is written out and held to
+// core's default here.
+const _: () = assert!(KONDUCTOR_DEFAULT_TTL_MS as u128 == DEFAULT_TTL.as_millis());
 
 /// How an acquire or wait call behaves. Always fill it with
 /// `konductor_options_init()` first, then change fields: later versions of
@@ -52,7 +56,7 @@ pub struct konductor_options {
     /// (default) for none. Borrowed for the duration of the call only.
     pub cancel: *const konductor_cancel,
     /// Renew the permit or lease in the background at about a third of its
-    /// TTL; a failed renewal is reported as loss (`konductor_permit_is_lost()`).
+    /// TTL; a failed renewal is reported as loss (`konductor_held_is_lost()`).
     /// Default false.
     pub auto_renew: bool,
     // A field added later must start at or after the previous version's
@@ -134,22 +138,11 @@ unsafe fn prefix<T>(ptr: *const T, size: usize, defaults: T) -> T {
 
 fn convert(options: &konductor_options) -> Result<Options, Failed> {
     let mut converted = Options::new();
-    match options.ttl_ms {
-        0 => {}
-        ms if ms < 0 => return Err(negative("options.ttl_ms", ms)),
-        ms => converted = converted.ttl(millis(ms)),
+    if let Some(ttl) = optional_duration(Argument::Ttl, options.ttl_ms)? {
+        converted = converted.ttl(ttl);
     }
-    match options.timeout_ms {
-        KONDUCTOR_WAIT_FOREVER => {}
-        ms if ms < 0 => {
-            return Err(failed(
-                KONDUCTOR_INVALID_DURATION,
-                format!(
-                    "options.timeout_ms is {ms}: use a value >= 0, or KONDUCTOR_WAIT_FOREVER (-1)"
-                ),
-            ))
-        }
-        ms => converted = converted.timeout(millis(ms)),
+    if options.timeout_ms != KONDUCTOR_WAIT_FOREVER {
+        converted = converted.timeout(duration_from_millis(Argument::Timeout, options.timeout_ms)?);
     }
     if options.priority != KONDUCTOR_PRIORITY_DEFAULT {
         converted = converted.priority(options.priority);
@@ -164,25 +157,12 @@ fn convert(options: &konductor_options) -> Result<Options, Failed> {
     Ok(converted.auto_renew(options.auto_renew))
 }
 
-/// A duration argument in milliseconds where 0 means "not set": `None` for 0,
-/// `KONDUCTOR_INVALID_DURATION` when negative.
-pub(crate) fn optional_millis(ms: i64, argument: &str) -> Result<Option<Duration>, Failed> {
-    match ms {
-        0 => Ok(None),
-        ms if ms < 0 => Err(negative(argument, ms)),
-        ms => Ok(Some(millis(ms))),
-    }
-}
-
-fn millis(ms: i64) -> Duration {
-    Duration::from_millis(ms.unsigned_abs())
-}
-
-fn negative(argument: &str, ms: i64) -> Failed {
-    failed(
-        KONDUCTOR_INVALID_DURATION,
-        format!("{argument} is {ms}: durations must not be negative"),
-    )
+/// A duration argument in milliseconds where 0 means "not set": `None` for
+/// 0, else checked by core (negative is an [`Error::Invalid`] naming `argument`).
+pub(crate) fn optional_duration(argument: Argument, ms: i64) -> Result<Option<Duration>, Error> {
+    (ms != 0)
+        .then(|| duration_from_millis(argument, ms))
+        .transpose()
 }
 
 /// Milliseconds of a duration, saturating, for out-parameters.

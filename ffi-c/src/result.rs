@@ -35,7 +35,9 @@ pub enum konductor_result {
     /// The options' `struct_size` is smaller than the first version of
     /// `konductor_options` or absurdly large: not set by `konductor_options_init()`.
     KONDUCTOR_INVALID_OPTIONS = 107,
-    /// Another argument was rejected, e.g. an unknown gate condition kind.
+    /// Another argument was rejected, e.g. a number that is no
+    /// `konductor_kind`, a kind the call does not apply to, or an unknown
+    /// gate condition kind.
     KONDUCTOR_INVALID_ARGUMENT = 108,
     /// The named object does not exist.
     KONDUCTOR_NOT_FOUND = 200,

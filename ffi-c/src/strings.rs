@@ -34,8 +34,9 @@ pub(crate) fn borrowable(text: &str) -> CString {
     CString::new(text).unwrap_or_default()
 }
 
-/// Frees a string returned by this library (JSON documents from `_get`,
-/// `_list`, `_create` and `konductor_barrier_arrive`). NULL is ignored.
+/// Frees a string returned by this library (JSON documents from
+/// `konductor_client_get()`, `_list`, `_create_*` and
+/// `konductor_client_arrive_barrier()`). NULL is ignored.
 /// Strings that the library lends out (`konductor_last_error()`, names of
 /// handles, result names) must not be passed here.
 #[no_mangle]

@@ -15,50 +15,52 @@ static konductor_options holder_options(const char *holder, int64_t timeout_ms) 
 
 static void create_get_list_delete(konductor_client *client) {
     char *json = NULL;
-    REQUIRE_OK(konductor_barrier_create(client, "stage-1", 2, 0, 0, &json));
+    REQUIRE_OK(konductor_client_create_barrier(client, "stage-1", 2, 0, 0, &json));
     EXPECT_TRUE(strstr(json, "\"expected\":2") != NULL);
     EXPECT_TRUE(strstr(json, "\"quorum\"") == NULL && strstr(json, "\"timeout\"") == NULL);
     konductor_string_free(json);
-    REQUIRE_OK(konductor_barrier_create(client, "quorate", 3, 2, 600000, &json));
+    REQUIRE_OK(konductor_client_create_barrier(client, "quorate", 3, 2, 600000, &json));
     EXPECT_TRUE(strstr(json, "\"quorum\":2") != NULL && strstr(json, "\"timeout\":\"10m0s\"") != NULL);
     konductor_string_free(json);
-    EXPECT_RESULT(KONDUCTOR_ALREADY_EXISTS, konductor_barrier_create(client, "quorate", 3, 2, 0, NULL));
+    EXPECT_RESULT(KONDUCTOR_ALREADY_EXISTS, konductor_client_create_barrier(client, "quorate", 3, 2, 0, NULL));
 
-    REQUIRE_OK(konductor_barrier_get(client, "stage-1", &json));
+    REQUIRE_OK(konductor_client_get(client, KONDUCTOR_KIND_BARRIER, "stage-1", &json));
     EXPECT_TRUE(strstr(json, "\"kind\":\"Barrier\"") != NULL);
     konductor_string_free(json);
-    REQUIRE_OK(konductor_barrier_list(client, &json));
+    REQUIRE_OK(konductor_client_list(client, KONDUCTOR_KIND_BARRIER, &json));
     EXPECT_TRUE(strstr(json, "\"stage-1\"") != NULL && strstr(json, "\"quorate\"") != NULL);
     konductor_string_free(json);
 
-    REQUIRE_OK(konductor_barrier_create(client, "doomed", 1, 0, 0, NULL));
-    REQUIRE_OK(konductor_barrier_delete(client, "doomed"));
-    EXPECT_RESULT(KONDUCTOR_NOT_FOUND, konductor_barrier_delete(client, "doomed"));
-    EXPECT_RESULT(KONDUCTOR_NOT_FOUND, konductor_barrier_get(client, "doomed", &json));
+    REQUIRE_OK(konductor_client_create_barrier(client, "doomed", 1, 0, 0, NULL));
+    REQUIRE_OK(konductor_client_delete(client, KONDUCTOR_KIND_BARRIER, "doomed"));
+    EXPECT_RESULT(KONDUCTOR_NOT_FOUND, konductor_client_delete(client, KONDUCTOR_KIND_BARRIER, "doomed"));
+    EXPECT_RESULT(KONDUCTOR_NOT_FOUND, konductor_client_get(client, KONDUCTOR_KIND_BARRIER, "doomed", &json));
 }
 
 static void arrive_and_wait(konductor_client *client) {
-    konductor_options first = holder_options("c-first", 200);
+    /* An arrival is bounded by the timeout too: only the wait gets a short one. */
+    konductor_options first = holder_options("c-first", KONDUCTOR_WAIT_FOREVER);
     char *json = NULL;
-    REQUIRE_OK(konductor_barrier_arrive(client, "stage-1", &first, &json));
+    REQUIRE_OK(konductor_client_arrive_barrier(client, "stage-1", &first, &json));
     EXPECT_TRUE(strstr(json, "\"arrived\":1") != NULL && strstr(json, "\"phase\":\"Waiting\"") != NULL);
     konductor_string_free(json);
-    EXPECT_RESULT(KONDUCTOR_TIMEOUT, konductor_barrier_wait(client, "stage-1", &first));
+    konductor_options briefly = holder_options("c-first", 200);
+    EXPECT_RESULT(KONDUCTOR_TIMEOUT, konductor_client_wait(client, KONDUCTOR_KIND_BARRIER, "stage-1", &briefly));
 
     /* Arriving twice counts once. */
-    REQUIRE_OK(konductor_barrier_arrive(client, "stage-1", &first, &json));
+    REQUIRE_OK(konductor_client_arrive_barrier(client, "stage-1", &first, &json));
     EXPECT_TRUE(strstr(json, "\"arrived\":1") != NULL);
     konductor_string_free(json);
 
     konductor_options second = holder_options("c-second", KONDUCTOR_WAIT_FOREVER);
-    REQUIRE_OK(konductor_barrier_arrive(client, "stage-1", &second, &json));
+    REQUIRE_OK(konductor_client_arrive_barrier(client, "stage-1", &second, &json));
     EXPECT_TRUE(strstr(json, "\"arrived\":2") != NULL && strstr(json, "\"phase\":\"Open\"") != NULL);
     konductor_string_free(json);
-    REQUIRE_OK(konductor_barrier_wait(client, "stage-1", &first));
-    REQUIRE_OK(konductor_barrier_wait(client, "stage-1", NULL));
+    REQUIRE_OK(konductor_client_wait(client, KONDUCTOR_KIND_BARRIER, "stage-1", &first));
+    REQUIRE_OK(konductor_client_wait(client, KONDUCTOR_KIND_BARRIER, "stage-1", NULL));
 
-    EXPECT_RESULT(KONDUCTOR_NOT_FOUND, konductor_barrier_arrive(client, "no-such", &first, NULL));
-    EXPECT_RESULT(KONDUCTOR_NOT_FOUND, konductor_barrier_wait(client, "no-such", &first));
+    EXPECT_RESULT(KONDUCTOR_NOT_FOUND, konductor_client_arrive_barrier(client, "no-such", &first, NULL));
+    EXPECT_RESULT(KONDUCTOR_NOT_FOUND, konductor_client_wait(client, KONDUCTOR_KIND_BARRIER, "no-such", &first));
 }
 
 struct waiter {
@@ -68,7 +70,7 @@ struct waiter {
 
 static void *wait_forever(void *argument) {
     struct waiter *waiter = argument;
-    waiter->result = konductor_barrier_wait(waiter->client, "quorate", NULL);
+    waiter->result = konductor_client_wait(waiter->client, KONDUCTOR_KIND_BARRIER, "quorate", NULL);
     return NULL;
 }
 
@@ -84,45 +86,45 @@ static void quorum_and_with(konductor_client *client) {
     pthread_create(&thread, NULL, wait_forever, &waiter);
     testing_sleep_ms(200);
     konductor_options early = holder_options("c-early", KONDUCTOR_WAIT_FOREVER);
-    REQUIRE_OK(konductor_barrier_arrive(client, "quorate", &early, NULL));
+    REQUIRE_OK(konductor_client_arrive_barrier(client, "quorate", &early, NULL));
 
     int calls = 0;
     konductor_options late = holder_options("c-late", 5000);
-    REQUIRE_OK(konductor_barrier_with(client, "quorate", &late, count_call, &calls));
+    REQUIRE_OK(konductor_client_with_barrier(client, "quorate", &late, count_call, &calls));
     EXPECT_TRUE(calls == 1);
     pthread_join(thread, NULL);
     EXPECT_RESULT(KONDUCTOR_OK, waiter.result);
 
-    EXPECT_RESULT(KONDUCTOR_CALLBACK_FAILED, konductor_barrier_with(client, "quorate", &late, count_call, &calls));
+    EXPECT_RESULT(KONDUCTOR_CALLBACK_FAILED, konductor_client_with_barrier(client, "quorate", &late, count_call, &calls));
     EXPECT_TRUE(calls == 2);
     EXPECT_LAST_ERROR_CONTAINS("returned 5");
-    EXPECT_RESULT(KONDUCTOR_NOT_FOUND, konductor_barrier_with(client, "no-such", &late, count_call, &calls));
+    EXPECT_RESULT(KONDUCTOR_NOT_FOUND, konductor_client_with_barrier(client, "no-such", &late, count_call, &calls));
     EXPECT_TRUE(calls == 2);
-    EXPECT_RESULT(KONDUCTOR_NULL_ARGUMENT, konductor_barrier_with(client, "quorate", &late, NULL, NULL));
+    EXPECT_RESULT(KONDUCTOR_NULL_ARGUMENT, konductor_client_with_barrier(client, "quorate", &late, NULL, NULL));
 }
 
 static void failed_barrier(konductor_client *client) {
-    REQUIRE_OK(konductor_barrier_create(client, "failing", 5, 0, 1000, NULL));
+    REQUIRE_OK(konductor_client_create_barrier(client, "failing", 5, 0, 1000, NULL));
     int status = testing_kubectl("patch barriers.sync.konductor.io failing --subresource=status --type=merge "
                                  "-p '{\"status\":{\"phase\":\"Failed\",\"message\":\"timeout of 1s passed\"}}'");
     EXPECT_TRUE(status == 0);
     konductor_options options = holder_options("c-too-late", KONDUCTOR_WAIT_FOREVER);
-    EXPECT_RESULT(KONDUCTOR_FAILED, konductor_barrier_arrive(client, "failing", &options, NULL));
+    EXPECT_RESULT(KONDUCTOR_FAILED, konductor_client_arrive_barrier(client, "failing", &options, NULL));
     EXPECT_LAST_ERROR_CONTAINS("timeout of 1s passed");
-    EXPECT_RESULT(KONDUCTOR_FAILED, konductor_barrier_wait(client, "failing", &options));
+    EXPECT_RESULT(KONDUCTOR_FAILED, konductor_client_wait(client, KONDUCTOR_KIND_BARRIER, "failing", &options));
     int calls = 0;
-    EXPECT_RESULT(KONDUCTOR_FAILED, konductor_barrier_with(client, "failing", &options, count_call, &calls));
+    EXPECT_RESULT(KONDUCTOR_FAILED, konductor_client_with_barrier(client, "failing", &options, count_call, &calls));
     EXPECT_TRUE(calls == 0);
 }
 
 static void cancelled_wait(konductor_client *client) {
-    REQUIRE_OK(konductor_barrier_create(client, "never", 9, 0, 0, NULL));
+    REQUIRE_OK(konductor_client_create_barrier(client, "never", 9, 0, 0, NULL));
     konductor_cancel *cancel = NULL;
     REQUIRE_OK(konductor_cancel_new(&cancel));
     REQUIRE_OK(konductor_cancel_trigger(cancel));
     konductor_options options = holder_options("c-cancelled", KONDUCTOR_WAIT_FOREVER);
     options.cancel = cancel;
-    EXPECT_RESULT(KONDUCTOR_CANCELLED, konductor_barrier_wait(client, "never", &options));
+    EXPECT_RESULT(KONDUCTOR_CANCELLED, konductor_client_wait(client, KONDUCTOR_KIND_BARRIER, "never", &options));
     konductor_cancel_free(cancel);
 }
 

@@ -55,7 +55,7 @@ static void from_kubeconfig(const char *kubeconfig, const char *ns) {
     REQUIRE_OK(konductor_client_namespace(client, &got));
     EXPECT_STR_EQ(ns, got);
     char *json = NULL;
-    REQUIRE_OK(konductor_semaphore_list(client, &json));
+    REQUIRE_OK(konductor_client_list(client, KONDUCTOR_KIND_SEMAPHORE, &json));
     EXPECT_STR_EQ("[]", json);
     konductor_string_free(json);
 
@@ -84,7 +84,7 @@ static void from_kubeconfig(const char *kubeconfig, const char *ns) {
     REQUIRE_OK(konductor_client_new(ns, &client));
     REQUIRE_OK(konductor_client_namespace(client, &got));
     EXPECT_STR_EQ(ns, got);
-    REQUIRE_OK(konductor_semaphore_list(client, &json));
+    REQUIRE_OK(konductor_client_list(client, KONDUCTOR_KIND_SEMAPHORE, &json));
     konductor_string_free(json);
     konductor_client_free(client);
     konductor_client_free(NULL);
@@ -124,18 +124,18 @@ static void server_refusals(const char *kubeconfig, const char *ns) {
     char *json = NULL;
     if (forbidden_ns != NULL) {
         REQUIRE_OK(konductor_client_from_kubeconfig(kubeconfig, NULL, forbidden_ns, &client));
-        EXPECT_RESULT(KONDUCTOR_FORBIDDEN, konductor_semaphore_list(client, &json));
+        EXPECT_RESULT(KONDUCTOR_FORBIDDEN, konductor_client_list(client, KONDUCTOR_KIND_SEMAPHORE, &json));
         EXPECT_TRUE(konductor_last_error_status() == 403);
         EXPECT_LAST_ERROR_CONTAINS("forbidden");
         EXPECT_LAST_ERROR_CONTAINS("worker"); /* the API server's own message */
-        EXPECT_RESULT(KONDUCTOR_FORBIDDEN, konductor_semaphore_create(client, "nope", 1, 0, NULL));
+        EXPECT_RESULT(KONDUCTOR_FORBIDDEN, konductor_client_create_semaphore(client, "nope", 1, 0, NULL));
         konductor_client_free(client);
     } else {
         printf("test_client: no forbidden namespace configured, skipping the 403 checks\n");
     }
     if (bad_token != NULL) {
         REQUIRE_OK(konductor_client_from_kubeconfig(bad_token, NULL, ns, &client));
-        EXPECT_RESULT(KONDUCTOR_UNAUTHORIZED, konductor_lease_list(client, &json));
+        EXPECT_RESULT(KONDUCTOR_UNAUTHORIZED, konductor_client_list(client, KONDUCTOR_KIND_LEASE, &json));
         EXPECT_TRUE(konductor_last_error_status() == 401);
         konductor_client_free(client);
     } else {
@@ -161,7 +161,7 @@ static void server_refusals(const char *kubeconfig, const char *ns) {
                                            "    user: someone\n"
                                            "current-context: nowhere\n");
     REQUIRE_OK(konductor_client_from_kubeconfig(unreachable, NULL, ns, &client));
-    EXPECT_RESULT(KONDUCTOR_TRANSPORT, konductor_gate_list(client, &json));
+    EXPECT_RESULT(KONDUCTOR_TRANSPORT, konductor_client_list(client, KONDUCTOR_KIND_GATE, &json));
     EXPECT_TRUE(konductor_last_error_status() == 0);
     EXPECT_LAST_ERROR_CONTAINS("Connection refused");
     konductor_client_free(client);
@@ -171,13 +171,13 @@ static void server_refusals(const char *kubeconfig, const char *ns) {
 static void handles_outlive_their_client(const char *kubeconfig, const char *ns) {
     konductor_client *client = NULL;
     REQUIRE_OK(konductor_client_from_kubeconfig(kubeconfig, NULL, ns, &client));
-    REQUIRE_OK(konductor_semaphore_create(client, "outlived", 1, 0, NULL));
-    konductor_permit *permit = NULL;
-    REQUIRE_OK(konductor_semaphore_acquire(client, "outlived", NULL, &permit));
+    REQUIRE_OK(konductor_client_create_semaphore(client, "outlived", 1, 0, NULL));
+    konductor_held *permit = NULL;
+    REQUIRE_OK(konductor_client_acquire(client, KONDUCTOR_KIND_SEMAPHORE, "outlived", NULL, &permit));
     konductor_client_free(client);
-    REQUIRE_OK(konductor_permit_renew(permit));
-    REQUIRE_OK(konductor_permit_release(permit));
-    konductor_permit_free(permit);
+    REQUIRE_OK(konductor_held_renew(permit));
+    REQUIRE_OK(konductor_held_release(permit));
+    konductor_held_free(permit);
 }
 
 int main(void) {

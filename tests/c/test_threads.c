@@ -39,8 +39,8 @@ static void *contend(void *argument) {
     options.ttl_ms = 30000;
     options.timeout_ms = 120000;
     for (int round = 0; round < ROUNDS; round++) {
-        konductor_permit *permit = NULL;
-        worker->results[round] = konductor_semaphore_acquire(worker->client, "pool", &options, &permit);
+        konductor_held *permit = NULL;
+        worker->results[round] = konductor_client_acquire(worker->client, KONDUCTOR_KIND_SEMAPHORE, "pool", &options, &permit);
         if (worker->results[round] != KONDUCTOR_OK) {
             fprintf(stderr, "thread %d round %d: %s: %s\n", worker->index, round,
                     konductor_result_name(worker->results[round]), konductor_last_error());
@@ -50,8 +50,8 @@ static void *contend(void *argument) {
         worker->held[round].start_ns = now_ns();
         testing_sleep_ms(HOLD_MS);
         worker->held[round].end_ns = now_ns();
-        worker->results[round] = konductor_permit_release(permit);
-        konductor_permit_free(permit);
+        worker->results[round] = konductor_held_release(permit);
+        konductor_held_free(permit);
     }
     return NULL;
 }
@@ -75,7 +75,7 @@ static int max_overlap(const struct interval *intervals, int count) {
 }
 
 static void semaphore_bounds_concurrency(konductor_client *client) {
-    REQUIRE_OK(konductor_semaphore_create(client, "pool", PERMITS, 0, NULL));
+    REQUIRE_OK(konductor_client_create_semaphore(client, "pool", PERMITS, 0, NULL));
     struct worker workers[THREADS];
     pthread_t threads[THREADS];
     int64_t started = testing_now_ms();
@@ -106,7 +106,7 @@ static void semaphore_bounds_concurrency(konductor_client *client) {
     EXPECT_TRUE(overlap >= 1);
 
     char *json = NULL;
-    REQUIRE_OK(konductor_semaphore_get(client, "pool", &json));
+    REQUIRE_OK(konductor_client_get(client, KONDUCTOR_KIND_SEMAPHORE, "pool", &json));
     EXPECT_TRUE(strstr(json, "\"holders\":[]") != NULL);
     EXPECT_TRUE(strstr(json, "\"waiters\":[]") != NULL);
     konductor_string_free(json);
@@ -125,20 +125,20 @@ static void *wait_blocked(void *argument) {
     konductor_options_init(&options);
     options.holder = "c-blocked";
     options.cancel = blocked->cancel;
-    konductor_permit *permit = NULL;
-    blocked->result = konductor_semaphore_acquire(blocked->client, "single", &options, &permit);
+    konductor_held *permit = NULL;
+    blocked->result = konductor_client_acquire(blocked->client, KONDUCTOR_KIND_SEMAPHORE, "single", &options, &permit);
     blocked->returned_ms = testing_now_ms();
-    konductor_permit_free(permit);
+    konductor_held_free(permit);
     return NULL;
 }
 
 static void cancel_from_another_thread(konductor_client *client) {
-    REQUIRE_OK(konductor_semaphore_create(client, "single", 1, 0, NULL));
+    REQUIRE_OK(konductor_client_create_semaphore(client, "single", 1, 0, NULL));
     konductor_options options;
     konductor_options_init(&options);
     options.holder = "c-owner";
-    konductor_permit *held = NULL;
-    REQUIRE_OK(konductor_semaphore_acquire(client, "single", &options, &held));
+    konductor_held *held = NULL;
+    REQUIRE_OK(konductor_client_acquire(client, KONDUCTOR_KIND_SEMAPHORE, "single", &options, &held));
 
     konductor_cancel *cancel = NULL;
     REQUIRE_OK(konductor_cancel_new(&cancel));
@@ -150,7 +150,7 @@ static void cancel_from_another_thread(konductor_client *client) {
     bool queued = false;
     for (int i = 0; i < 100 && !queued; i++) {
         char *json = NULL;
-        REQUIRE_OK(konductor_semaphore_get(client, "single", &json));
+        REQUIRE_OK(konductor_client_get(client, KONDUCTOR_KIND_SEMAPHORE, "single", &json));
         queued = strstr(json, "\"holder\":\"c-blocked\"") != NULL;
         konductor_string_free(json);
         if (!queued) {
@@ -169,11 +169,11 @@ static void cancel_from_another_thread(konductor_client *client) {
 
     /* The cancelled waiter left the queue. */
     char *json = NULL;
-    REQUIRE_OK(konductor_semaphore_get(client, "single", &json));
+    REQUIRE_OK(konductor_client_get(client, KONDUCTOR_KIND_SEMAPHORE, "single", &json));
     EXPECT_TRUE(strstr(json, "c-blocked") == NULL);
     konductor_string_free(json);
     konductor_cancel_free(cancel);
-    konductor_permit_free(held);
+    konductor_held_free(held);
 }
 
 int main(void) {

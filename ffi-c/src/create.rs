@@ -1,0 +1,121 @@
+//! Creating objects: one call per kind, as their specs differ.
+
+use std::ffi::c_char;
+
+use konductor_core::{Argument, Client};
+use serde::Serialize;
+
+use crate::arguments::{count, Out};
+use crate::client::{konductor_client, on_object};
+use crate::gate::{given_conditions, konductor_gate_condition};
+use crate::options::{optional_duration, KONDUCTOR_PRIORITY_DEFAULT};
+use crate::panic::Failed;
+use crate::result::konductor_result;
+use crate::strings::json;
+
+/// The body of every create call: checks `client` and `name`, creates the
+/// object with `create`, and writes it as JSON to `*out_json` unless
+/// `out_json` is NULL.
+fn create<K: Serialize>(
+    client: *const konductor_client,
+    name: *const c_char,
+    out_json: *mut *mut c_char,
+    create: impl FnOnce(&Client, &str) -> Result<K, Failed>,
+) -> konductor_result {
+    on_object(client, name, |client, name| {
+        let created = create(client, name)?;
+        if let Some(out) = Out::optional(out_json) {
+            out.write(json(&created)?);
+        }
+        Ok(())
+    })
+}
+
+/// Creates a semaphore with `permits` slots (at least 1) and a default
+/// permit TTL (`ttl_ms`, 0 for `KONDUCTOR_DEFAULT_TTL_MS`). Writes the
+/// created object as JSON to `*out_json` unless `out_json` is NULL (free it
+/// with `konductor_string_free()`). `KONDUCTOR_ALREADY_EXISTS` if the name
+/// is taken.
+#[no_mangle]
+pub extern "C" fn konductor_client_create_semaphore(
+    client: *const konductor_client,
+    name: *const c_char,
+    permits: i32,
+    ttl_ms: i64,
+    out_json: *mut *mut c_char,
+) -> konductor_result {
+    create(client, name, out_json, |client, name| {
+        let permits = count(Argument::Permits, permits)?;
+        let ttl = optional_duration(Argument::Ttl, ttl_ms)?;
+        Ok(client.create_semaphore(name, permits, ttl)?)
+    })
+}
+
+/// Creates a lease with a default TTL (`ttl_ms`, 0 for
+/// `KONDUCTOR_DEFAULT_TTL_MS`) and a default acquirer priority
+/// (`KONDUCTOR_PRIORITY_DEFAULT` for none). Writes the created object as
+/// JSON to `*out_json` unless `out_json` is NULL (free it with
+/// `konductor_string_free()`). `KONDUCTOR_ALREADY_EXISTS` if the name is
+/// taken.
+#[no_mangle]
+pub extern "C" fn konductor_client_create_lease(
+    client: *const konductor_client,
+    name: *const c_char,
+    ttl_ms: i64,
+    priority: i32,
+    out_json: *mut *mut c_char,
+) -> konductor_result {
+    create(client, name, out_json, |client, name| {
+        let ttl = optional_duration(Argument::Ttl, ttl_ms)?;
+        let priority = (priority != KONDUCTOR_PRIORITY_DEFAULT).then_some(priority);
+        Ok(client.create_lease(name, ttl, priority)?)
+    })
+}
+
+/// Creates a barrier that opens after `expected` arrivals (at least 1), or
+/// after `quorum` arrivals when `quorum` is not 0 (at most `expected`), and
+/// fails if still closed `timeout_ms` after creation (0: never). Writes the
+/// created object as JSON to `*out_json` unless `out_json` is NULL (free it
+/// with `konductor_string_free()`). `KONDUCTOR_ALREADY_EXISTS` if the name
+/// is taken.
+#[no_mangle]
+pub extern "C" fn konductor_client_create_barrier(
+    client: *const konductor_client,
+    name: *const c_char,
+    expected: i32,
+    quorum: i32,
+    timeout_ms: i64,
+    out_json: *mut *mut c_char,
+) -> konductor_result {
+    create(client, name, out_json, |client, name| {
+        let expected = count(Argument::Expected, expected)?;
+        let quorum = match quorum {
+            0 => None,
+            quorum => Some(count(Argument::Quorum, quorum)?),
+        };
+        let timeout = optional_duration(Argument::Timeout, timeout_ms)?;
+        Ok(client.create_barrier(name, expected, quorum, timeout)?)
+    })
+}
+
+/// Creates a gate that opens once all `conditions_len` conditions hold (as
+/// evaluated by the operator), and fails if still closed `timeout_ms` after
+/// creation (0: never). `conditions` may be NULL when `conditions_len` is 0.
+/// Writes the created object as JSON to `*out_json` unless `out_json` is
+/// NULL (free it with `konductor_string_free()`). `KONDUCTOR_ALREADY_EXISTS`
+/// if the name is taken.
+#[no_mangle]
+pub extern "C" fn konductor_client_create_gate(
+    client: *const konductor_client,
+    name: *const c_char,
+    conditions: *const konductor_gate_condition,
+    conditions_len: usize,
+    timeout_ms: i64,
+    out_json: *mut *mut c_char,
+) -> konductor_result {
+    create(client, name, out_json, |client, name| {
+        let conditions = given_conditions(conditions, conditions_len)?;
+        let timeout = optional_duration(Argument::Timeout, timeout_ms)?;
+        Ok(client.create_gate(name, conditions, timeout)?)
+    })
+}
