@@ -1,23 +1,17 @@
 //! Reconciling barriers: open once enough holders arrived (if no client did
 //! it already), fail once the timeout from creation has passed.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_openapi::jiff::Timestamp;
 use konductor::resource::Barrier;
 use konductor::{BARRIER_FAILED, BARRIER_OPEN, BARRIER_WAITING};
-use kube::api::DynamicObject;
 use kube::runtime::controller::Action;
 
-use crate::clock::{now_rfc3339, remaining};
-use crate::conditions::{self, READY};
+use crate::clock::{deadline, now_rfc3339};
 use crate::context::Context;
-use crate::error::Result;
-use crate::object::{decode, describe, replace_status, Written};
-
-/// Status writes attempted per reconcile before leaving it to the next event.
-const ATTEMPTS: usize = 5;
+use crate::reconciler::{Decision, Reconciler};
+use crate::status::set_ready_by_phase;
 
 /// The status write (if any) for `barrier` at `now`, and when to look again.
 pub fn plan(
@@ -32,11 +26,6 @@ pub fn plan(
         status.phase = BARRIER_WAITING.to_owned();
     }
     let threshold = barrier.spec.quorum.unwrap_or(barrier.spec.expected).max(1);
-    let timeout = barrier
-        .spec
-        .timeout
-        .as_deref()
-        .map(konductor::parse_duration);
     let mut recheck = None;
     let mut problem = None;
     if status.phase == BARRIER_WAITING {
@@ -44,133 +33,44 @@ pub fn plan(
             status.phase = BARRIER_OPEN.to_owned();
             status.opened_at = Some(now_text.to_owned());
         } else {
-            match timeout {
-                Some(Ok(timeout)) => {
-                    match remaining(barrier.metadata.creation_timestamp.as_deref(), timeout, now) {
-                        Some(Duration::ZERO) => {
-                            status.phase = BARRIER_FAILED.to_owned();
-                            status.message = format!(
-                                "timed out after {}: {} of {threshold} holders arrived",
-                                konductor::format_duration(timeout),
-                                status.arrived
-                            );
-                        }
-                        Some(left) => recheck = Some(left),
-                        None => problem = Some(
-                            "metadata.creationTimestamp is missing; the timeout cannot be applied"
-                                .to_owned(),
-                        ),
-                    }
-                }
-                Some(Err(error)) => problem = Some(format!("spec.timeout: {error}")),
-                None => {}
-            }
+            let timeout = barrier.spec.timeout.as_deref();
+            (recheck, problem) = deadline(barrier, timeout, now).split(|timed_out| {
+                status.phase = BARRIER_FAILED.to_owned();
+                let arrived = status.arrived;
+                status.message = format!("{timed_out}: {arrived} of {threshold} holders arrived");
+            });
         }
     }
-    let generation = barrier.metadata.generation;
-    let status = updated.status.get_or_insert_with(Default::default);
-    match problem {
-        Some(problem) => conditions::set(
-            &mut status.conditions,
-            READY,
-            false,
-            "InvalidSpec",
-            problem,
-            generation,
-            now_text,
-        ),
-        None => {
-            let (reason, message) = match status.phase.as_str() {
-                BARRIER_OPEN => ("Open", "the barrier is open".to_owned()),
-                BARRIER_FAILED => ("TimedOut", status.message.clone()),
-                _ => ("Waiting", format!("waiting for {threshold} arrivals")),
-            };
-            let ready = status.phase != BARRIER_FAILED;
-            conditions::set(
-                &mut status.conditions,
-                READY,
-                ready,
-                reason,
-                message,
-                generation,
-                now_text,
-            );
+    set_ready_by_phase(
+        &mut updated,
+        problem,
+        "the barrier is open",
+        format!("waiting for {threshold} arrivals"),
+        now_text,
+    );
+    ((updated != *barrier).then_some(updated), recheck)
+}
+
+impl Reconciler for Barrier {
+    /// When the timeout needs a look again.
+    type Note = Option<Duration>;
+
+    async fn decide(_ctx: &Context, barrier: &Barrier) -> Decision<Barrier, Option<Duration>> {
+        let (write, recheck) = plan(barrier, Timestamp::now(), &now_rfc3339());
+        Decision {
+            write,
+            note: recheck,
         }
     }
-    let changed = updated.status != barrier.status;
-    (changed.then_some(updated), recheck)
-}
 
-/// Reconciles one barrier.
-pub async fn reconcile(object: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Action> {
-    let started = Instant::now();
-    let result = reconcile_inner(&object, &ctx).await;
-    ctx.metrics
-        .reconciled("Barrier", started.elapsed(), result.is_err());
-    result
-}
-
-async fn reconcile_inner(object: &DynamicObject, ctx: &Context) -> Result<Action> {
-    let mut current: Barrier = decode(object)?;
-    for _ in 0..ATTEMPTS {
-        let (write, recheck) = plan(&current, Timestamp::now(), &now_rfc3339());
-        let written = match write {
-            None => current,
-            Some(update) => match replace_status(&ctx.client, &update).await? {
-                Written::Applied(written) => {
-                    ctx.metrics.status_write("Barrier", false);
-                    written
-                }
-                Written::Conflict(Some(fresh)) => {
-                    ctx.metrics.status_write("Barrier", true);
-                    current = fresh;
-                    continue;
-                }
-                Written::Conflict(None) => {
-                    ctx.forget(&current);
-                    return Ok(Action::await_change());
-                }
-            },
-        };
-        report_phase(ctx, &written);
-        return Ok(match recheck {
+    fn settled(ctx: &Context, barrier: &Barrier, recheck: Option<Duration>) -> Action {
+        let arrived = barrier.status.as_ref().map_or(0, |s| s.arrived);
+        let opened = format!("{arrived} holders arrived; the barrier is open");
+        ctx.report_final_phase(barrier, opened);
+        match recheck {
             Some(left) => Action::requeue(left + Duration::from_millis(1)),
             None => Action::await_change(),
-        });
-    }
-    Ok(Action::requeue(Duration::from_millis(200)))
-}
-
-fn report_phase(ctx: &Context, barrier: &Barrier) {
-    let Some(status) = &barrier.status else {
-        return;
-    };
-    if ctx.phase_change(barrier, &status.phase).is_none() {
-        return;
-    }
-    match status.phase.as_str() {
-        BARRIER_OPEN => {
-            tracing::info!(
-                object = describe(barrier),
-                arrived = status.arrived,
-                "barrier opened"
-            );
-            ctx.event(
-                barrier,
-                false,
-                "Opened",
-                format!("{} holders arrived; the barrier is open", status.arrived),
-            );
         }
-        BARRIER_FAILED => {
-            tracing::info!(
-                object = describe(barrier),
-                message = status.message,
-                "barrier failed"
-            );
-            ctx.event(barrier, true, "Failed", status.message.clone());
-        }
-        _ => {}
     }
 }
 

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
+use konductor::resource::Resource;
 
 /// The current time as `2026-01-02T03:04:05.678Z`, the format the clients write.
 pub fn now_rfc3339() -> String {
@@ -21,13 +22,62 @@ const CREATION_PRECISION: Duration = Duration::from_secs(1);
 /// zero when it has. Counted from the latest instant the object can have been
 /// created, so a timeout never fires early. `None` when the creation time is
 /// missing or unreadable.
-pub fn remaining(created: Option<&str>, timeout: Duration, now: Timestamp) -> Option<Duration> {
+fn remaining(created: Option<&str>, timeout: Duration, now: Timestamp) -> Option<Duration> {
     let created: Timestamp = created?.parse().ok()?;
     let deadline = created
         .checked_add(SignedDuration::try_from(timeout + CREATION_PRECISION).ok()?)
         .ok()?;
     let left = now.duration_until(deadline);
     Some(Duration::try_from(left).unwrap_or(Duration::ZERO))
+}
+
+/// Where a timeout that the spec counts from creation stands.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Deadline {
+    /// The spec sets no timeout.
+    Unset,
+    /// Time is left; look again after this long.
+    Pending(Duration),
+    /// The timeout, which has surely passed.
+    Passed(Duration),
+    /// The timeout cannot be applied, for this reason.
+    Invalid(String),
+}
+
+impl Deadline {
+    /// When to look again and why the timeout cannot apply; once it has
+    /// passed, calls `expire` with the start of a message (`timed out after 30s`).
+    pub fn split(self, expire: impl FnOnce(String)) -> (Option<Duration>, Option<String>) {
+        match self {
+            Deadline::Unset => (None, None),
+            Deadline::Pending(left) => (Some(left), None),
+            Deadline::Passed(timeout) => {
+                expire(format!(
+                    "timed out after {}",
+                    konductor::format_duration(timeout)
+                ));
+                (None, None)
+            }
+            Deadline::Invalid(why) => (None, Some(why)),
+        }
+    }
+}
+
+/// Where `timeout` (the spec's text, if any) stands for `object`, as seen at `now`.
+pub fn deadline<K: Resource>(object: &K, timeout: Option<&str>, now: Timestamp) -> Deadline {
+    let created = object.metadata().creation_timestamp.as_deref();
+    let timeout = match timeout.map(konductor::parse_duration) {
+        None => return Deadline::Unset,
+        Some(Err(error)) => return Deadline::Invalid(format!("spec.timeout: {error}")),
+        Some(Ok(timeout)) => timeout,
+    };
+    match remaining(created, timeout, now) {
+        Some(Duration::ZERO) => Deadline::Passed(timeout),
+        Some(left) => Deadline::Pending(left),
+        None => Deadline::Invalid(
+            "metadata.creationTimestamp is missing; the timeout cannot be applied".to_owned(),
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -57,6 +107,31 @@ mod tests {
         assert_eq!(
             remaining(Some("garbage"), Duration::from_secs(5), now),
             None
+        );
+    }
+
+    #[test]
+    fn a_deadline_is_unset_pending_passed_or_says_why_it_cannot_apply() {
+        let now: Timestamp = "2026-01-01T00:00:10Z".parse().unwrap();
+        let mut gate = konductor::resource::Gate::new("g", Default::default());
+        gate.metadata.creation_timestamp = Some("2026-01-01T00:00:00Z".into());
+        assert_eq!(deadline(&gate, None, now), Deadline::Unset);
+        assert_eq!(
+            deadline(&gate, Some("30s"), now),
+            Deadline::Pending(Duration::from_secs(21))
+        );
+        assert_eq!(
+            deadline(&gate, Some("9s"), now),
+            Deadline::Passed(Duration::from_secs(9))
+        );
+        assert!(
+            matches!(deadline(&gate, Some("soon"), now), Deadline::Invalid(m) if m.starts_with("spec.timeout: ")),
+            "an unparsable timeout names the field"
+        );
+        gate.metadata.creation_timestamp = None;
+        assert!(
+            matches!(deadline(&gate, Some("9s"), now), Deadline::Invalid(m) if m.contains("creationTimestamp")),
+            "a missing creation time names the field"
         );
     }
 }

@@ -1,5 +1,5 @@
 //! What every reconciler gets: the client, the operator's own expiry clock,
-//! metrics, the event recorder and the gate index.
+//! metrics, the event recorder, the gate index and the retry back-off.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -8,13 +8,17 @@ use std::time::Instant;
 use k8s_openapi::api::core::v1::ObjectReference;
 use konductor::protocol::Staleness;
 use konductor::resource::Resource;
+use konductor::{BARRIER_FAILED, BARRIER_OPEN, GATE_FAILED, GATE_OPEN};
 use kube::api::DynamicObject;
 use kube::runtime::events::{Event, EventType, Recorder};
 use kube::runtime::reflector::Store;
 use kube::{Client, ResourceExt};
 
+use crate::backoff::Backoff;
 use crate::gate_index::GateIndex;
 use crate::metrics::Metrics;
+use crate::object::describe;
+use crate::status::Concluding;
 
 /// Shared state of all controllers of one operator process.
 pub struct Context {
@@ -30,6 +34,8 @@ pub struct Context {
     pub gates: GateIndex,
     /// Namespaces that are watched; `None` for all.
     pub scope: Option<Vec<String>>,
+    /// Consecutive reconcile failures per object, for `error_policy`.
+    pub retries: Backoff,
     /// Last phase seen per object uid, to report phase changes once.
     phases: Mutex<HashMap<String, String>>,
     /// The `staleness` key of every semaphore and lease seen, by uid.
@@ -53,6 +59,7 @@ impl Context {
             recorder,
             gates: GateIndex::default(),
             scope,
+            retries: Backoff::default(),
             phases: Mutex::default(),
             staleness_keys: Mutex::default(),
             stores: Mutex::default(),
@@ -77,6 +84,24 @@ impl Context {
         match phases.insert(uid.clone(), phase.to_owned()) {
             Some(previous) if previous != phase => Some(previous),
             _ => None,
+        }
+    }
+
+    /// Logs and publishes an Event when a barrier or gate reached one of its
+    /// final phases since last seen: Open (`opened` is the note) or Failed.
+    pub fn report_final_phase<K: Concluding>(&self, object: &K, opened: String) {
+        let phase = object.phase();
+        if self.phase_change(object, phase).is_none() {
+            return;
+        }
+        let what = describe(object);
+        if [BARRIER_OPEN, GATE_OPEN].contains(&phase) {
+            tracing::info!(object = what, "opened");
+            self.event(object, EventType::Normal, "Opened", opened);
+        } else if [BARRIER_FAILED, GATE_FAILED].contains(&phase) {
+            let failure = object.message();
+            tracing::info!(object = what, message = failure, "failed");
+            self.event(object, EventType::Warning, "Failed", failure.to_owned());
         }
     }
 
@@ -115,7 +140,7 @@ impl Context {
     }
 
     /// Drops what is remembered about objects that no longer exist (expiry
-    /// clocks, phases, gate index entries): the controllers are not called
+    /// clocks, phases, retry counts, gate index entries): the controllers are not called
     /// for deletions. Call only once the caches are ready.
     pub fn sweep(&self) {
         let mut live = HashSet::new();
@@ -144,6 +169,7 @@ impl Context {
                 }
                 keep
             });
+        self.retries.retain(&live);
         self.gates.retain(&gates);
     }
 
@@ -156,7 +182,7 @@ impl Context {
     }
 
     /// Publishes an Event about `object` in the background; failures are only logged.
-    pub fn event<K: Resource>(&self, object: &K, warning: bool, reason: &str, note: String) {
+    pub fn event<K: Resource>(&self, object: &K, type_: EventType, reason: &str, note: String) {
         let meta = object.metadata();
         let reference = ObjectReference {
             api_version: Some(konductor::resource::API_VERSION.to_owned()),
@@ -167,11 +193,7 @@ impl Context {
             ..ObjectReference::default()
         };
         let event = Event {
-            type_: if warning {
-                EventType::Warning
-            } else {
-                EventType::Normal
-            },
+            type_,
             reason: reason.to_owned(),
             note: Some(note),
             action: "Reconcile".to_owned(),

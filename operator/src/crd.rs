@@ -29,9 +29,15 @@ struct Shape {
     singular: &'static str,
     short_name: &'static str,
     description: &'static str,
-    /// (name, type, JSON path, priority)
-    columns: &'static [(&'static str, &'static str, &'static str, i32)],
+    /// (name, type, JSON path, priority), before [`AGE`].
+    columns: &'static [Column],
 }
+
+/// A printer column: name, type, JSON path, priority (0: shown by default).
+type Column = (&'static str, &'static str, &'static str, i32);
+
+/// The column every kind ends with, as `kubectl get` shows for built-in kinds.
+const AGE: Column = ("Age", "date", ".metadata.creationTimestamp", 0);
 
 /// The CRDs of the four kinds, in a fixed order, with their plural names.
 pub fn all() -> Result<Vec<(&'static str, CustomResourceDefinition)>> {
@@ -48,7 +54,6 @@ pub fn all() -> Result<Vec<(&'static str, CustomResourceDefinition)>> {
                     ("Available", "integer", ".status.available", 0),
                     ("Phase", "string", ".status.phase", 0),
                     ("Fencing", "integer", ".status.fencingToken", 1),
-                    ("Age", "date", ".metadata.creationTimestamp", 0),
                 ],
             })?,
         ),
@@ -64,7 +69,6 @@ pub fn all() -> Result<Vec<(&'static str, CustomResourceDefinition)>> {
                     ("Phase", "string", ".status.phase", 0),
                     ("Opened", "date", ".status.openedAt", 1),
                     ("Message", "string", ".status.message", 1),
-                    ("Age", "date", ".metadata.creationTimestamp", 0),
                 ],
             })?,
         ),
@@ -79,7 +83,6 @@ pub fn all() -> Result<Vec<(&'static str, CustomResourceDefinition)>> {
                     ("Phase", "string", ".status.phase", 0),
                     ("Expires", "string", ".status.expiresAt", 0),
                     ("Transitions", "integer", ".status.transitions", 1),
-                    ("Age", "date", ".metadata.creationTimestamp", 0),
                 ],
             })?,
         ),
@@ -93,7 +96,6 @@ pub fn all() -> Result<Vec<(&'static str, CustomResourceDefinition)>> {
                     ("Phase", "string", ".status.phase", 0),
                     ("Opened", "date", ".status.openedAt", 0),
                     ("Message", "string", ".status.message", 1),
-                    ("Age", "date", ".metadata.creationTimestamp", 0),
                 ],
             })?,
         ),
@@ -215,6 +217,7 @@ fn build<K: Resource, Spec: JsonSchema, Status: JsonSchema>(
     let columns = shape
         .columns
         .iter()
+        .chain([&AGE])
         .map(
             |(name, type_, path, priority)| CustomResourceColumnDefinition {
                 name: (*name).to_owned(),

@@ -1,28 +1,25 @@
 //! Reconciling gates: evaluate every condition, open when all hold, fail
 //! once the timeout from creation has passed. Open and Failed are final.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::future::join_all;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::jiff::Timestamp;
-use konductor::resource::{self as r, ConditionKind, Gate, GateConditionStatus};
+use konductor::resource::{self as r, ConditionKind, Gate, GateConditionStatus, Resource};
 use konductor::{GATE_FAILED, GATE_OPEN, GATE_WAITING};
-use kube::api::DynamicObject;
 use kube::runtime::controller::Action;
 use kube::Api;
 
-use crate::clock::{now_rfc3339, remaining};
-use crate::conditions::{self, READY};
+use crate::clock::{deadline, now_rfc3339};
 use crate::context::Context;
-use crate::error::Result;
-use crate::evaluate::{evaluate, Found};
+use crate::error::Error;
+use crate::gate_conditions::{evaluate, Found};
 use crate::gate_index::{targets, Target};
-use crate::object::{self, decode, describe, replace_status, Written};
+use crate::object;
+use crate::reconciler::{Decision, Reconciler};
+use crate::status::set_ready_by_phase;
 
-/// Status writes attempted per reconcile before leaving it to the next event.
-const ATTEMPTS: usize = 5;
 /// How often a gate is evaluated again when it names objects in namespaces
 /// this operator does not watch (their changes reach it by no event).
 const UNWATCHED_POLL: Duration = Duration::from_secs(5);
@@ -45,7 +42,6 @@ pub fn plan(
         return (None, None);
     }
     let mut updated = gate.clone();
-    let generation = gate.metadata.generation;
     let status = updated.status.get_or_insert_with(Default::default);
     let unmet: Vec<&str> = evaluated
         .iter()
@@ -61,79 +57,52 @@ pub fn plan(
         status.message.clear();
     } else {
         status.phase = GATE_WAITING.to_owned();
-        match gate.spec.timeout.as_deref().map(konductor::parse_duration) {
-            Some(Ok(timeout)) => {
-                match remaining(gate.metadata.creation_timestamp.as_deref(), timeout, now) {
-                    Some(Duration::ZERO) => {
-                        status.phase = GATE_FAILED.to_owned();
-                        status.message = format!(
-                            "timed out after {}: {summary}",
-                            konductor::format_duration(timeout)
-                        );
-                    }
-                    Some(left) => recheck = Some(left),
-                    None => {
-                        problem = Some(
-                            "metadata.creationTimestamp is missing; the timeout cannot be applied"
-                                .to_owned(),
-                        )
-                    }
-                }
-            }
-            Some(Err(error)) => problem = Some(format!("spec.timeout: {error}")),
-            None => {}
-        }
+        let timeout = gate.spec.timeout.as_deref();
+        (recheck, problem) = deadline(gate, timeout, now).split(|timed_out| {
+            status.phase = GATE_FAILED.to_owned();
+            status.message = format!("{timed_out}: {summary}");
+        });
     }
     status.condition_statuses = evaluated;
-    let (ready, reason, message) = match (problem, status.phase.as_str()) {
-        (Some(problem), _) => (false, "InvalidSpec", problem),
-        (None, GATE_OPEN) => (true, "Open", "every condition holds".to_owned()),
-        (None, GATE_FAILED) => (false, "TimedOut", status.message.clone()),
-        (None, _) => (true, "Waiting", format!("waiting for: {summary}")),
-    };
-    conditions::set(
-        &mut status.conditions,
-        READY,
-        ready,
-        reason,
-        message,
-        generation,
+    set_ready_by_phase(
+        &mut updated,
+        problem,
+        "every condition holds",
+        format!("waiting for: {summary}"),
         now_text,
     );
-    let changed = updated.status != gate.status;
-    (changed.then_some(updated), recheck)
+    ((updated != *gate).then_some(updated), recheck)
 }
 
-/// Reconciles one gate.
-pub async fn reconcile(object: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Action> {
-    let started = Instant::now();
-    let result = reconcile_inner(&object, &ctx).await;
-    ctx.metrics
-        .reconciled("Gate", started.elapsed(), result.is_err());
-    result
+/// What a gate's decision passes on: what it named, and when its timeout needs a look.
+pub struct Evaluated {
+    targets: Vec<Target>,
+    recheck: Option<Duration>,
 }
 
-async fn reconcile_inner(object: &DynamicObject, ctx: &Context) -> Result<Action> {
-    let mut current: Gate = decode(object)?;
-    for _ in 0..ATTEMPTS {
-        if is_final(&current) {
-            ctx.gates
-                .remove(&current.metadata.namespace, &current.metadata.name);
-            report_phase(ctx, &current);
-            return Ok(Action::await_change());
+impl Reconciler for Gate {
+    type Note = Evaluated;
+
+    async fn decide(ctx: &Context, gate: &Gate) -> Decision<Gate, Evaluated> {
+        if is_final(gate) {
+            let note = Evaluated {
+                targets: Vec::new(),
+                recheck: None,
+            };
+            return Decision { write: None, note };
         }
         // Index first, read second: a change after the index update triggers
         // another reconcile, a change before it is in what we read.
-        let targets = targets(&current);
-        ctx.gates.set(&current, targets.clone());
+        let targets = targets(gate);
+        ctx.gates.set(gate, targets.clone());
         let found = join_all(targets.iter().map(|t| fetch(ctx, t))).await;
-        let evaluated = current
+        let evaluated = gate
             .spec
             .conditions
             .iter()
             .zip(&found)
             .map(|(condition, found)| match found {
-                Ok(found) => evaluate(condition, &current.metadata.namespace, found),
+                Ok(found) => evaluate(condition, &gate.metadata.namespace, found),
                 Err(message) => GateConditionStatus {
                     type_: condition.type_,
                     name: condition.name.clone(),
@@ -143,110 +112,72 @@ async fn reconcile_inner(object: &DynamicObject, ctx: &Context) -> Result<Action
                 },
             })
             .collect();
-        let (write, recheck) = plan(&current, evaluated, Timestamp::now(), &now_rfc3339());
-        let written = match write {
-            None => current,
-            Some(update) => match replace_status(&ctx.client, &update).await? {
-                Written::Applied(written) => {
-                    ctx.metrics.status_write("Gate", false);
-                    written
-                }
-                Written::Conflict(Some(fresh)) => {
-                    ctx.metrics.status_write("Gate", true);
-                    current = fresh;
-                    continue;
-                }
-                Written::Conflict(None) => {
-                    ctx.gates
-                        .remove(&current.metadata.namespace, &current.metadata.name);
-                    ctx.forget(&current);
-                    return Ok(Action::await_change());
-                }
-            },
-        };
-        report_phase(ctx, &written);
-        if is_final(&written) {
-            ctx.gates
-                .remove(&written.metadata.namespace, &written.metadata.name);
-            return Ok(Action::await_change());
+        let (write, recheck) = plan(gate, evaluated, Timestamp::now(), &now_rfc3339());
+        Decision {
+            write,
+            note: Evaluated { targets, recheck },
         }
-        let unwatched = targets.iter().any(|t| !ctx.watches_namespace(&t.namespace));
+    }
+
+    fn settled(ctx: &Context, gate: &Gate, evaluated: Evaluated) -> Action {
+        let opened = "every condition holds; the gate is open".to_owned();
+        ctx.report_final_phase(gate, opened);
+        if is_final(gate) {
+            ctx.gates
+                .remove(&gate.metadata.namespace, &gate.metadata.name);
+            return Action::await_change();
+        }
+        let unwatched = evaluated
+            .targets
+            .iter()
+            .any(|t| !ctx.watches_namespace(&t.namespace));
         let poll = unwatched.then_some(UNWATCHED_POLL);
-        return Ok(match [recheck, poll].into_iter().flatten().min() {
+        match [evaluated.recheck, poll].into_iter().flatten().min() {
             Some(after) => Action::requeue(after + Duration::from_millis(1)),
             None => Action::await_change(),
-        });
+        }
     }
-    Ok(Action::requeue(Duration::from_millis(200)))
+
+    fn deleted(ctx: &Context, gate: &Gate) {
+        ctx.gates
+            .remove(&gate.metadata.namespace, &gate.metadata.name);
+        ctx.forget(gate);
+    }
 }
 
 /// Reads the object a condition names; an error becomes the condition's message.
 async fn fetch(ctx: &Context, target: &Target) -> Result<Found, String> {
-    let (ns, name) = (target.namespace.as_str(), target.name.as_str());
-    let failed = |e: crate::error::Error| {
-        format!("{} {ns}/{name} cannot be read: {e}", target.kind.as_str())
-    };
     Ok(match target.kind {
         ConditionKind::Job => {
-            let api: Api<Job> = Api::namespaced(ctx.client.clone(), ns);
+            let api: Api<Job> = Api::namespaced(ctx.client.clone(), &target.namespace);
             let job = api
-                .get_opt(name)
+                .get_opt(&target.name)
                 .await
-                .map_err(|e| failed(crate::error::Error::kube("read job", e)))?;
+                .map_err(|e| unreadable(target, Error::kube("read job", e)))?;
             Found::Job(job.map(Box::new))
         }
-        ConditionKind::Semaphore => Found::Semaphore(
-            object::get::<r::Semaphore>(&ctx.client, ns, name)
-                .await
-                .map_err(failed)?
-                .map(Box::new),
-        ),
-        ConditionKind::Barrier => Found::Barrier(
-            object::get::<r::Barrier>(&ctx.client, ns, name)
-                .await
-                .map_err(failed)?
-                .map(Box::new),
-        ),
-        ConditionKind::Lease => Found::Lease(
-            object::get::<r::Lease>(&ctx.client, ns, name)
-                .await
-                .map_err(failed)?
-                .map(Box::new),
-        ),
-        ConditionKind::Gate => Found::Gate(
-            object::get::<r::Gate>(&ctx.client, ns, name)
-                .await
-                .map_err(failed)?
-                .map(Box::new),
-        ),
+        ConditionKind::Semaphore => Found::Semaphore(read::<r::Semaphore>(ctx, target).await?),
+        ConditionKind::Barrier => Found::Barrier(read::<r::Barrier>(ctx, target).await?),
+        ConditionKind::Lease => Found::Lease(read::<r::Lease>(ctx, target).await?),
+        ConditionKind::Gate => Found::Gate(read::<r::Gate>(ctx, target).await?),
     })
 }
 
-fn report_phase(ctx: &Context, gate: &Gate) {
-    let Some(status) = &gate.status else { return };
-    if ctx.phase_change(gate, &status.phase).is_none() {
-        return;
-    }
-    match status.phase.as_str() {
-        GATE_OPEN => {
-            tracing::info!(object = describe(gate), "gate opened");
-            ctx.event(
-                gate,
-                false,
-                "Opened",
-                "every condition holds; the gate is open".to_owned(),
-            );
-        }
-        GATE_FAILED => {
-            tracing::info!(
-                object = describe(gate),
-                message = status.message,
-                "gate failed"
-            );
-            ctx.event(gate, true, "Failed", status.message.clone());
-        }
-        _ => {}
-    }
+/// Reads a Konductor object a condition names.
+async fn read<K: Resource>(ctx: &Context, target: &Target) -> Result<Option<Box<K>>, String> {
+    object::get::<K>(&ctx.client, &target.namespace, &target.name)
+        .await
+        .map(|found| found.map(Box::new))
+        .map_err(|e| unreadable(target, e))
+}
+
+fn unreadable(target: &Target, error: Error) -> String {
+    format!(
+        "{} {}/{} cannot be read: {error}",
+        target.kind.as_str(),
+        target.namespace,
+        target.name
+    )
 }
 
 #[cfg(test)]

@@ -7,22 +7,25 @@
 //! `konductor-operator crds` prints the CustomResourceDefinitions generated
 //! from the Rust types.
 
+mod backoff;
 mod barrier;
 mod cli;
 mod clock;
-mod conditions;
 mod context;
+mod controllers;
 mod crd;
 mod error;
-mod evaluate;
 mod gate;
+mod gate_conditions;
 mod gate_index;
 mod leader;
 mod metrics;
 mod object;
+mod reclaim;
+mod reconciler;
 mod run;
 mod server;
-mod slotted;
+mod status;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

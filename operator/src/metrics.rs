@@ -29,6 +29,24 @@ struct Counters {
     latency: BTreeMap<&'static str, Histogram>,
 }
 
+/// How one reconcile ended, for `konductor_reconcile_errors_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReconcileOutcome {
+    /// It returned an action.
+    Succeeded,
+    /// It returned an error.
+    Failed,
+}
+
+/// How one status write of the operator ended, the `outcome` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// The API server applied it.
+    Applied,
+    /// The API server refused it with 409: the object changed since it was read.
+    Conflict,
+}
+
 /// All metrics of one operator process.
 #[derive(Default)]
 pub struct Metrics {
@@ -43,10 +61,10 @@ impl Metrics {
         *c.values.entry((name, kind, label)).or_default() += n;
     }
 
-    /// Records one reconcile of `kind`, its duration and whether it failed.
-    pub fn reconciled(&self, kind: &'static str, took: Duration, failed: bool) {
+    /// Records one reconcile of `kind`, its duration and how it ended.
+    pub fn reconciled(&self, kind: &'static str, took: Duration, outcome: ReconcileOutcome) {
         self.add("konductor_reconciles_total", kind, "", 1);
-        if failed {
+        if outcome == ReconcileOutcome::Failed {
             self.add("konductor_reconcile_errors_total", kind, "", 1);
         }
         let mut c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
@@ -68,15 +86,19 @@ impl Metrics {
         }
     }
 
-    /// Records a status write of the operator, applied or refused with a conflict.
-    pub fn status_write(&self, kind: &'static str, conflict: bool) {
-        let outcome = if conflict { "conflict" } else { "applied" };
+    /// Records a status write of the operator and how it ended.
+    pub fn status_write(&self, kind: &'static str, outcome: WriteOutcome) {
+        let outcome = match outcome {
+            WriteOutcome::Applied => "applied",
+            WriteOutcome::Conflict => "conflict",
+        };
         self.add("konductor_status_writes_total", kind, outcome, 1);
     }
 
-    /// Records whether this replica leads.
-    pub fn set_leader(&self, leader: bool) {
-        self.leader.store(leader, Ordering::Relaxed);
+    /// Records that this replica leads (it never steps down alive: losing
+    /// the leader lease ends the process).
+    pub fn became_leader(&self) {
+        self.leader.store(true, Ordering::Relaxed);
     }
 
     /// Adds a controller cache to read gauges of `kind` from.
@@ -220,10 +242,15 @@ mod tests {
     #[test]
     fn renders_counters_and_a_cumulative_histogram() {
         let m = Metrics::default();
-        m.reconciled("Gate", Duration::from_millis(3), false);
-        m.reconciled("Gate", Duration::from_millis(300), true);
+        m.reconciled(
+            "Gate",
+            Duration::from_millis(3),
+            ReconcileOutcome::Succeeded,
+        );
+        m.reconciled("Gate", Duration::from_millis(300), ReconcileOutcome::Failed);
         m.reclaimed("Semaphore", "holder", 2);
-        m.set_leader(true);
+        m.status_write("Gate", WriteOutcome::Conflict);
+        m.became_leader();
         let text = m.render();
         assert!(
             text.contains("konductor_reconciles_total{kind=\"Gate\"} 2"),
@@ -247,6 +274,10 @@ mod tests {
             text.contains(
                 "konductor_reconcile_duration_seconds_bucket{kind=\"Gate\",le=\"+Inf\"} 2"
             ),
+            "{text}"
+        );
+        assert!(
+            text.contains("konductor_status_writes_total{kind=\"Gate\",outcome=\"conflict\"} 1"),
             "{text}"
         );
         assert!(text.contains("konductor_leader 1"), "{text}");

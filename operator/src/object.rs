@@ -6,6 +6,8 @@
 //! resourceVersion that was read, so the API server rejects (409) a write
 //! based on a stale copy, exactly as for the clients.
 
+use k8s_openapi::serde::de::DeserializeOwned;
+use k8s_openapi::serde::Serialize;
 use konductor::resource::{self, Resource};
 use kube::api::{ApiResource, DynamicObject, PostParams};
 use kube::{Api, Client};
@@ -41,34 +43,28 @@ pub fn describe<K: Resource>(object: &K) -> String {
 
 /// Converts what a watch or read delivered into the core type.
 pub fn decode<K: Resource>(object: &DynamicObject) -> Result<K> {
-    let what = || {
+    convert(object, || {
         format!(
             "{} {}/{}",
             K::KIND.to_lowercase(),
             object.metadata.namespace.as_deref().unwrap_or_default(),
             object.metadata.name.as_deref().unwrap_or_default()
         )
-    };
-    let value = serde_json::to_value(object).map_err(|source| Error::Decode {
-        what: what(),
-        source,
-    })?;
-    serde_json::from_value(value).map_err(|source| Error::Decode {
-        what: what(),
-        source,
     })
 }
 
 fn encode<K: Resource>(object: &K) -> Result<DynamicObject> {
-    let what = || describe(object);
-    let value = serde_json::to_value(object).map_err(|source| Error::Decode {
-        what: what(),
-        source,
-    })?;
-    serde_json::from_value(value).map_err(|source| Error::Decode {
-        what: what(),
-        source,
-    })
+    convert(object, || describe(object))
+}
+
+/// Re-types `from` through JSON; `what` names it in the error.
+fn convert<T: Serialize, U: DeserializeOwned>(from: &T, what: impl Fn() -> String) -> Result<U> {
+    serde_json::to_value(from)
+        .and_then(serde_json::from_value)
+        .map_err(|source| Error::Decode {
+            what: what(),
+            source,
+        })
 }
 
 /// Reads one object; `None` when it does not exist.

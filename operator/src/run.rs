@@ -1,30 +1,22 @@
-//! Starting the operator: client, health endpoint, leader election, and one
-//! controller per kind and watched namespace.
+//! Starting the operator and stopping it: client, health endpoint, leader
+//! election, then the controllers until a signal or the loss of leadership.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::{join_all, BoxFuture};
-use futures::{FutureExt, StreamExt};
-use k8s_openapi::api::batch::v1::Job;
-use konductor::resource::{self as r, ConditionKind, Resource};
-use kube::api::{ApiResource, DynamicObject};
+use futures::future::join_all;
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::runtime::controller::Action;
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::ObjectRef;
-use kube::runtime::{watcher, Controller};
-use kube::{Api, Client, ResourceExt};
+use kube::Client;
 
 use crate::cli::Args;
 use crate::context::Context;
+use crate::controllers;
 use crate::error::{Error, Result};
 use crate::leader::{Elector, Timing};
 use crate::metrics::Metrics;
-use crate::object::api_resource;
 use crate::server::{self, Health};
-use crate::{barrier, gate, slotted};
 
 /// Name under which the operator reports Events.
 const CONTROLLER_NAME: &str = "konductor-operator";
@@ -71,7 +63,7 @@ pub async fn run(args: Args) -> Result<()> {
         }
         false => None,
     };
-    metrics.set_leader(true);
+    metrics.became_leader();
 
     let recorder = Recorder::new(
         client.clone(),
@@ -86,7 +78,7 @@ pub async fn run(args: Args) -> Result<()> {
         metrics,
         args.namespace_scope(),
     ));
-    let controllers = join_all(controllers(&ctx));
+    let controllers = join_all(controllers::all(&ctx));
     let sweeper = tokio::spawn(sweep_forever(ctx.clone()));
     health.ready.store(true, Ordering::Relaxed);
     tracing::info!(scope = ?ctx.scope, "controllers started");
@@ -170,147 +162,5 @@ async fn sweep_forever(ctx: Arc<Context>) {
     loop {
         tokio::time::sleep(SWEEP_PERIOD).await;
         ctx.sweep();
-    }
-}
-
-/// The API of a kind in one watched namespace, or in all.
-fn scoped<K: Resource>(
-    client: &Client,
-    namespace: Option<&str>,
-) -> (Api<DynamicObject>, ApiResource) {
-    let ar = api_resource::<K>();
-    let api = match namespace {
-        Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
-        None => Api::all_with(client.clone(), &ar),
-    };
-    (api, ar)
-}
-
-fn error_policy(object: Arc<DynamicObject>, error: &Error, _ctx: Arc<Context>) -> Action {
-    tracing::warn!(
-        %error,
-        object = format!("{}/{}", object.namespace().unwrap_or_default(), object.name_any()),
-        "reconcile failed; retrying"
-    );
-    Action::requeue(Duration::from_secs(2))
-}
-
-/// Drives a controller's result stream, logging what failed outside reconcile.
-fn drive<S, T, E>(kind: &'static str, stream: S) -> BoxFuture<'static, ()>
-where
-    S: futures::Stream<Item = Result<T, E>> + Send + 'static,
-    T: Send + 'static,
-    E: std::fmt::Display + Send + 'static,
-{
-    stream
-        .for_each(move |result| async move {
-            if let Err(error) = result {
-                tracing::debug!(kind, %error, "controller event");
-            }
-        })
-        .boxed()
-}
-
-/// Every controller: semaphores, leases, barriers and gates, per watched namespace.
-fn controllers(ctx: &Arc<Context>) -> Vec<BoxFuture<'static, ()>> {
-    let scopes: Vec<Option<String>> = match &ctx.scope {
-        Some(list) => list.iter().cloned().map(Some).collect(),
-        None => vec![None],
-    };
-    let client = &ctx.client;
-    let wc = watcher::Config::default;
-    let mut running = Vec::new();
-    for scope in &scopes {
-        let ns = scope.as_deref();
-
-        let (api, ar) = scoped::<r::Semaphore>(client, ns);
-        let c = Controller::new_with(api, wc(), ar);
-        ctx.watch_store("Semaphore", c.store());
-        running.push(drive(
-            "Semaphore",
-            c.run(
-                slotted::reconcile::<r::Semaphore>,
-                error_policy,
-                ctx.clone(),
-            ),
-        ));
-
-        let (api, ar) = scoped::<r::Lease>(client, ns);
-        let c = Controller::new_with(api, wc(), ar);
-        ctx.watch_store("Lease", c.store());
-        running.push(drive(
-            "Lease",
-            c.run(slotted::reconcile::<r::Lease>, error_policy, ctx.clone()),
-        ));
-
-        let (api, ar) = scoped::<r::Barrier>(client, ns);
-        let c = Controller::new_with(api, wc(), ar);
-        ctx.watch_store("Barrier", c.store());
-        running.push(drive(
-            "Barrier",
-            c.run(barrier::reconcile, error_policy, ctx.clone()),
-        ));
-
-        let (api, gate_ar) = scoped::<r::Gate>(client, ns);
-        let mut c = Controller::new_with(api, wc(), gate_ar.clone());
-        // Changes of the objects that gates name, in every watched namespace,
-        // mapped through the reverse index to the gates of this scope.
-        for source in &scopes {
-            let source = source.as_deref();
-            let jobs: Api<Job> = match source {
-                Some(s) => Api::namespaced(client.clone(), s),
-                None => Api::all(client.clone()),
-            };
-            c = c.watches_with(
-                jobs,
-                (),
-                wc(),
-                mapper(ctx, ConditionKind::Job, scope.clone(), gate_ar.clone()),
-            );
-            for kind in [
-                ConditionKind::Semaphore,
-                ConditionKind::Barrier,
-                ConditionKind::Lease,
-                ConditionKind::Gate,
-            ] {
-                let (api, ar) = match kind {
-                    ConditionKind::Semaphore => scoped::<r::Semaphore>(client, source),
-                    ConditionKind::Barrier => scoped::<r::Barrier>(client, source),
-                    ConditionKind::Lease => scoped::<r::Lease>(client, source),
-                    _ => scoped::<r::Gate>(client, source),
-                };
-                c = c.watches_with(
-                    api,
-                    ar,
-                    wc(),
-                    mapper(ctx, kind, scope.clone(), gate_ar.clone()),
-                );
-            }
-        }
-        ctx.watch_store("Gate", c.store());
-        running.push(drive(
-            "Gate",
-            c.run(gate::reconcile, error_policy, ctx.clone()),
-        ));
-    }
-    running
-}
-
-/// Maps a changed object of `kind` to the gates in `scope` whose conditions name it.
-fn mapper<O: ResourceExt>(
-    ctx: &Arc<Context>,
-    kind: ConditionKind,
-    scope: Option<String>,
-    gate_ar: ApiResource,
-) -> impl Fn(O) -> Vec<ObjectRef<DynamicObject>> + Send + Sync + 'static {
-    let ctx = ctx.clone();
-    move |object: O| {
-        let namespace = object.namespace().unwrap_or_default();
-        ctx.gates
-            .gates_for(kind, &namespace, &object.name_any())
-            .into_iter()
-            .filter(|(ns, _)| scope.as_deref().is_none_or(|s| s == ns))
-            .map(|(ns, name)| ObjectRef::new_with(&name, gate_ar.clone()).within(&ns))
-            .collect()
     }
 }

@@ -4,6 +4,8 @@ use k8s_openapi::api::batch::v1::Job;
 use konductor::resource::{Barrier, Gate, GateCondition, GateConditionStatus, Lease, Semaphore};
 use konductor::{BARRIER_OPEN, GATE_OPEN};
 
+use crate::status::Concluding;
+
 /// The object a condition names, as read (`None`: it does not exist).
 pub enum Found {
     /// A batch/v1 Job.
@@ -38,28 +40,8 @@ pub fn evaluate(
     let (met, message) = match found {
         Found::Job(job) => job_state(&who, job.as_deref(), state),
         Found::Semaphore(sem) => semaphore_state(&who, sem.as_deref(), state, condition.value),
-        Found::Barrier(barrier) => open_state(
-            &who,
-            barrier.as_deref().map(|b| {
-                b.status
-                    .as_ref()
-                    .map(|s| (s.phase.clone(), s.message.clone()))
-                    .unwrap_or_default()
-            }),
-            BARRIER_OPEN,
-            state,
-        ),
-        Found::Gate(gate) => open_state(
-            &who,
-            gate.as_deref().map(|g| {
-                g.status
-                    .as_ref()
-                    .map(|s| (s.phase.clone(), s.message.clone()))
-                    .unwrap_or_default()
-            }),
-            GATE_OPEN,
-            state,
-        ),
+        Found::Barrier(barrier) => open_state(&who, barrier.as_deref(), BARRIER_OPEN, state),
+        Found::Gate(gate) => open_state(&who, gate.as_deref(), GATE_OPEN, state),
         Found::Lease(lease) => lease_state(&who, lease.as_deref(), state),
     };
     GateConditionStatus {
@@ -161,20 +143,17 @@ fn semaphore_state(
     )
 }
 
-fn open_state(
+fn open_state<K: Concluding>(
     who: &str,
-    phase: Option<(String, String)>,
+    object: Option<&K>,
     open: &str,
     state: Option<&str>,
 ) -> (bool, String) {
-    let Some((phase, message)) = phase else {
+    let Some(object) = object else {
         return (false, format!("{who} not found"));
     };
-    let shown = if phase.is_empty() {
-        "Waiting"
-    } else {
-        phase.as_str()
-    };
+    let (phase, message) = (object.phase(), object.message());
+    let shown = if phase.is_empty() { "Waiting" } else { phase };
     let detail = if message.is_empty() {
         String::new()
     } else {

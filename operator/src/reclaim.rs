@@ -7,31 +7,24 @@
 //! than a waiting client would; and every change is a resourceVersion-guarded
 //! status write, so it cannot over-grant while clients write concurrently.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use konductor::protocol::{holder_key, waiter_key, Observed, Slotted, Staleness};
-use konductor::resource::{Condition, Lease, Semaphore};
-use kube::api::DynamicObject;
+use konductor::resource::{Lease, Semaphore};
 use kube::runtime::controller::Action;
+use kube::runtime::events::EventType;
 
 use crate::clock::now_rfc3339;
-use crate::conditions::{self, READY};
 use crate::context::Context;
-use crate::error::Result;
-use crate::object::{decode, describe, replace_status, Written};
+use crate::object::describe;
+use crate::reconciler::{Decision, Reconciler};
+use crate::status::{set_ready, ConditionStatus, Phased};
 
 /// How long an unparsable waiter TTL is taken to be (the clients' maximum).
 const WAITER_TTL: Duration = Duration::from_secs(30);
-/// Status writes attempted per reconcile before leaving it to the next event.
-const ATTEMPTS: usize = 5;
 
 /// What the operator needs of a kind with holders and waiters, beyond [`Slotted`].
-pub trait Tracked: Slotted {
-    /// The status conditions, creating an empty status if needed.
-    fn conditions_mut(&mut self) -> &mut Vec<Condition>;
-    /// The current phase.
-    fn phase(&self) -> &str;
+pub trait Tracked: Slotted + Phased + Sync {
     /// Why the spec cannot be used, if it cannot.
     fn spec_problem(&self) -> Option<String>;
     /// Adjusts the phase after the operator reclaimed the last holder.
@@ -39,14 +32,6 @@ pub trait Tracked: Slotted {
 }
 
 impl Tracked for Semaphore {
-    fn conditions_mut(&mut self) -> &mut Vec<Condition> {
-        &mut self.status.get_or_insert_with(Default::default).conditions
-    }
-
-    fn phase(&self) -> &str {
-        self.status.as_ref().map_or("", |s| s.phase.as_str())
-    }
-
     fn spec_problem(&self) -> Option<String> {
         if self.spec.permits == 0 {
             return Some("spec.permits must be at least 1".into());
@@ -56,14 +41,6 @@ impl Tracked for Semaphore {
 }
 
 impl Tracked for Lease {
-    fn conditions_mut(&mut self) -> &mut Vec<Condition> {
-        &mut self.status.get_or_insert_with(Default::default).conditions
-    }
-
-    fn phase(&self) -> &str {
-        self.status.as_ref().map_or("", |s| s.phase.as_str())
-    }
-
     fn spec_problem(&self) -> Option<String> {
         self.default_ttl().err().map(|e| format!("spec.ttl: {e}"))
     }
@@ -80,20 +57,6 @@ impl Tracked for Lease {
             }
         }
     }
-}
-
-/// What one look at an object decided.
-pub struct Plan<K> {
-    /// The object to write, if anything must change.
-    pub write: Option<K>,
-    /// Holders removed as stale.
-    pub reclaimed_holders: Vec<String>,
-    /// Waiters removed as stale.
-    pub reclaimed_waiters: Vec<String>,
-    /// Waiters granted a freed slot by this write.
-    pub granted: Vec<String>,
-    /// When the next remaining record turns stale if it stays unchanged.
-    pub next_expiry: Option<Instant>,
 }
 
 /// The key under which `staleness` keeps the expiry clocks of `object`'s records.
@@ -114,7 +77,7 @@ pub fn plan<K: Tracked>(
     staleness: &Staleness,
     now: Instant,
     now_text: &str,
-) -> Plan<K> {
+) -> Decision<K, Reclaimed> {
     let slots = object.slots();
     let hold_ttl = object.default_ttl().unwrap_or(konductor::DEFAULT_TTL);
     let observed: Vec<Observed> = slots
@@ -129,34 +92,15 @@ pub fn plan<K: Tracked>(
             ttl: konductor::parse_duration(&w.ttl).unwrap_or(WAITER_TTL),
         }))
         .collect();
-    let meta = object.metadata();
     let verdict = staleness.observe(&staleness_key(object), &observed, now);
 
     let mut next = slots.clone();
-    let is_stale_holder = |h: &konductor::resource::HolderRecord| {
-        verdict
-            .stale
-            .contains(&holder_key(&h.holder, h.token, h.renew_count))
-    };
-    let reclaimed_holders: Vec<String> = next
-        .holders
-        .iter()
-        .filter(|h| is_stale_holder(h))
-        .map(|h| h.holder.clone())
-        .collect();
-    next.holders.retain(|h| !is_stale_holder(h));
-    let is_stale_waiter = |w: &konductor::resource::WaiterRecord| {
-        verdict
-            .stale
-            .contains(&waiter_key(&w.holder, w.renew_count))
-    };
-    let reclaimed_waiters: Vec<String> = next
-        .waiters
-        .iter()
-        .filter(|w| is_stale_waiter(w))
-        .map(|w| w.holder.clone())
-        .collect();
-    next.waiters.retain(|w| !is_stale_waiter(w));
+    let reclaimed_holders = remove_stale(&mut next.holders, &verdict.stale, |h| {
+        (holder_key(&h.holder, h.token, h.renew_count), &h.holder)
+    });
+    let reclaimed_waiters = remove_stale(&mut next.waiters, &verdict.stale, |w| {
+        (waiter_key(&w.holder, w.renew_count), &w.holder)
+    });
     let granted = next.grant_free(now_text);
 
     let mut updated = object.clone();
@@ -164,133 +108,108 @@ pub fn plan<K: Tracked>(
     if !reclaimed_holders.is_empty() || object.phase() == "Expired" {
         updated.mark_reclaimed(object);
     }
-    let generation = meta.generation;
-    match object.spec_problem() {
-        Some(problem) => conditions::set(
-            updated.conditions_mut(),
-            READY,
-            false,
-            "InvalidSpec",
-            problem,
-            generation,
-            now_text,
-        ),
-        None => conditions::set(
-            updated.conditions_mut(),
-            READY,
-            true,
+    let (ready, reason, message) = match object.spec_problem() {
+        Some(problem) => (ConditionStatus::False, "InvalidSpec", problem),
+        None => (
+            ConditionStatus::True,
             "Reconciled",
-            "holders and waiters are tracked by the operator".into(),
-            generation,
-            now_text,
+            "holders and waiters are tracked by the operator".to_owned(),
         ),
-    }
+    };
+    set_ready(&mut updated, ready, reason, message, now_text);
     let changed = serde_json::to_value(&updated).ok() != serde_json::to_value(object).ok();
-    Plan {
+    Decision {
         write: changed.then_some(updated),
-        reclaimed_holders,
-        reclaimed_waiters,
-        granted,
-        next_expiry: verdict.next_expiry,
+        note: Reclaimed {
+            holders: reclaimed_holders,
+            waiters: reclaimed_waiters,
+            granted,
+            next_expiry: verdict.next_expiry,
+        },
     }
 }
 
-/// Reconciles one semaphore or lease.
-pub async fn reconcile<K: Tracked>(
-    object: Arc<DynamicObject>,
-    ctx: Arc<Context>,
-) -> Result<Action> {
-    let started = Instant::now();
-    let result = reconcile_inner::<K>(&object, &ctx).await;
-    ctx.metrics
-        .reconciled(K::KIND, started.elapsed(), result.is_err());
-    result
-}
-
-async fn reconcile_inner<K: Tracked>(object: &DynamicObject, ctx: &Context) -> Result<Action> {
-    let mut current: K = decode(object)?;
-    ctx.track_staleness(&current.metadata().uid, &staleness_key(&current));
-    for _ in 0..ATTEMPTS {
-        let plan = plan(&current, &ctx.staleness, Instant::now(), &now_rfc3339());
-        let Some(update) = plan.write else {
-            note_phase(ctx, &current);
-            return Ok(requeue_at(plan.next_expiry));
-        };
-        match replace_status(&ctx.client, &update).await? {
-            Written::Applied(written) => {
-                ctx.metrics.status_write(K::KIND, false);
-                report(
-                    ctx,
-                    &written,
-                    &plan.reclaimed_holders,
-                    &plan.reclaimed_waiters,
-                    &plan.granted,
-                );
-                note_phase(ctx, &written);
-                return Ok(requeue_at(plan.next_expiry));
-            }
-            Written::Conflict(Some(fresh)) => {
-                ctx.metrics.status_write(K::KIND, true);
-                current = fresh;
-            }
-            Written::Conflict(None) => {
-                ctx.forget(&current);
-                return Ok(Action::await_change());
-            }
+/// Removes the records whose staleness key is in `stale`; returns their
+/// holders. `identify` gives a record's key and holder.
+fn remove_stale<R>(
+    records: &mut Vec<R>,
+    stale: &[String],
+    identify: impl Fn(&R) -> (String, &String),
+) -> Vec<String> {
+    let mut removed = Vec::new();
+    records.retain(|record| {
+        let (key, holder) = identify(record);
+        let keep = !stale.contains(&key);
+        if !keep {
+            removed.push(holder.clone());
         }
-    }
-    // The object keeps changing under us; its next watch event brings us back.
-    Ok(Action::requeue(Duration::from_millis(200)))
+        keep
+    });
+    removed
 }
 
-fn report<K: Tracked>(
-    ctx: &Context,
-    object: &K,
-    holders: &[String],
-    waiters: &[String],
-    granted: &[String],
-) {
+/// What a reclaim does besides the write, for Events and metrics once it is written.
+pub struct Reclaimed {
+    /// Holders removed as stale.
+    pub holders: Vec<String>,
+    /// Waiters removed as stale.
+    pub waiters: Vec<String>,
+    /// Waiters granted a freed slot by this write.
+    pub granted: Vec<String>,
+    /// When the next remaining record turns stale if it stays unchanged.
+    pub next_expiry: Option<Instant>,
+}
+
+impl<K: Tracked> Reconciler for K {
+    type Note = Reclaimed;
+
+    async fn decide(ctx: &Context, object: &K) -> Decision<K, Reclaimed> {
+        ctx.track_staleness(&object.metadata().uid, &staleness_key(object));
+        plan(object, &ctx.staleness, Instant::now(), &now_rfc3339())
+    }
+
+    /// Reports what was reclaimed and granted; looks again at the next expiry.
+    fn settled(ctx: &Context, object: &K, reclaimed: Reclaimed) -> Action {
+        report(ctx, object, &reclaimed);
+        note_phase(ctx, object);
+        requeue_at(reclaimed.next_expiry)
+    }
+}
+
+/// Who changed, the Event's reason, the log message, and the Event's note.
+type Change<'a> = (&'a [String], &'a str, &'a str, fn(&str) -> String);
+
+fn report<K: Tracked>(ctx: &Context, object: &K, reclaimed: &Reclaimed) {
     let what = describe(object);
-    ctx.metrics.reclaimed(K::KIND, "holder", holders.len());
-    ctx.metrics.reclaimed(K::KIND, "waiter", waiters.len());
-    for holder in holders {
-        tracing::info!(
-            object = what,
-            holder,
-            "reclaimed a holder that stopped renewing"
-        );
-        ctx.event(
-            object,
-            false,
+    ctx.metrics
+        .reclaimed(K::KIND, "holder", reclaimed.holders.len());
+    ctx.metrics
+        .reclaimed(K::KIND, "waiter", reclaimed.waiters.len());
+    let changes: [Change; 3] = [
+        (
+            &reclaimed.holders,
             "Reclaimed",
-            format!("holder {holder} stopped renewing; its slot was reclaimed"),
-        );
-    }
-    for waiter in waiters {
-        tracing::info!(
-            object = what,
-            waiter,
-            "removed a waiter that stopped heartbeating"
-        );
-        ctx.event(
-            object,
-            false,
+            "reclaimed a holder that stopped renewing",
+            |holder| format!("holder {holder} stopped renewing; its slot was reclaimed"),
+        ),
+        (
+            &reclaimed.waiters,
             "WaiterExpired",
-            format!("waiter {waiter} stopped heartbeating and left the queue"),
-        );
-    }
-    for holder in granted {
-        tracing::info!(
-            object = what,
-            holder,
-            "handed a freed slot to the head waiter"
-        );
-        ctx.event(
-            object,
-            false,
+            "removed a waiter that stopped heartbeating",
+            |waiter| format!("waiter {waiter} stopped heartbeating and left the queue"),
+        ),
+        (
+            &reclaimed.granted,
             "Granted",
-            format!("freed slot handed to waiter {holder}"),
-        );
+            "handed a freed slot to the head waiter",
+            |holder| format!("freed slot handed to waiter {holder}"),
+        ),
+    ];
+    for (names, reason, log, note) in changes {
+        for name in names {
+            tracing::info!(object = what, holder = name, "{log}");
+            ctx.event(object, EventType::Normal, reason, note(name));
+        }
     }
 }
 
@@ -301,7 +220,7 @@ fn note_phase<K: Tracked>(ctx: &Context, object: &K) {
         if phase == "Expired" || previous == "Expired" {
             ctx.event(
                 object,
-                false,
+                EventType::Normal,
                 "PhaseChanged",
                 format!("phase {previous} → {phase}"),
             );
@@ -370,8 +289,8 @@ mod tests {
         let sem = with_slots(semaphore(1), &["dead"], &["w1", "w2"]);
         let t0 = Instant::now();
         let first = plan(&sem, &staleness, t0, "t0");
-        assert!(first.reclaimed_holders.is_empty());
-        let expiry = first.next_expiry.expect("records can expire");
+        assert!(first.note.holders.is_empty());
+        let expiry = first.note.next_expiry.expect("records can expire");
         assert!(
             expiry >= t0 + Duration::from_secs(10),
             "never before the TTL"
@@ -380,8 +299,8 @@ mod tests {
         let sem = first.write.unwrap();
 
         let later = plan(&sem, &staleness, t0 + Duration::from_millis(10_500), "t1");
-        assert_eq!(later.reclaimed_holders, ["dead"]);
-        assert_eq!(later.granted, ["w1"]);
+        assert_eq!(later.note.holders, ["dead"]);
+        assert_eq!(later.note.granted, ["w1"]);
         let written = later.write.unwrap();
         let status = written.status.as_ref().unwrap();
         assert_eq!(status.holder_names(), ["w1"]);
@@ -417,7 +336,7 @@ mod tests {
         let mut sem = with_slots(semaphore(1), &["a"], &["w1", "w2"]);
         sem.spec.permits = 3;
         let p = plan(&sem, &staleness, Instant::now(), "t0");
-        assert_eq!(p.granted, ["w1", "w2"]);
+        assert_eq!(p.note.granted, ["w1", "w2"]);
         assert_eq!(p.write.unwrap().status.unwrap().available, 0);
     }
 
@@ -430,7 +349,7 @@ mod tests {
         let t0 = Instant::now();
         let lease = plan(&lease, &staleness, t0, "t0").write.unwrap();
         let p = plan(&lease, &staleness, t0 + Duration::from_secs(11), "t1");
-        assert_eq!(p.reclaimed_holders, ["leader"]);
+        assert_eq!(p.note.holders, ["leader"]);
         let lease = p.write.unwrap();
         let status = lease.status.as_ref().unwrap();
         assert_eq!(
