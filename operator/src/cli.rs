@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// The Konductor operator: prompt reclaim of expired holders, barrier and
 /// gate timeouts, gate condition evaluation and metrics for the
@@ -92,6 +92,22 @@ pub enum Command {
         #[arg(long)]
         check: Option<PathBuf>,
     },
+}
+
+/// The command line as `--help` shows it: the same layout at any terminal
+/// width and without the current values of environment variables, so that
+/// operator/README.md can hold a copy that its test compares.
+pub fn command() -> clap::Command {
+    Args::command()
+        .next_line_help(true)
+        .term_width(0)
+        .mut_args(|arg| arg.hide_env_values(true))
+}
+
+/// Parses this process's command line; exits after `--help` or with a usage error.
+pub fn parse() -> Args {
+    let matches = command().get_matches();
+    Args::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
 }
 
 fn duration(text: &str) -> Result<Duration, String> {

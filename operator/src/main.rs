@@ -30,13 +30,12 @@ mod status;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use cli::{Args, Command};
+use cli::Command;
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = cli::parse();
     let filter = EnvFilter::try_new(&args.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
