@@ -29,6 +29,25 @@ use crate::watch::{is_newer, Follow, Wake};
 /// rare (every third of this); dead waiters are skipped on release anyway.
 const MAX_WAITER_TTL: Duration = Duration::from_secs(60);
 
+/// How long a caller that gave up may spend removing its records.
+const LEAVE_BUDGET: Duration = Duration::from_secs(10);
+
+/// A new acquisition identity: 64 random bits (std's per-process random
+/// hash keys, mixed with a counter, the time and the process id).
+fn new_ticket() -> String {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u32(std::process::id());
+    if let Ok(since_epoch) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        hasher.write_u128(since_epoch.as_nanos());
+    }
+    format!("{:016x}", hasher.finish())
+}
+
 /// A resource whose status holds slots (Semaphore, Lease).
 pub trait Slotted: Resource {
     /// The coordination state.
@@ -171,6 +190,15 @@ struct Acquisition<'a, K: Slotted> {
     hold_ttl: Duration,
     waiter_ttl: Duration,
     priority: i32,
+    /// This acquisition's identity in the records it writes.
+    ticket: String,
+    /// False once a write came back with our record but without our ticket:
+    /// the object's CRD predates tickets and the server prunes them, so we
+    /// recognise our records by holder name, as clients before tickets did.
+    tickets_kept: bool,
+    /// Start of our first write: the earliest moment a grant to us (whose
+    /// answer may have been lost) could have been seen by anyone.
+    first_write: Option<Instant>,
     /// Start of our last successful write of our waiter entry.
     last_waiter_write: Option<Instant>,
     /// Set when an append failed, so we queue with guarded writes instead.
@@ -217,7 +245,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         options: &'a Options,
         started: Instant,
     ) -> Result<Self> {
-        let objects = shared.objects.until(options.deadline(started));
+        let objects = shared.objects.until(options.request_deadline(started));
         let object: K = objects.get(&shared.namespace, name)?;
         let hold_ttl = match options.ttl {
             Some(ttl) => ttl,
@@ -238,6 +266,9 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             object,
             hold_ttl,
             waiter_ttl: hold_ttl.min(MAX_WAITER_TTL),
+            ticket: new_ticket(),
+            tickets_kept: true,
+            first_write: None,
             last_waiter_write: None,
             append_unsupported: false,
             conflicts: 0,
@@ -261,15 +292,17 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
     fn run(mut self) -> Result<Granted> {
         let result = match self.step_until_granted() {
             // A request cut off at the deadline: the caller's wait timed out.
-            Err(Error::Timeout { .. }) => Err(Error::Timeout {
+            // (A try-once's own Timeout says there was no room; keep it.)
+            Err(Error::Timeout { .. }) if !self.try_once() => Err(Error::Timeout {
                 what: self.what(),
                 waited: self.started.elapsed(),
             }),
             other => other,
         };
-        if result.is_err() && self.last_waiter_write.is_some() {
-            // Leave the queue (or give back a slot granted meanwhile) so that
-            // nothing stays held by a caller that gave up.
+        if result.is_err() && self.first_write.is_some() {
+            // Leave the queue (or give back a slot granted meanwhile, or by a
+            // write whose answer was lost) so that nothing stays held by a
+            // caller that gave up.
             self.leave();
         }
         result
@@ -284,27 +317,43 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             }
             let now = Instant::now();
             let slots = self.object.slots();
-            let queued = self.last_waiter_write.is_some();
-            let place = slots.place(&self.holder);
+            let place = if self.tickets_kept {
+                slots.place_of(&self.holder, &self.ticket)
+            } else {
+                slots.place(&self.holder)
+            };
+            let ours = self.tickets_kept || self.first_write.is_some();
             match place {
-                Place::Holding(token) if queued => {
+                // Ours: handed over by someone's write, or taken by a write
+                // of ours whose answer was lost.
+                Place::Holding(token) if ours => {
                     return Ok(Granted {
                         holder: self.holder.clone(),
                         token,
                         ttl: self.hold_ttl,
-                        anchor: self.last_waiter_write.unwrap_or(now),
+                        anchor: self.last_waiter_write.or(self.first_write).unwrap_or(now),
                         waited: self.started.elapsed(),
                     })
                 }
-                Place::Holding(_) => return Err(self.already_held()),
-                Place::Queued(_) if !queued => return Err(self.already_held()),
-                _ => {}
+                // Queued, though the answer to our queueing write was lost.
+                Place::Queued(_) if ours => {
+                    if self.last_waiter_write.is_none() {
+                        self.last_waiter_write = self.first_write;
+                    }
+                }
+                Place::Holding(_) | Place::Queued(_) => return Err(self.already_held()),
+                // The name is in use by another acquisition (or an older client).
+                Place::Absent if slots.place(&self.holder) != Place::Absent => {
+                    return Err(self.already_held())
+                }
+                Place::Absent => {}
             }
 
             let (write, next_expiry) = self.plan(&slots, &place, now);
             match write {
                 Some(Write::Put(next, plan)) => {
                     let write_started = Instant::now();
+                    self.first_write.get_or_insert(write_started);
                     let mut updated = self.object.clone();
                     updated.store(next);
                     match self.objects.write_status(&self.object, &updated) {
@@ -323,6 +372,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                                 Plan::Queue => self.last_waiter_write = Some(write_started),
                                 Plan::Housekeeping => {}
                             }
+                            self.note_written();
                         }
                         Err(error) if error.is_conflict() => {
                             self.object = self.objects.get(&self.shared.namespace, self.name)?;
@@ -333,6 +383,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                 }
                 Some(Write::Append(waiter)) => {
                     let write_started = Instant::now();
+                    self.first_write.get_or_insert(write_started);
                     let patch = serde_json::json!([{ "op": "add", "path": "/status/waiters/-", "value": waiter }]);
                     match self.objects.patch_status::<K>(
                         &self.shared.namespace,
@@ -343,6 +394,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                         Ok(written) => {
                             self.object = written;
                             self.last_waiter_write = Some(write_started);
+                            self.note_written();
                         }
                         // The list vanished meanwhile (status reset): queue with a full write.
                         Err(Error::Api(status)) if status.code == 422 => {
@@ -391,6 +443,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         );
         let me = Contender {
             holder: &self.holder,
+            ticket: &self.ticket,
             priority: self.priority,
             hold_ttl: self.hold_ttl,
             waiter_ttl: self.waiter_ttl,
@@ -443,6 +496,13 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         Ok(())
     }
 
+    /// Notices a server that pruned the ticket from the record we just wrote.
+    fn note_written(&mut self) {
+        if self.tickets_kept && ticket_pruned(&self.object.slots(), &self.holder, &self.ticket) {
+            self.tickets_kept = false;
+        }
+    }
+
     fn already_held(&self) -> Error {
         Error::AlreadyHeld {
             kind: K::KIND,
@@ -451,35 +511,51 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         }
     }
 
-    /// Removes our waiter entry, or the slot granted to us meanwhile.
+    /// Removes our waiter entry, or the slot granted to us meanwhile, from a
+    /// fresh read (our last answer may have been lost). Bounded by
+    /// [`LEAVE_BUDGET`]; what it cannot remove expires on its own.
     fn leave(&mut self) {
+        let objects = self
+            .shared
+            .objects
+            .until(Instant::now().checked_add(LEAVE_BUDGET));
         for _ in 0..20 {
-            let mut slots = self.object.slots();
-            if !slots.remove(&self.holder, None) {
+            let Ok(object) = objects.get::<K>(&self.shared.namespace, self.name) else {
+                return;
+            };
+            let mut slots = object.slots();
+            let removed = if self.tickets_kept {
+                slots.withdraw(&self.ticket)
+            } else {
+                slots.remove(&self.holder, None)
+            };
+            if !removed {
                 return;
             }
-            let now = now_rfc3339();
-            slots.grant_free(&now);
-            let mut updated = self.object.clone();
+            slots.grant_free(&now_rfc3339());
+            let mut updated = object.clone();
             updated.store(slots);
-            match self.shared.objects.write_status(&self.object, &updated) {
-                Ok(_) => return,
-                Err(error) if error.is_conflict() => {
-                    match self.shared.objects.get(&self.shared.namespace, self.name) {
-                        Ok(object) => self.object = object,
-                        Err(_) => return,
-                    }
-                }
-                // The entry expires on its own if we cannot remove it.
-                Err(_) => return,
+            match objects.write_status(&object, &updated) {
+                Err(error) if error.is_conflict() => continue,
+                _ => return,
             }
         }
     }
 }
 
+/// True when `slots`, just written with our record, hold a record under our
+/// name without any ticket and none with ours: the server pruned the field.
+fn ticket_pruned(slots: &Slots, holder: &str, ticket: &str) -> bool {
+    let untagged = |name: &str, t: &str| name == holder && t.is_empty();
+    slots.place_of(holder, ticket) == Place::Absent
+        && (slots.holders.iter().any(|h| untagged(&h.holder, &h.ticket))
+            || slots.waiters.iter().any(|w| untagged(&w.holder, &w.ticket)))
+}
+
 /// The contender's side of a planning decision.
 struct Contender<'a> {
     holder: &'a str,
+    ticket: &'a str,
     priority: i32,
     hold_ttl: Duration,
     waiter_ttl: Duration,
@@ -541,6 +617,7 @@ fn plan(
             if next.waiters.is_empty() && next.free() > 0 {
                 let token = next.take(
                     me.holder,
+                    me.ticket,
                     me.priority,
                     &format_duration(me.hold_ttl),
                     now_text,
@@ -553,6 +630,7 @@ fn plan(
             } else {
                 let waiter = WaiterRecord {
                     holder: me.holder.to_owned(),
+                    ticket: me.ticket.to_owned(),
                     priority: me.priority,
                     enqueued_at: now_text.to_owned(),
                     renewed_at: now_text.to_owned(),
@@ -603,6 +681,7 @@ mod tests {
     fn me(holder: &str) -> Contender<'_> {
         Contender {
             holder,
+            ticket: "t",
             priority: 0,
             hold_ttl: Duration::from_secs(30),
             waiter_ttl: Duration::from_secs(30),
@@ -763,5 +842,22 @@ mod tests {
             }
             other => panic!("expected a heartbeat, got {:?}", other.0),
         }
+    }
+
+    #[test]
+    fn a_server_that_prunes_tickets_is_noticed() {
+        let mut kept = slots(1, &["a"], &[]);
+        kept.waiters.push(WaiterRecord {
+            ticket: "t".to_owned(),
+            ..waiter("b", 0)
+        });
+        assert!(!ticket_pruned(&kept, "b", "t"), "our ticket came back");
+        let pruned = slots(1, &["a"], &["b"]);
+        assert!(
+            ticket_pruned(&pruned, "b", "t"),
+            "our name came back without it"
+        );
+        let other = slots(1, &["a"], &[]);
+        assert!(!ticket_pruned(&other, "b", "t"), "no record of ours at all");
     }
 }

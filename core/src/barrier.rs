@@ -97,7 +97,10 @@ impl Client {
         validate_name(name)?;
         let holder = options.holder.clone().unwrap_or_else(default_holder);
         validate_holder(&holder)?;
-        let objects = self.shared.objects.until(options.deadline(Instant::now()));
+        let objects = self
+            .shared
+            .objects
+            .until(options.request_deadline(Instant::now()));
         loop {
             let mut barrier: Barrier = objects.get(self.namespace(), name)?;
             if let Some(error) = failed(&barrier) {

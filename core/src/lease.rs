@@ -18,6 +18,7 @@ impl Slotted for LeaseObject {
         let holders = match status.holder {
             Some(holder) => vec![HolderRecord {
                 holder,
+                ticket: status.holder_ticket.unwrap_or_default(),
                 token: status.transitions,
                 priority: status.holder_priority,
                 acquired_at: status.acquired_at.unwrap_or_default(),
@@ -44,6 +45,7 @@ impl Slotted for LeaseObject {
                 let ttl = server_ttl(&h.ttl, DEFAULT_TTL);
                 status.expires_at = parse_rfc3339(&h.renewed_at).map(|t| format_rfc3339(t + ttl));
                 status.holder = Some(h.holder);
+                status.holder_ticket = Some(h.ticket).filter(|t| !t.is_empty());
                 status.holder_priority = h.priority;
                 status.acquired_at = Some(h.acquired_at);
                 status.renewed_at = Some(h.renewed_at);
@@ -53,6 +55,7 @@ impl Slotted for LeaseObject {
             }
             None => {
                 status.holder = None;
+                status.holder_ticket = None;
                 status.holder_priority = 0;
                 status.acquired_at = None;
                 status.renewed_at = None;

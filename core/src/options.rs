@@ -10,6 +10,10 @@ use crate::observer::Observer;
 /// Permit and lease time-to-live when neither the call nor the object sets one.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
 
+/// The least time the requests of one call may take even when its timeout
+/// is shorter (a zero timeout tries once: it still reads and writes).
+pub const REQUEST_BUDGET: Duration = Duration::from_secs(5);
+
 /// The longest TTL a permit, lease or waiter may have (366 days). Longer
 /// ones are refused when given, and capped when read from the server, so
 /// that no value can overflow a clock.
@@ -54,7 +58,18 @@ impl Options {
         self.timeout.and_then(|t| started.checked_add(t))
     }
 
-    /// Longest time to wait; zero tries once without queueing.
+    /// When the requests of a call that starts at `started` must end: the
+    /// wait's deadline, but never sooner than [`REQUEST_BUDGET`] after the
+    /// start, so that a zero timeout can still make its one attempt.
+    pub(crate) fn request_deadline(&self, started: Instant) -> Option<Instant> {
+        let floor = started.checked_add(REQUEST_BUDGET);
+        self.deadline(started)
+            .map(|deadline| floor.map_or(deadline, |floor| deadline.max(floor)))
+    }
+
+    /// Longest time to wait; zero tries once without queueing. The requests
+    /// of the call end at the same deadline, but get at least
+    /// [`REQUEST_BUDGET`], so a try-once can read and write.
     pub fn timeout(mut self, timeout: Duration) -> Options {
         self.timeout = Some(timeout);
         self
@@ -170,5 +185,19 @@ mod tests {
             Options::new().timeout(Duration::from_secs(5)).deadline(now),
             Some(now + Duration::from_secs(5))
         );
+    }
+
+    #[test]
+    fn a_zero_timeout_still_leaves_its_requests_time() {
+        let now = Instant::now();
+        let once = Options::new().timeout(Duration::ZERO);
+        assert_eq!(once.deadline(now), Some(now));
+        assert_eq!(once.request_deadline(now), Some(now + REQUEST_BUDGET));
+        let long = Options::new().timeout(Duration::from_secs(60));
+        assert_eq!(
+            long.request_deadline(now),
+            Some(now + Duration::from_secs(60))
+        );
+        assert_eq!(Options::new().request_deadline(now), None);
     }
 }

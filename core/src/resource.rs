@@ -85,6 +85,12 @@ pub struct Condition {
 pub struct HolderRecord {
     /// Holder identity.
     pub holder: String,
+    /// The acquisition that made this record (unique per call): how a caller
+    /// recognises its own grant after a lost answer, and tells itself apart
+    /// from another caller using the same holder name. Empty in records
+    /// written by older clients.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ticket: String,
     /// Fencing token of this grant; strictly increasing per object.
     pub token: u64,
     /// Priority the holder asked with.
@@ -110,6 +116,12 @@ pub struct HolderRecord {
 pub struct WaiterRecord {
     /// Waiter identity (becomes the holder identity when granted).
     pub holder: String,
+    /// The acquisition that made this record (unique per call): how a caller
+    /// recognises its own grant after a lost answer, and tells itself apart
+    /// from another caller using the same holder name. Empty in records
+    /// written by older clients.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ticket: String,
     /// Priority; higher is granted first.
     #[serde(default)]
     pub priority: i32,
@@ -329,6 +341,9 @@ pub struct LeaseStatus {
     /// Current holder identity, if held.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holder: Option<String>,
+    /// The acquisition that holds the lease (see [`HolderRecord::ticket`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder_ticket: Option<String>,
     /// Fencing token of the current grant (the number of grants so far).
     #[serde(default)]
     pub transitions: u64,

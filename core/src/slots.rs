@@ -46,6 +46,35 @@ impl Slots {
         }
     }
 
+    /// Where the acquisition with `ticket` stands: holding or queued only
+    /// in records that carry this ticket, whoever else uses the name.
+    pub fn place_of(&self, holder: &str, ticket: &str) -> Place {
+        let mine = |h: &str, t: &str| h == holder && !ticket.is_empty() && t == ticket;
+        if let Some(h) = self.holders.iter().find(|h| mine(&h.holder, &h.ticket)) {
+            return Place::Holding(h.token);
+        }
+        match self
+            .grant_order()
+            .iter()
+            .position(|&i| mine(&self.waiters[i].holder, &self.waiters[i].ticket))
+        {
+            Some(rank) => Place::Queued(rank),
+            None => Place::Absent,
+        }
+    }
+
+    /// Removes every record of the acquisition with `ticket` (its grant or
+    /// its waiter entries, duplicates included). True when something was removed.
+    pub fn withdraw(&mut self, ticket: &str) -> bool {
+        if ticket.is_empty() {
+            return false;
+        }
+        let before = self.holders.len() + self.waiters.len();
+        self.holders.retain(|h| h.ticket != ticket);
+        self.waiters.retain(|w| w.ticket != ticket);
+        before != self.holders.len() + self.waiters.len()
+    }
+
     /// Indices into `waiters` in grant order: higher priority first, then
     /// arrival (the order of the list, which only ever grows at the end).
     pub fn grant_order(&self) -> Vec<usize> {
@@ -60,10 +89,11 @@ impl Slots {
     }
 
     /// Grants a slot directly; the caller checked that one is free and nobody queues.
-    pub fn take(&mut self, holder: &str, priority: i32, ttl: &str, now: &str) -> u64 {
+    pub fn take(&mut self, holder: &str, ticket: &str, priority: i32, ttl: &str, now: &str) -> u64 {
         self.fencing += 1;
         self.holders.push(HolderRecord {
             holder: holder.to_owned(),
+            ticket: ticket.to_owned(),
             token: self.fencing,
             priority,
             acquired_at: now.to_owned(),
@@ -94,6 +124,7 @@ impl Slots {
             granted.push(waiter.holder.clone());
             self.holders.push(HolderRecord {
                 holder: waiter.holder,
+                ticket: waiter.ticket,
                 token: self.fencing,
                 priority: waiter.priority,
                 acquired_at: now.to_owned(),
@@ -188,8 +219,8 @@ mod tests {
     #[test]
     fn release_hands_the_slot_to_the_head_with_a_larger_token() {
         let mut s = slots(2);
-        let t1 = s.take("x", 0, "1m0s", "t0");
-        let t2 = s.take("y", 0, "1m0s", "t0");
+        let t1 = s.take("x", "", 0, "1m0s", "t0");
+        let t2 = s.take("y", "", 0, "1m0s", "t0");
         s.enqueue(waiter("w1", 0));
         s.enqueue(waiter("w2", 0));
         assert!(
@@ -223,9 +254,9 @@ mod tests {
     #[test]
     fn remove_with_a_stale_token_keeps_the_new_grant() {
         let mut s = slots(1);
-        let old = s.take("x", 0, "1s", "t");
+        let old = s.take("x", "", 0, "1s", "t");
         s.holders.clear();
-        let new = s.take("x", 0, "1s", "t");
+        let new = s.take("x", "", 0, "1s", "t");
         assert!(new > old);
         assert!(!s.remove("x", Some(old)));
         assert!(!s.renew("x", old, "1s", "t"));
@@ -260,5 +291,39 @@ mod tests {
         assert!(!s.heartbeat("nobody", "t"));
         assert!(s.remove("w", None));
         assert_eq!(s.place("w"), Place::Absent);
+    }
+
+    #[test]
+    fn a_ticket_tells_two_callers_with_one_holder_name_apart() {
+        let mut s = slots(1);
+        let token = s.take("pod-a", "ticket-1", 0, "1m0s", "t0");
+        s.enqueue(WaiterRecord {
+            ticket: "ticket-2".to_owned(),
+            ..waiter("pod-a", 0)
+        });
+        assert_eq!(s.place_of("pod-a", "ticket-1"), Place::Holding(token));
+        assert_eq!(s.place_of("pod-a", "ticket-2"), Place::Queued(0));
+        assert_eq!(s.place_of("pod-a", "ticket-3"), Place::Absent);
+        assert_eq!(
+            s.place_of("pod-a", ""),
+            Place::Absent,
+            "no ticket, no match"
+        );
+        assert!(s.withdraw("ticket-2"));
+        assert_eq!(s.holders.len(), 1, "the other caller's grant stays");
+        assert!(!s.withdraw("ticket-2"));
+        assert!(!s.withdraw(""), "an empty ticket withdraws nothing");
+    }
+
+    #[test]
+    fn a_hand_off_carries_the_waiters_ticket_into_its_grant() {
+        let mut s = slots(1);
+        s.enqueue(WaiterRecord {
+            ticket: "ticket-w".to_owned(),
+            ..waiter("w", 0)
+        });
+        s.grant_free("t1");
+        assert_eq!(s.holders[0].ticket, "ticket-w");
+        assert_eq!(s.place_of("w", "ticket-w"), Place::Holding(s.fencing));
     }
 }

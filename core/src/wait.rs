@@ -33,7 +33,7 @@ pub(crate) fn wait_until<K: Resource, T>(
         let deadline = options.deadline(started);
         let mut object: K = shared
             .objects
-            .until(deadline)
+            .until(options.request_deadline(started))
             .get(&shared.namespace, name)?;
         let mut follow: Option<Follow<K>> = None;
         loop {

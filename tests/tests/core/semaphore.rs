@@ -206,6 +206,44 @@ fn the_same_holder_acquiring_twice_is_already_held() {
 }
 
 #[test]
+fn callers_racing_with_one_holder_name_get_one_grant_between_them() {
+    let ns = Namespace::new("sem-samename");
+    let client = ns.admin();
+    client.create_semaphore("s", 3, None).expect("create");
+    let callers: Vec<_> = (0..6)
+        .map(|_| {
+            let client = client.clone();
+            thread::spawn(move || {
+                client.acquire_semaphore(
+                    "s",
+                    &Options::new()
+                        .holder("same")
+                        .timeout(Duration::from_secs(5)),
+                )
+            })
+        })
+        .collect();
+    let results: Vec<_> = callers
+        .into_iter()
+        .map(|c| c.join().expect("caller"))
+        .collect();
+    let granted: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(
+        granted.len(),
+        1,
+        "exactly one caller holds the name: {results:?}"
+    );
+    for refused in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(
+            matches!(refused, Error::AlreadyHeld { holder, .. } if holder == "same"),
+            "the others are told the name is in use, got {refused:?}"
+        );
+    }
+    assert_eq!(holders(&client, "s"), ["same"]);
+    assert!(waiters(&client, "s").is_empty(), "nobody was left queued");
+}
+
+#[test]
 fn a_second_call_for_a_queued_holder_is_already_held_and_leaves_the_first_queued() {
     let ns = Namespace::new("sem-dupwait");
     let client = ns.admin();
