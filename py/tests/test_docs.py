@@ -57,3 +57,10 @@ def test_every_python_block_of_the_guide_runs(
     for expected in ("holding a permit as", "every worker finished stage 1", "replica-a runs the report",
                      "led term", "Semaphore no-such-semaphore", "409 api-quota", "gave up waiting"):
         assert expected in out, f"the guide's output lacks {expected!r}:\n{out}"
+
+
+def test_the_repository_readme_shows_the_guides_quick_start() -> None:
+    root = README.parents[1] / "README.md"
+    (_, root_quick_start), *_ = python_blocks(root.read_text())
+    (_, quick_start), *_ = python_blocks(README.read_text())
+    assert root_quick_start == quick_start, "README.md's Python quick start must be py/README.md's first block"
