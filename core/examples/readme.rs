@@ -7,6 +7,7 @@ use konductor::{Client, Options};
 fn main() -> konductor::Result<()> {
     let client = Client::new(None)?; // in-cluster, else KUBECONFIG / ~/.kube/config
     let permit = client.acquire_semaphore("api-quota", &Options::new())?;
-    println!("holder {} has fencing token {}", permit.holder(), permit.token());
+    let (holder, token) = (permit.holder(), permit.token());
+    println!("holder {holder} has fencing token {token}");
     permit.release() // also released when dropped
 }
