@@ -158,6 +158,7 @@ pub use names::{validate_holder, validate_name, validate_namespace};
 pub use observer::{Event, Observer};
 pub use options::{default_holder, Options, DEFAULT_TTL, MAX_TTL};
 pub use semaphore::Permit;
+pub use time::{format_rfc3339, parse_rfc3339};
 
 /// The coordination state machine, for the operator and other writers that
 /// must follow the same protocol as the clients.

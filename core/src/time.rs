@@ -10,8 +10,9 @@ pub(crate) fn now_rfc3339() -> String {
     format_rfc3339(SystemTime::now())
 }
 
-/// Formats a time as RFC 3339 UTC with milliseconds.
-pub(crate) fn format_rfc3339(t: SystemTime) -> String {
+/// Formats a time as RFC 3339 UTC with milliseconds, as Konductor writes
+/// timestamps into objects.
+pub fn format_rfc3339(t: SystemTime) -> String {
     let since = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
     let secs = since.as_secs();
     let (days, rem) = (secs / 86_400, secs % 86_400);
@@ -25,8 +26,10 @@ pub(crate) fn format_rfc3339(t: SystemTime) -> String {
     )
 }
 
-/// Parses an RFC 3339 timestamp (`Z` or `±hh:mm` offset, optional fraction).
-pub(crate) fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+/// Parses an RFC 3339 timestamp (`Z` or `±hh:mm` offset, optional fraction),
+/// as the timestamps of Konductor objects are written; `None` when it is not
+/// one. The one parser every layer uses.
+pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     let b = text.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
         return None;
