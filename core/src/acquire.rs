@@ -10,6 +10,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::backoff::after_lost_race;
 use crate::client::Shared;
 use crate::duration::{format_duration, server_ttl};
 use crate::error::{Argument, Error, Result};
@@ -27,7 +28,7 @@ use crate::watch::{is_newer, Follow, Wake};
 /// Longest time a waiter entry lives without a heartbeat. Every write costs
 /// the API server time in proportion to the queue's length, so heartbeats are
 /// rare (every third of this); dead waiters are skipped on release anyway.
-const MAX_WAITER_TTL: Duration = Duration::from_secs(60);
+pub const MAX_WAITER_TTL: Duration = Duration::from_secs(60);
 
 /// How long a caller that gave up may spend removing its records.
 const LEAVE_BUDGET: Duration = Duration::from_secs(10);
@@ -87,7 +88,7 @@ pub fn waiter_key(holder: &str, renew_count: u64) -> String {
     format!("w/{holder}/{renew_count}")
 }
 
-fn validate_ttl(ttl: Duration) -> Result<()> {
+pub(crate) fn validate_ttl(ttl: Duration) -> Result<()> {
     if ttl < Duration::from_millis(100) {
         return Err(Error::invalid(
             Argument::Ttl,
@@ -122,25 +123,29 @@ pub(crate) fn observe<K: Resource>(
         meta.name,
         meta.uid
     );
-    let observed: Vec<Observed> = slots
-        .holders
-        .iter()
-        .map(|h| Observed {
-            key: holder_key(&h.holder, h.token, h.renew_count),
-            ttl: server_ttl(&h.ttl, default_ttl),
-        })
-        .chain(
-            slots
-                .waiters
-                .iter()
-                .filter(|w| w.holder != me)
-                .map(|w| Observed {
-                    key: waiter_key(&w.holder, w.renew_count),
-                    ttl: server_ttl(&w.ttl, MAX_WAITER_TTL),
-                }),
-        )
-        .collect();
+    let observed = observed_records(slots, Some(me), default_ttl);
     staleness.observe(&object_key, &observed, Instant::now())
+}
+
+/// The records of `slots` whose staleness an observer tracks, each with the
+/// TTL it claims as read from the server, capped: a holder's at most
+/// [`MAX_TTL`] (`default_ttl` when unreadable), a waiter's at most
+/// [`MAX_WAITER_TTL`], so that no record can block a queue for longer. `me`,
+/// when given, is the observer's own waiter entry, never judged.
+pub fn observed_records(slots: &Slots, me: Option<&str>, default_ttl: Duration) -> Vec<Observed> {
+    let holders = slots.holders.iter().map(|h| Observed {
+        key: holder_key(&h.holder, h.token, h.renew_count),
+        ttl: server_ttl(&h.ttl, default_ttl),
+    });
+    let waiters = slots
+        .waiters
+        .iter()
+        .filter(|w| Some(w.holder.as_str()) != me)
+        .map(|w| Observed {
+            key: waiter_key(&w.holder, w.renew_count),
+            ttl: server_ttl(&w.ttl, MAX_WAITER_TTL).min(MAX_WAITER_TTL),
+        });
+    holders.chain(waiters).collect()
 }
 
 /// Acquires a slot of `name`, waiting as `options` allow.
@@ -225,18 +230,6 @@ enum Write {
     Append(WaiterRecord),
 }
 
-/// Sleeps a random time that grows with the number of lost races, so a
-/// crowd of writers spreads out instead of colliding again at once.
-fn backoff(conflicts: u32) {
-    use std::collections::hash_map::RandomState;
-    use std::hash::{BuildHasher, Hasher};
-    let ceiling_ms = 1u64 << conflicts.min(6);
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u32(conflicts);
-    let jitter = hasher.finish() % (ceiling_ms * 1000);
-    std::thread::sleep(Duration::from_micros(jitter));
-}
-
 impl<'a, K: Slotted> Acquisition<'a, K> {
     fn new(
         shared: &'a Shared,
@@ -317,6 +310,12 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             }
             let now = Instant::now();
             let slots = self.object.slots();
+            if self.first_write.is_some() {
+                // Our record may come back without its ticket even when our
+                // own write's answer was lost, or after an older writer
+                // rewrote the status: from then on, our name is us.
+                self.note_written();
+            }
             let place = if self.tickets_kept {
                 slots.place_of(&self.holder, &self.ticket)
             } else {
@@ -375,6 +374,8 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                             self.note_written();
                         }
                         Err(error) if error.is_conflict() => {
+                            self.conflicts += 1;
+                            after_lost_race(self.conflicts);
                             self.object = self.objects.get(&self.shared.namespace, self.name)?;
                         }
                         Err(error) => return Err(error),
@@ -409,7 +410,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                             if error.is_retryable() =>
                         {
                             self.conflicts += 1;
-                            backoff(self.conflicts);
+                            after_lost_race(self.conflicts);
                             self.object = self.objects.get(&self.shared.namespace, self.name)?;
                             if matches!(
                                 self.object.slots().place(&self.holder),
@@ -519,12 +520,15 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             .shared
             .objects
             .until(Instant::now().checked_add(LEAVE_BUDGET));
-        for _ in 0..20 {
+        for attempt in 1..=20 {
             let Ok(object) = objects.get::<K>(&self.shared.namespace, self.name) else {
                 return;
             };
             let mut slots = object.slots();
-            let removed = if self.tickets_kept {
+            // Our records by ticket; by name when tickets were stripped (a
+            // pruning CRD, or an older writer rewriting the status).
+            let stripped = ticket_pruned(&slots, &self.holder, &self.ticket);
+            let removed = if self.tickets_kept && !stripped {
                 slots.withdraw(&self.ticket)
             } else {
                 slots.remove(&self.holder, None)
@@ -536,15 +540,16 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             let mut updated = object.clone();
             updated.store(slots);
             match objects.write_status(&object, &updated) {
-                Err(error) if error.is_conflict() => continue,
+                Err(error) if error.is_conflict() => after_lost_race(attempt),
                 _ => return,
             }
         }
     }
 }
 
-/// True when `slots`, just written with our record, hold a record under our
-/// name without any ticket and none with ours: the server pruned the field.
+/// True when `slots`, written after our record, hold a record under our name
+/// without any ticket and none with ours: the server pruned the field, or an
+/// older writer rewrote the status without it.
 fn ticket_pruned(slots: &Slots, holder: &str, ticket: &str) -> bool {
     let untagged = |name: &str, t: &str| name == holder && t.is_empty();
     slots.place_of(holder, ticket) == Place::Absent

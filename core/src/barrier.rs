@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::backoff::after_lost_race;
 use crate::client::Client;
 use crate::duration::format_duration;
 use crate::error::{Argument, Error, Result};
@@ -101,6 +102,7 @@ impl Client {
             .shared
             .objects
             .until(options.request_deadline(Instant::now()));
+        let mut races_lost = 0;
         loop {
             let mut barrier: Barrier = objects.get(self.namespace(), name)?;
             if let Some(error) = failed(&barrier) {
@@ -130,7 +132,10 @@ impl Client {
             barrier.status = Some(status);
             match objects.replace_status(&barrier) {
                 Ok(written) => return Ok(written),
-                Err(error) if error.is_conflict() => continue,
+                Err(error) if error.is_conflict() => {
+                    races_lost += 1;
+                    after_lost_race(races_lost);
+                }
                 Err(error) => return Err(error),
             }
         }

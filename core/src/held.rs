@@ -12,12 +12,17 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::acquire::{observe, waiter_key, Granted, Slotted};
+use crate::backoff::after_lost_race;
 use crate::cancel::CancelToken;
 use crate::client::Shared;
 use crate::duration::format_duration;
 use crate::error::{Error, Result};
 use crate::observer::{Event, Observer};
 use crate::time::now_rfc3339;
+
+/// The least time a release may take to reach the server, even for a grant
+/// whose deadline is near or past.
+const RELEASE_BUDGET: Duration = Duration::from_secs(10);
 
 /// Shared state of one grant, used by its handle and its renewal threads.
 pub(crate) struct Grant<K> {
@@ -179,6 +184,7 @@ impl<K: Slotted> Grant<K> {
         // A renewal that lands after our deadline could not save the grant:
         // others may already have taken the slot.
         let objects = self.shared.objects.until(Some(self.lock().deadline));
+        let mut races_lost = 0;
         loop {
             let started = Instant::now();
             let read: K = match objects.get(&self.shared.namespace, &self.name) {
@@ -208,7 +214,10 @@ impl<K: Slotted> Grant<K> {
                     self.changed.notify_all();
                     return Ok(());
                 }
-                Err(error) if error.is_conflict() => continue,
+                Err(error) if error.is_conflict() => {
+                    races_lost += 1;
+                    after_lost_race(races_lost);
+                }
                 Err(Error::NotFound { .. }) => {
                     self.mark_lost("the object was deleted");
                     return Err(self.lost_error("the object was deleted"));
@@ -239,7 +248,15 @@ impl<K: Slotted> Grant<K> {
     }
 
     fn release_inner(&self) -> Result<()> {
-        let objects = &self.shared.objects;
+        // Past our deadline the record is reclaimed anyway: a release (and a
+        // drop) never blocks longer than that, or RELEASE_BUDGET from now.
+        let floor = Instant::now().checked_add(RELEASE_BUDGET);
+        let until = match (floor, self.lock().deadline) {
+            (Some(floor), deadline) => floor.max(deadline),
+            (None, deadline) => deadline,
+        };
+        let objects = self.shared.objects.until(Some(until));
+        let mut races_lost = 0;
         loop {
             let read: K = match objects.get(&self.shared.namespace, &self.name) {
                 Ok(object) => object,
@@ -270,7 +287,10 @@ impl<K: Slotted> Grant<K> {
             object.store(slots);
             match objects.write_status(&read, &object) {
                 Ok(_) | Err(Error::NotFound { .. }) => return Ok(()),
-                Err(error) if error.is_conflict() => continue,
+                Err(error) if error.is_conflict() => {
+                    races_lost += 1;
+                    after_lost_race(races_lost);
+                }
                 Err(error) => return Err(error),
             }
         }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::acquire::Slotted;
+use crate::acquire::{validate_ttl, Slotted};
 use crate::client::Client;
 use crate::duration::{format_duration, parse_duration, server_ttl};
 use crate::error::{Error, Result};
@@ -113,6 +113,7 @@ impl Client {
         ttl: Option<Duration>,
         priority: Option<i32>,
     ) -> Result<LeaseObject> {
+        ttl.map_or(Ok(()), validate_ttl)?;
         let spec = LeaseSpec {
             ttl: ttl.map(format_duration),
             priority,

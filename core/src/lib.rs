@@ -117,6 +117,7 @@
 
 mod acquire;
 mod api;
+mod backoff;
 mod barrier;
 mod cancel;
 mod client;
@@ -163,7 +164,7 @@ pub use time::{format_rfc3339, parse_rfc3339};
 /// The coordination state machine, for the operator and other writers that
 /// must follow the same protocol as the clients.
 pub mod protocol {
-    pub use crate::acquire::{holder_key, waiter_key, Slotted};
+    pub use crate::acquire::{holder_key, observed_records, waiter_key, Slotted, MAX_WAITER_TTL};
     pub use crate::slots::{Place, Slots};
     pub use crate::staleness::{margin, Observed, Staleness, Verdict};
 }

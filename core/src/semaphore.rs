@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::acquire::Slotted;
+use crate::acquire::{validate_ttl, Slotted};
 use crate::client::Client;
 use crate::duration::{format_duration, parse_duration};
 use crate::error::{Argument, Error, Result};
@@ -72,6 +72,7 @@ impl Client {
         if permits == 0 {
             return Err(Error::invalid(Argument::Permits, "0", "must be at least 1"));
         }
+        ttl.map_or(Ok(()), validate_ttl)?;
         let spec = SemaphoreSpec {
             permits,
             ttl: ttl.map(format_duration),

@@ -400,4 +400,23 @@ mod tests {
         assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
         assert!(server.seen().is_empty());
     }
+
+    #[test]
+    fn a_long_retry_after_is_obeyed_only_up_to_the_longest_backoff() {
+        let server = TestServer::start(vec![
+            Answer::new(429, "{}").header("Retry-After", "86400"),
+            Answer::new(200, "{}"),
+        ]);
+        let started = Instant::now();
+        // Without the cap the retry would wait a day and hit this deadline.
+        transport(&server)
+            .until(Some(started + MAX_BACKOFF + Duration::from_secs(3)))
+            .send(Method::Get, "/x", None, Retry::Safe)
+            .expect("answered after the capped pause");
+        assert!(
+            started.elapsed() >= MAX_BACKOFF,
+            "took {:?}",
+            started.elapsed()
+        );
+    }
 }

@@ -104,6 +104,16 @@ fn bad_counts_holders_durations_and_namespaces_are_invalid_before_any_request() 
     let short = Options::new().holder("h").ttl(Duration::from_millis(10));
     expect_invalid(client.acquire_semaphore("s", &short), "ttl", "10ms");
     expect_invalid(client.acquire_lease("l", &short), "ttl", "10ms");
+    expect_invalid(
+        client.create_semaphore("s", 1, Some(Duration::from_millis(10))),
+        "ttl",
+        "10ms",
+    );
+    expect_invalid(
+        client.create_lease("l", Some(Duration::from_secs(400 * 24 * 3600)), None),
+        "ttl",
+        "9600h0m0s",
+    );
     let absurd = Options::new()
         .holder("h")
         .ttl(Duration::from_secs(10_000_000_000_000_000_000));

@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use konductor::protocol::{holder_key, waiter_key, Observed, Slotted, Staleness};
+use konductor::protocol::{holder_key, observed_records, waiter_key, Slotted, Staleness};
 use konductor::resource::{Lease, Semaphore};
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
@@ -19,9 +19,6 @@ use crate::context::Context;
 use crate::object::describe;
 use crate::reconciler::{Decision, Reconciler};
 use crate::status::{set_ready, ConditionStatus, Phased};
-
-/// How long an unparsable waiter TTL is taken to be (the clients' maximum).
-const WAITER_TTL: Duration = Duration::from_secs(30);
 
 /// What the operator needs of a kind with holders and waiters, beyond [`Slotted`].
 pub trait Tracked: Slotted + Phased + Sync {
@@ -80,18 +77,7 @@ pub fn plan<K: Tracked>(
 ) -> Decision<K, Reclaimed> {
     let slots = object.slots();
     let hold_ttl = object.default_ttl().unwrap_or(konductor::DEFAULT_TTL);
-    let observed: Vec<Observed> = slots
-        .holders
-        .iter()
-        .map(|h| Observed {
-            key: holder_key(&h.holder, h.token, h.renew_count),
-            ttl: konductor::parse_duration(&h.ttl).unwrap_or(hold_ttl),
-        })
-        .chain(slots.waiters.iter().map(|w| Observed {
-            key: waiter_key(&w.holder, w.renew_count),
-            ttl: konductor::parse_duration(&w.ttl).unwrap_or(WAITER_TTL),
-        }))
-        .collect();
+    let observed = observed_records(&slots, None, hold_ttl);
     let verdict = staleness.observe(&staleness_key(object), &observed, now);
 
     let mut next = slots.clone();
