@@ -5,6 +5,8 @@ use std::str::FromStr;
 
 use konductor::{CancelToken, Client, Lease, Options, Permit, Result};
 
+use crate::namespace::Namespace;
+
 /// A kind whose holders take a slot: a semaphore's permit, or a lease.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -38,6 +40,15 @@ impl Kind {
         }
     }
 
+    /// A new namespace named after `prefix`, holding this kind's `name` with
+    /// `slots` slots, and an admin client working there; panics when a create fails.
+    pub fn in_new_namespace(self, prefix: &str, name: &str, slots: u32) -> (Namespace, Client) {
+        let ns = Namespace::new(prefix);
+        let client = ns.admin();
+        self.create(&client, name, slots);
+        (ns, client)
+    }
+
     /// Acquires a slot of `name`; fails as the kind's acquire does.
     pub fn acquire(self, client: &Client, name: &str, options: &Options) -> Result<Slot> {
         Ok(match self {
@@ -59,6 +70,26 @@ impl Kind {
             }
         };
         waiters.into_iter().map(|w| w.holder).collect()
+    }
+
+    /// The holders of `name`'s slots, in grant order (at most one for a lease); panics when the get fails.
+    pub fn holders(self, client: &Client, name: &str) -> Vec<String> {
+        match self {
+            Kind::Semaphore => {
+                let semaphore = client.get_semaphore(name).expect("get semaphore");
+                let holders = semaphore.status.unwrap_or_default().holders;
+                holders.into_iter().map(|h| h.holder).collect()
+            }
+            Kind::Lease => {
+                let lease = client.get_lease(name).expect("get lease");
+                lease
+                    .status
+                    .unwrap_or_default()
+                    .holder
+                    .into_iter()
+                    .collect()
+            }
+        }
     }
 }
 
@@ -106,6 +137,14 @@ impl Slot {
         }
     }
 
+    /// True once the holder knows it no longer holds the slot.
+    pub fn is_lost(&self) -> bool {
+        match self {
+            Slot::Permit(permit) => permit.is_lost(),
+            Slot::Lease(lease) => lease.is_lost(),
+        }
+    }
+
     /// Renews the hold; fails with `Lost` once the slot is gone.
     pub fn renew(&self) -> Result<()> {
         match self {
@@ -121,4 +160,21 @@ impl Slot {
             Slot::Lease(lease) => lease.release(),
         }
     }
+}
+
+/// Declares the test `$semaphore`, which runs `$check(Kind::Semaphore)`, and
+/// the test `$lease`, which runs `$check(Kind::Lease)`: one check, a test per kind.
+#[macro_export]
+macro_rules! test_each_kind {
+    ($check:ident: $semaphore:ident, $lease:ident) => {
+        #[test]
+        fn $semaphore() {
+            $check($crate::kind::Kind::Semaphore);
+        }
+
+        #[test]
+        fn $lease() {
+            $check($crate::kind::Kind::Lease);
+        }
+    };
 }

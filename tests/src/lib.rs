@@ -6,6 +6,8 @@
 
 pub mod cancel;
 pub mod cluster;
+pub mod condition;
+pub mod failure;
 pub mod flags;
 pub mod holds;
 pub mod kind;
@@ -14,5 +16,7 @@ pub mod namespace;
 pub mod operator;
 pub mod proxy;
 pub mod serial;
+pub mod status;
 pub mod wait;
+pub mod waiter;
 pub mod work;

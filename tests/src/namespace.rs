@@ -62,6 +62,18 @@ impl Namespace {
             patch,
         ]);
     }
+
+    /// The reasons of the events in this namespace, space-separated, as kubectl prints them.
+    pub fn event_reasons(&self) -> String {
+        kubectl(&[
+            "-n",
+            &self.name,
+            "get",
+            "events",
+            "-o",
+            "jsonpath={.items[*].reason}",
+        ])
+    }
 }
 
 impl Drop for Namespace {

@@ -7,9 +7,43 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
 
 use crate::cluster::cluster;
+use crate::namespace::Namespace;
+use crate::serial::one_at_a_time;
+
+/// How long a replica's leader lease lasts with the flags of [`leader_election`].
+pub const LEASE_DURATION: Duration = Duration::from_secs(3);
+
+/// The flags that make a replica elect a leader through a lease in
+/// `lease_namespace`, timed for tests: a lease of [`LEASE_DURATION`], a renew
+/// deadline of 2 s and a retry every 250 ms.
+pub fn leader_election(lease_namespace: &str) -> [&str; 9] {
+    [
+        "--leader-election",
+        "--leader-election-namespace",
+        lease_namespace,
+        "--lease-duration",
+        "3s",
+        "--renew-deadline",
+        "2s",
+        "--retry-period",
+        "250ms",
+    ]
+}
+
+/// Sets up an operator test: waits until no other timing test runs
+/// ([`one_at_a_time`]), creates a namespace `kt-<prefix>-…` and starts an
+/// operator watching it. Keep the three for the whole test: bound as a tuple
+/// they drop in reverse, stopping the operator before its namespace goes.
+pub fn operated(prefix: &str) -> (MutexGuard<'static, ()>, Namespace, Operator) {
+    let serial = one_at_a_time();
+    let ns = Namespace::new(prefix);
+    let operator = Operator::start(&ns.name, &[]);
+    (serial, ns, operator)
+}
 
 /// A running `konductor-operator`.
 pub struct Operator {

@@ -1,21 +1,20 @@
 //! The operator fails a barrier whose timeout passed, and waiting clients get
 //! a clear error; it opens a barrier whose threshold was lowered.
 
-use std::thread;
 use std::time::{Duration, Instant};
 
+use konductor::resource::Barrier;
 use konductor::{Error, Options};
 use konductor_tests::cluster::kubectl;
-use konductor_tests::namespace::Namespace;
-use konductor_tests::operator::Operator;
-use konductor_tests::serial::one_at_a_time;
+use konductor_tests::failure::failed_message;
+use konductor_tests::operator::operated;
+use konductor_tests::status::status_of;
 use konductor_tests::wait::{eventually, ms};
+use konductor_tests::waiter::spawn_timed_waiter;
 
 #[test]
 fn a_barrier_that_times_out_fails_and_wait_barrier_returns_failed() {
-    let _serial = one_at_a_time();
-    let ns = Namespace::new("op-bar-timeout");
-    let _operator = Operator::start(&ns.name, &[]);
+    let (_serial, ns, _operator) = operated("op-bar-timeout");
     let client = ns.admin();
     const TIMEOUT: Duration = Duration::from_secs(2);
     let created_at = Instant::now();
@@ -26,18 +25,14 @@ fn a_barrier_that_times_out_fails_and_wait_barrier_returns_failed() {
         .arrive_barrier("stage", &Options::new().holder("early"))
         .expect("arrive");
 
-    let waiter = {
-        let client = ns.admin();
-        thread::spawn(move || {
-            let result = client.wait_barrier(
-                "stage",
-                &Options::new()
-                    .holder("early")
-                    .timeout(Duration::from_secs(10)),
-            );
-            (result, Instant::now())
-        })
-    };
+    let waiter = spawn_timed_waiter(&client, |client| {
+        client.wait_barrier(
+            "stage",
+            &Options::new()
+                .holder("early")
+                .timeout(Duration::from_secs(10)),
+        )
+    });
     let (result, returned_at) = waiter.join().expect("waiter thread");
     let after = returned_at - created_at;
     println!(
@@ -45,17 +40,10 @@ fn a_barrier_that_times_out_fails_and_wait_barrier_returns_failed() {
         TIMEOUT.as_millis(),
         ms(after)
     );
-    match result {
-        Err(Error::Failed {
-            kind,
-            name,
-            message,
-        }) => {
-            assert_eq!((kind, name.as_str()), ("Barrier", "stage"));
-            assert_eq!(message, "timed out after 2s: 1 of 3 holders arrived");
-        }
-        other => panic!("expected Error::Failed from wait_barrier, got {other:?}"),
-    }
+    assert_eq!(
+        failed_message(result, "Barrier", "stage"),
+        "timed out after 2s: 1 of 3 holders arrived"
+    );
     // creationTimestamp has whole seconds; the operator counts from the
     // latest instant it can stand for, so it fails up to a second late, never early.
     assert!(
@@ -63,8 +51,7 @@ fn a_barrier_that_times_out_fails_and_wait_barrier_returns_failed() {
         "failed {:.0}ms after creation, expected about {TIMEOUT:?}",
         ms(after)
     );
-    let barrier = client.get_barrier("stage").expect("get");
-    let status = barrier.status.expect("status");
+    let status = status_of::<Barrier>(&client, "stage");
     assert_eq!(status.phase, "Failed");
     let ready = status
         .conditions
@@ -80,23 +67,13 @@ fn a_barrier_that_times_out_fails_and_wait_barrier_returns_failed() {
         Err(Error::Failed { .. })
     ));
     eventually(Duration::from_secs(3), "a Failed event", || {
-        kubectl(&[
-            "-n",
-            &ns.name,
-            "get",
-            "events",
-            "-o",
-            "jsonpath={.items[*].reason}",
-        ])
-        .contains("Failed")
+        ns.event_reasons().contains("Failed")
     });
 }
 
 #[test]
 fn lowering_expected_lets_the_operator_open_the_barrier() {
-    let _serial = one_at_a_time();
-    let ns = Namespace::new("op-bar-open");
-    let _operator = Operator::start(&ns.name, &[]);
+    let (_serial, ns, _operator) = operated("op-bar-open");
     let client = ns.admin();
     client
         .create_barrier("stage", 3, None, None)
@@ -117,11 +94,7 @@ fn lowering_expected_lets_the_operator_open_the_barrier() {
     client
         .wait_barrier("stage", &Options::new().timeout(Duration::from_secs(5)))
         .expect("the operator opens it");
-    let status = client
-        .get_barrier("stage")
-        .expect("get")
-        .status
-        .expect("status");
+    let status = status_of::<Barrier>(&client, "stage");
     assert_eq!((status.phase.as_str(), status.arrived), ("Open", 1));
     assert!(status.opened_at.is_some());
 }

@@ -2,25 +2,18 @@
 //! within a second of its last condition becoming true; a failed Job keeps it
 //! closed and says so; a gate that does not open in time fails.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use konductor::resource::{ConditionKind, GateCondition};
-use konductor::{Client, Error, Options};
+use konductor::resource::{ConditionKind, Gate};
+use konductor::{format_rfc3339, Client, Options};
 use konductor_tests::cluster::kubectl;
+use konductor_tests::condition::condition;
+use konductor_tests::failure::failed_message;
 use konductor_tests::namespace::Namespace;
-use konductor_tests::operator::Operator;
+use konductor_tests::operator::{operated, Operator};
 use konductor_tests::serial::one_at_a_time;
+use konductor_tests::status::status_of;
 use konductor_tests::wait::{eventually, ms};
-
-fn condition(type_: ConditionKind, name: &str, state: Option<&str>) -> GateCondition {
-    GateCondition {
-        type_,
-        name: name.to_owned(),
-        namespace: None,
-        state: state.map(str::to_owned),
-        value: None,
-    }
-}
 
 /// Creates a Job as admin. No controller-manager runs, so nothing changes its
 /// status but the test.
@@ -42,33 +35,25 @@ fn create_job(ns: &Namespace, name: &str) {
     let _ = std::fs::remove_file(path);
 }
 
+/// Now as RFC 3339 in whole seconds, as Job status requires.
 fn now() -> String {
-    kubectl_time()
+    let stamp = format_rfc3339(SystemTime::now());
+    format!("{}Z", &stamp[..19])
 }
 
-/// An RFC 3339 time in whole seconds, as Job status requires.
-fn kubectl_time() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since the epoch (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
+/// Merge-patches the status of Job `name` as admin, as the Job controller would.
+fn patch_job_status(ns: &Namespace, name: &str, patch: &str) {
+    kubectl(&[
+        "-n",
+        &ns.name,
+        "patch",
+        "job",
+        name,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        patch,
+    ]);
 }
 
 /// Marks a Job Complete through its status subresource, as the Job controller would.
@@ -79,17 +64,7 @@ fn complete_job(ns: &Namespace, name: &str) {
         {{"type":"SuccessCriteriaMet","status":"True","lastTransitionTime":"{t}"}},
         {{"type":"Complete","status":"True","lastTransitionTime":"{t}"}}]}}}}"#
     );
-    kubectl(&[
-        "-n",
-        &ns.name,
-        "patch",
-        "job",
-        name,
-        "--subresource=status",
-        "--type=merge",
-        "-p",
-        &patch,
-    ]);
+    patch_job_status(ns, name, &patch);
 }
 
 /// Marks a Job Failed through its status subresource.
@@ -101,17 +76,7 @@ fn fail_job(ns: &Namespace, name: &str) {
         {{"type":"FailureTarget","status":"True",{reason},"lastTransitionTime":"{t}"}},
         {{"type":"Failed","status":"True",{reason},"lastTransitionTime":"{t}"}}]}}}}"#
     );
-    kubectl(&[
-        "-n",
-        &ns.name,
-        "patch",
-        "job",
-        name,
-        "--subresource=status",
-        "--type=merge",
-        "-p",
-        &patch,
-    ]);
+    patch_job_status(ns, name, &patch);
 }
 
 fn statuses(client: &Client, gate: &str) -> Vec<(String, bool, String)> {
@@ -125,9 +90,7 @@ fn statuses(client: &Client, gate: &str) -> Vec<(String, bool, String)> {
 
 #[test]
 fn a_gate_over_two_jobs_and_a_barrier_opens_within_a_second_of_the_last_condition() {
-    let _serial = one_at_a_time();
-    let ns = Namespace::new("op-gate-open");
-    let _operator = Operator::start(&ns.name, &[]);
+    let (_serial, ns, _operator) = operated("op-gate-open");
     let client = ns.admin();
     create_job(&ns, "build");
     create_job(&ns, "test");
@@ -206,11 +169,7 @@ fn a_gate_over_two_jobs_and_a_barrier_opens_within_a_second_of_the_last_conditio
         "expected the gate open within 1s of the last condition, it took {:.0}ms",
         ms(opened)
     );
-    let status = client
-        .get_gate("deploy")
-        .expect("get")
-        .status
-        .expect("status");
+    let status = status_of::<Gate>(&client, "deploy");
     assert!(status.opened_at.is_some());
     assert!(
         status.condition_statuses.iter().all(|c| c.met),
@@ -221,9 +180,7 @@ fn a_gate_over_two_jobs_and_a_barrier_opens_within_a_second_of_the_last_conditio
 
 #[test]
 fn a_failed_job_keeps_the_gate_closed_with_the_reason() {
-    let _serial = one_at_a_time();
-    let ns = Namespace::new("op-gate-failed");
-    let _operator = Operator::start(&ns.name, &[]);
+    let (_serial, ns, _operator) = operated("op-gate-failed");
     let client = ns.admin();
     create_job(&ns, "migrate");
     create_job(&ns, "seed");
@@ -257,11 +214,7 @@ fn a_failed_job_keeps_the_gate_closed_with_the_reason() {
         !client.check_gate("release").expect("check"),
         "a failed condition keeps the gate closed"
     );
-    let status = client
-        .get_gate("release")
-        .expect("get")
-        .status
-        .expect("status");
+    let status = status_of::<Gate>(&client, "release");
     assert_eq!(status.phase, "Waiting");
     let ready = status
         .conditions
@@ -273,9 +226,7 @@ fn a_failed_job_keeps_the_gate_closed_with_the_reason() {
 
 #[test]
 fn a_gate_that_does_not_open_in_time_fails_and_wait_gate_says_why() {
-    let _serial = one_at_a_time();
-    let ns = Namespace::new("op-gate-timeout");
-    let _operator = Operator::start(&ns.name, &[]);
+    let (_serial, ns, _operator) = operated("op-gate-timeout");
     let client = ns.admin();
     client.create_semaphore("gpu", 1, None).expect("semaphore");
     let mut needs_two = condition(ConditionKind::Semaphore, "gpu", None);
@@ -293,20 +244,10 @@ fn a_gate_that_does_not_open_in_time_fails_and_wait_gate_says_why() {
         "gate with timeout 2s failed after {:.0}ms",
         ms(started.elapsed())
     );
-    match result {
-        Err(Error::Failed {
-            kind,
-            name,
-            message,
-        }) => {
-            assert_eq!((kind, name.as_str()), ("Gate", "train"));
-            assert_eq!(
-                message,
-                "timed out after 2s: Semaphore gpu has 1 of 1 permits available (needs at least 2); Job prepare not found"
-            );
-        }
-        other => panic!("expected Error::Failed from wait_gate, got {other:?}"),
-    }
+    assert_eq!(
+        failed_message(result, "Gate", "train"),
+        "timed out after 2s: Semaphore gpu has 1 of 1 permits available (needs at least 2); Job prepare not found"
+    );
     let took = started.elapsed();
     assert!(
         took >= Duration::from_secs(2) && took <= Duration::from_secs(4),
@@ -316,9 +257,7 @@ fn a_gate_that_does_not_open_in_time_fails_and_wait_gate_says_why() {
 
 #[test]
 fn a_gate_follows_objects_in_its_conditions_as_they_change() {
-    let _serial = one_at_a_time();
-    let ns = Namespace::new("op-gate-kinds");
-    let _operator = Operator::start(&ns.name, &[]);
+    let (_serial, ns, _operator) = operated("op-gate-kinds");
     let client = ns.admin();
     client
         .create_lease("leader", Some(Duration::from_secs(30)), None)

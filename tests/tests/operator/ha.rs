@@ -5,28 +5,15 @@ use std::time::{Duration, Instant};
 
 use konductor::Options;
 use konductor_tests::namespace::Namespace;
-use konductor_tests::operator::Operator;
+use konductor_tests::operator::{leader_election, Operator, LEASE_DURATION};
 use konductor_tests::serial::one_at_a_time;
 use konductor_tests::wait::{eventually, ms};
 
-const LEASE_DURATION: Duration = Duration::from_secs(3);
-
 fn replica(ns: &Namespace, identity: &str) -> Operator {
+    let identity = ["--identity", identity];
     Operator::start(
         &ns.name,
-        &[
-            "--leader-election",
-            "--leader-election-namespace",
-            &ns.name,
-            "--lease-duration",
-            "3s",
-            "--renew-deadline",
-            "2s",
-            "--retry-period",
-            "250ms",
-            "--identity",
-            identity,
-        ],
+        &[&leader_election(&ns.name)[..], &identity].concat(),
     )
 }
 

@@ -6,12 +6,13 @@
 use std::path::Path;
 use std::time::Duration;
 
-use konductor::resource::{ConditionKind, GateCondition};
+use konductor::resource::ConditionKind;
 use konductor::{Error, Options};
 use konductor_tests::cluster::{cluster, kubectl, kubectl_as, repo};
+use konductor_tests::condition::condition;
 use konductor_tests::kubeconfig::admin_access;
 use konductor_tests::namespace::{client_from, Namespace};
-use konductor_tests::operator::Operator;
+use konductor_tests::operator::{leader_election, Operator};
 use konductor_tests::serial::one_at_a_time;
 use konductor_tests::wait::eventually;
 
@@ -80,13 +81,7 @@ fn a_worker_bound_to_konductor_client_can_use_every_primitive_and_nothing_else()
     worker
         .create_gate(
             "gate",
-            vec![GateCondition {
-                type_: ConditionKind::Barrier,
-                name: "bar".into(),
-                namespace: None,
-                state: None,
-                value: None,
-            }],
+            vec![condition(ConditionKind::Barrier, "bar", None)],
             None,
         )
         .expect("create gate");
@@ -179,21 +174,8 @@ fn the_operator_needs_nothing_beyond_its_cluster_role() {
     )
     .expect("write kubeconfig");
 
-    let operator = Operator::start_with(
-        &kubeconfig,
-        &ns.name,
-        &[
-            "--leader-election",
-            "--leader-election-namespace",
-            "konductor-system",
-            "--lease-duration",
-            "3s",
-            "--renew-deadline",
-            "2s",
-            "--retry-period",
-            "250ms",
-        ],
-    );
+    let operator =
+        Operator::start_with(&kubeconfig, &ns.name, &leader_election("konductor-system"));
     eventually(Duration::from_secs(10), "the operator to lead", || {
         operator.is_leader()
     });
@@ -204,13 +186,7 @@ fn the_operator_needs_nothing_beyond_its_cluster_role() {
     client
         .create_gate(
             "gate",
-            vec![GateCondition {
-                type_: ConditionKind::Job,
-                name: "missing".into(),
-                namespace: None,
-                state: None,
-                value: None,
-            }],
+            vec![condition(ConditionKind::Job, "missing", None)],
             Some(Duration::from_secs(1)),
         )
         .expect("gate");
@@ -242,15 +218,7 @@ fn the_operator_needs_nothing_beyond_its_cluster_role() {
         },
     );
     eventually(Duration::from_secs(5), "events to be published", || {
-        kubectl(&[
-            "-n",
-            &ns.name,
-            "get",
-            "events",
-            "-o",
-            "jsonpath={.items[*].reason}",
-        ])
-        .contains("Reclaimed")
+        ns.event_reasons().contains("Reclaimed")
     });
     let log = operator.log_text();
     assert!(

@@ -7,29 +7,19 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use konductor::{Client, Options};
+use konductor::resource::{Lease, Semaphore};
+use konductor::Options;
 use konductor_tests::cluster::kubectl;
-use konductor_tests::namespace::Namespace;
-use konductor_tests::operator::Operator;
-use konductor_tests::serial::one_at_a_time;
+use konductor_tests::kind::Kind;
+use konductor_tests::operator::operated;
+use konductor_tests::status::status_of;
 use konductor_tests::wait::{eventually, ms};
 
 const TTL: Duration = Duration::from_secs(2);
 
-fn holders(client: &Client, name: &str) -> Vec<String> {
-    let status = client
-        .get_semaphore(name)
-        .expect("get")
-        .status
-        .unwrap_or_default();
-    status.holders.into_iter().map(|h| h.holder).collect()
-}
-
 #[test]
 fn a_holder_that_stops_renewing_is_reclaimed_within_its_ttl_plus_one_second() {
-    let _serial = one_at_a_time();
-    let ns = Namespace::new("op-reclaim");
-    let _operator = Operator::start(&ns.name, &[]);
+    let (_serial, ns, _operator) = operated("op-reclaim");
     let client = ns.admin();
     client.create_semaphore("jobs", 1, None).expect("create");
 
@@ -44,7 +34,7 @@ fn a_holder_that_stops_renewing_is_reclaimed_within_its_ttl_plus_one_second() {
     let waited = eventually(
         TTL + Duration::from_secs(5),
         "the stale holder to be reclaimed",
-        || holders(&client, "jobs").is_empty(),
+        || Kind::Semaphore.holders(&client, "jobs").is_empty(),
     );
     let reclaimed_after = acquired + waited;
     println!(
@@ -64,11 +54,7 @@ fn a_holder_that_stops_renewing_is_reclaimed_within_its_ttl_plus_one_second() {
         TTL + Duration::from_secs(1),
         ms(reclaimed_after)
     );
-    let status = client
-        .get_semaphore("jobs")
-        .expect("get")
-        .status
-        .expect("status");
+    let status = status_of::<Semaphore>(&client, "jobs");
     assert_eq!(
         (status.in_use, status.available, status.phase.as_str()),
         (0, 1, "Ready")
@@ -86,14 +72,7 @@ fn a_holder_that_stops_renewing_is_reclaimed_within_its_ttl_plus_one_second() {
         "a new grant carries a larger fencing token"
     );
     next.release().expect("release");
-    let events = kubectl(&[
-        "-n",
-        &ns.name,
-        "get",
-        "events",
-        "-o",
-        "jsonpath={.items[*].reason}",
-    ]);
+    let events = ns.event_reasons();
     assert!(
         events.contains("Reclaimed"),
         "expected a Reclaimed event, got {events:?}"
@@ -102,9 +81,7 @@ fn a_holder_that_stops_renewing_is_reclaimed_within_its_ttl_plus_one_second() {
 
 #[test]
 fn a_reclaimed_permit_goes_to_the_head_waiter() {
-    let _serial = one_at_a_time();
-    let ns = Namespace::new("op-handoff");
-    let _operator = Operator::start(&ns.name, &[]);
+    let (_serial, ns, _operator) = operated("op-handoff");
     let client = ns.admin();
     client.create_semaphore("jobs", 1, None).expect("create");
     let permit = client
@@ -128,15 +105,13 @@ fn a_reclaimed_permit_goes_to_the_head_waiter() {
         "waited {:.0}ms",
         ms(waited)
     );
-    assert_eq!(holders(&client, "jobs"), ["waiter"]);
+    assert_eq!(Kind::Semaphore.holders(&client, "jobs"), ["waiter"]);
     waiter.release().expect("release");
 }
 
 #[test]
 fn a_lease_whose_holder_stopped_renewing_is_reclaimed_and_shows_expired() {
-    let _serial = one_at_a_time();
-    let ns = Namespace::new("op-lease");
-    let operator = Operator::start(&ns.name, &[]);
+    let (_serial, ns, operator) = operated("op-lease");
     let client = ns.admin();
     client
         .create_lease("leader", Some(TTL), None)
@@ -147,11 +122,7 @@ fn a_lease_whose_holder_stopped_renewing_is_reclaimed_and_shows_expired() {
         .expect("acquire");
     std::mem::forget(lease);
     eventually(TTL + Duration::from_secs(5), "the lease to expire", || {
-        client
-            .get_lease("leader")
-            .expect("get")
-            .status
-            .is_some_and(|s| s.holder.is_none())
+        Kind::Lease.holders(&client, "leader").is_empty()
     });
     let took = started.elapsed();
     println!(
@@ -164,11 +135,7 @@ fn a_lease_whose_holder_stopped_renewing_is_reclaimed_and_shows_expired() {
         "took {:.0}ms",
         ms(took)
     );
-    let status = client
-        .get_lease("leader")
-        .expect("get")
-        .status
-        .expect("status");
+    let status = status_of::<Lease>(&client, "leader");
     assert_eq!(status.phase, "Expired");
     // The operator counts the reclaim once its write has returned, which can
     // be just after the client already sees the result.
@@ -184,9 +151,7 @@ fn a_lease_whose_holder_stopped_renewing_is_reclaimed_and_shows_expired() {
 
 #[test]
 fn semaphore_fields_stay_true_under_churn() {
-    let _serial = one_at_a_time();
-    let ns = Namespace::new("op-churn");
-    let operator = Operator::start(&ns.name, &[]);
+    let (_serial, ns, operator) = operated("op-churn");
     let client = ns.admin();
     const PERMITS: u32 = 2;
     client
@@ -261,11 +226,7 @@ fn semaphore_fields_stay_true_under_churn() {
     );
     assert!(cycles > 10, "the workers made progress ({cycles} cycles)");
 
-    let status = client
-        .get_semaphore("pool")
-        .expect("get")
-        .status
-        .expect("status");
+    let status = status_of::<Semaphore>(&client, "pool");
     assert!(
         status.holders.is_empty(),
         "the crashed holder was reclaimed: {:?}",
