@@ -423,19 +423,22 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Creates a client the way client-go does: the in-cluster service account
- * when running in a pod, else the kubeconfig from `KUBECONFIG` or
- * `~/.kube/config`. `ns` overrides the configured namespace; NULL keeps it.
- * No request is made yet. Fails with `KONDUCTOR_CONFIG` when no
- * configuration is found or it is invalid, `KONDUCTOR_INVALID_NAMESPACE`.
+ * Creates a client from the inferred configuration, as client-go does:
+ * `konductor_client_from_kubeconfig(NULL, NULL, ns, out_client)`.
  */
 konductor_result konductor_client_new(const char *ns, struct konductor_client **out_client);
 
 /**
- * Creates a client from the kubeconfig file at `path` (NULL: `KUBECONFIG`,
- * several paths merged, else `~/.kube/config`), using `context` (NULL: the
- * current context) and `ns` (NULL: the context's namespace, else
- * "default"). Fails with `KONDUCTOR_CONFIG` naming the file and field.
+ * Creates a client from one configuration source, by the rule every
+ * binding follows (core's `Config::load`): the kubeconfig file at `path`
+ * when not NULL; else, when a `context` is named (not NULL), the kubeconfig
+ * from `KUBECONFIG` (several files merged) or `~/.kube/config`; else
+ * inferred as client-go does: the pod's service account when running in a
+ * cluster, else `KUBECONFIG` or `~/.kube/config`. `context` NULL uses the
+ * kubeconfig's current context; `ns` NULL the configuration's namespace
+ * (the context's, the pod's, else "default"). No request is made yet.
+ * Fails with `KONDUCTOR_CONFIG` (naming the file and field) when no
+ * configuration is found or it is invalid, `KONDUCTOR_INVALID_NAMESPACE`.
  */
 konductor_result konductor_client_from_kubeconfig(const char *path,
                                                   const char *context,

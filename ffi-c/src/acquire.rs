@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_void};
 
 use crate::arguments::arg_out;
-use crate::callback::{callback_status, konductor_held_callback, required};
+use crate::callback::{callback_arguments, callback_status, konductor_held_callback};
 use crate::client::{konductor_client, on_object};
 use crate::handle::Handle;
 use crate::held::konductor_held;
@@ -75,9 +75,8 @@ pub extern "C" fn konductor_client_with(
     user_data: *mut c_void,
 ) -> konductor_result {
     on_object(client, name, |client, name| {
+        let (options, callback) = callback_arguments(options, callback)?;
         let kind = Kind::numbered(kind)?;
-        let options = options::read(options)?;
-        let callback = required(callback)?;
         let held = kind.acquire(client, name, &options, Attempt::Queue)?;
         let status = callback(&held, user_data);
         let released = held.release();

@@ -2,12 +2,10 @@
 
 use std::ffi::{c_char, c_void};
 
-use crate::arguments::Out;
-use crate::callback::{callback_status, konductor_barrier_callback, required};
-use crate::client::{konductor_client, on_object};
+use crate::callback::{callback_arguments, callback_status, konductor_barrier_callback};
+use crate::client::{konductor_client, on_object, on_object_written};
 use crate::options::{self, konductor_options};
 use crate::result::konductor_result;
-use crate::strings::json;
 
 /// Records the arrival of `options.holder` at barrier `name` (idempotent per
 /// holder; NULL options or holder: a generated identity). The arrival that
@@ -21,12 +19,8 @@ pub extern "C" fn konductor_client_arrive_barrier(
     options: *const konductor_options,
     out_json: *mut *mut c_char,
 ) -> konductor_result {
-    on_object(client, name, |client, name| {
-        let barrier = client.arrive_barrier(name, &options::read(options)?)?;
-        if let Some(out) = Out::optional(out_json) {
-            out.write(json(&barrier)?);
-        }
-        Ok(())
+    on_object_written(client, name, out_json, |client, name| {
+        Ok(client.arrive_barrier(name, &options::read(options)?)?)
     })
 }
 
@@ -44,8 +38,7 @@ pub extern "C" fn konductor_client_with_barrier(
     user_data: *mut c_void,
 ) -> konductor_result {
     on_object(client, name, |client, name| {
-        let options = options::read(options)?;
-        let callback = required(callback)?;
+        let (options, callback) = callback_arguments(options, callback)?;
         client.with_barrier(name, &options, || callback_status(callback(user_data)))
     })
 }

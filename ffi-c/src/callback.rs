@@ -2,8 +2,11 @@
 
 use std::ffi::{c_int, c_void};
 
+use konductor_core::Options;
+
 use crate::held::konductor_held;
 use crate::leader::konductor_leadership;
+use crate::options::{self, konductor_options};
 use crate::panic::{failed, Failed};
 use crate::result::konductor_result::*;
 
@@ -30,9 +33,17 @@ pub type konductor_barrier_callback = Option<extern "C" fn(user_data: *mut c_voi
 pub type konductor_leader_callback =
     Option<extern "C" fn(leadership: *const konductor_leadership, user_data: *mut c_void) -> c_int>;
 
-/// The function of a callback argument, which must not be NULL.
-pub(crate) fn required<F>(callback: Option<F>) -> Result<F, Failed> {
-    callback.ok_or_else(|| failed(KONDUCTOR_NULL_ARGUMENT, "argument `callback` is NULL"))
+/// The options and the callback of a call that runs a callback, read from
+/// their arguments: `options` NULL means defaults, `callback` must not be
+/// NULL.
+pub(crate) fn callback_arguments<F>(
+    options: *const konductor_options,
+    callback: Option<F>,
+) -> Result<(Options, F), Failed> {
+    let options = options::read(options)?;
+    let callback =
+        callback.ok_or_else(|| failed(KONDUCTOR_NULL_ARGUMENT, "argument `callback` is NULL"))?;
+    Ok((options, callback))
 }
 
 /// `KONDUCTOR_CALLBACK_FAILED` for a non-zero callback result.

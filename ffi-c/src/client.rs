@@ -1,14 +1,17 @@
 //! `konductor_client`: a connection to one API server, working in one namespace.
 
 use std::ffi::{c_char, CString};
+use std::path::Path;
+use std::ptr;
 
 use konductor_core::{Client, Config};
+use serde::Serialize;
 
 use crate::arguments::{accessor, arg_opt_str, arg_out, arg_ref, arg_str, Out};
 use crate::handle::{self, Handle};
 use crate::panic::{ffi_boundary, ffi_boundary_or, Failed};
 use crate::result::konductor_result;
-use crate::strings::borrowable;
+use crate::strings::{borrowable, json};
 
 /// A client: one connection pool and one namespace. Thread-safe: share one
 /// client between threads rather than creating one per thread. Every call
@@ -35,6 +38,25 @@ pub(crate) fn on_object(
     }
 }
 
+/// The body of every call that writes one object (created, or as written):
+/// checks `client` and `name`, gets the object from `body`, and writes it as
+/// JSON to `*out_json` unless `out_json` is NULL (free it with
+/// `konductor_string_free()`).
+pub(crate) fn on_object_written<K: Serialize>(
+    client: *const konductor_client,
+    name: *const c_char,
+    out_json: *mut *mut c_char,
+    body: impl FnOnce(&Client, &str) -> Result<K, Failed>,
+) -> konductor_result {
+    on_object(client, name, |client, name| {
+        let object = body(client, name)?;
+        if let Some(out) = Out::optional(out_json) {
+            out.write(json(&object)?);
+        }
+        Ok(())
+    })
+}
+
 /// The body of a call on the client alone: checks `client`, then runs `body`
 /// inside the panic boundary.
 pub(crate) fn on_client(
@@ -46,17 +68,25 @@ pub(crate) fn on_client(
     }
 }
 
+/// The body of every constructor: checks `ns` and `out_client`, loads the
+/// configuration with `load` (which checks its own arguments), and writes a
+/// client for `ns` (NULL: the configuration's namespace).
 fn connect(
-    config: Config,
-    namespace: Option<&str>,
-    out: Out<*mut konductor_client>,
-) -> Result<(), Failed> {
-    let config = match namespace {
-        Some(namespace) => config.with_namespace(namespace),
-        None => config,
-    };
-    out.write(handle(Client::new(Some(config))?));
-    Ok(())
+    ns: *const c_char,
+    out_client: *mut *mut konductor_client,
+    load: impl FnOnce() -> Result<Config, Failed>,
+) -> konductor_result {
+    ffi_boundary! {
+        let ns = arg_opt_str!(ns);
+        let out = arg_out!(out_client);
+        let config = load()?;
+        let config = match ns {
+            Some(ns) => config.with_namespace(ns),
+            None => config,
+        };
+        out.write(handle(Client::new(Some(config))?));
+        Ok(())
+    }
 }
 
 fn handle(client: Client) -> *mut konductor_client {
@@ -64,27 +94,26 @@ fn handle(client: Client) -> *mut konductor_client {
     konductor_client { client, namespace }.into_raw()
 }
 
-/// Creates a client the way client-go does: the in-cluster service account
-/// when running in a pod, else the kubeconfig from `KUBECONFIG` or
-/// `~/.kube/config`. `ns` overrides the configured namespace; NULL keeps it.
-/// No request is made yet. Fails with `KONDUCTOR_CONFIG` when no
-/// configuration is found or it is invalid, `KONDUCTOR_INVALID_NAMESPACE`.
+/// Creates a client from the inferred configuration, as client-go does:
+/// `konductor_client_from_kubeconfig(NULL, NULL, ns, out_client)`.
 #[no_mangle]
 pub extern "C" fn konductor_client_new(
     ns: *const c_char,
     out_client: *mut *mut konductor_client,
 ) -> konductor_result {
-    ffi_boundary! {
-        let ns = arg_opt_str!(ns);
-        let out = arg_out!(out_client);
-        connect(Config::infer()?, ns, out)
-    }
+    konductor_client_from_kubeconfig(ptr::null(), ptr::null(), ns, out_client)
 }
 
-/// Creates a client from the kubeconfig file at `path` (NULL: `KUBECONFIG`,
-/// several paths merged, else `~/.kube/config`), using `context` (NULL: the
-/// current context) and `ns` (NULL: the context's namespace, else
-/// "default"). Fails with `KONDUCTOR_CONFIG` naming the file and field.
+/// Creates a client from one configuration source, by the rule every
+/// binding follows (core's `Config::load`): the kubeconfig file at `path`
+/// when not NULL; else, when a `context` is named (not NULL), the kubeconfig
+/// from `KUBECONFIG` (several files merged) or `~/.kube/config`; else
+/// inferred as client-go does: the pod's service account when running in a
+/// cluster, else `KUBECONFIG` or `~/.kube/config`. `context` NULL uses the
+/// kubeconfig's current context; `ns` NULL the configuration's namespace
+/// (the context's, the pod's, else "default"). No request is made yet.
+/// Fails with `KONDUCTOR_CONFIG` (naming the file and field) when no
+/// configuration is found or it is invalid, `KONDUCTOR_INVALID_NAMESPACE`.
 #[no_mangle]
 pub extern "C" fn konductor_client_from_kubeconfig(
     path: *const c_char,
@@ -92,17 +121,11 @@ pub extern "C" fn konductor_client_from_kubeconfig(
     ns: *const c_char,
     out_client: *mut *mut konductor_client,
 ) -> konductor_result {
-    ffi_boundary! {
+    connect(ns, out_client, || {
         let path = arg_opt_str!(path);
         let context = arg_opt_str!(context);
-        let ns = arg_opt_str!(ns);
-        let out = arg_out!(out_client);
-        let config = match path {
-            Some(path) => Config::from_kubeconfig(path, context)?,
-            None => Config::from_kubeconfig_env(context)?,
-        };
-        connect(config, ns, out)
-    }
+        Ok(Config::load(path.map(Path::new), context)?)
+    })
 }
 
 /// Creates a client from the pod's service account (token re-read when
@@ -113,11 +136,7 @@ pub extern "C" fn konductor_client_in_cluster(
     ns: *const c_char,
     out_client: *mut *mut konductor_client,
 ) -> konductor_result {
-    ffi_boundary! {
-        let ns = arg_opt_str!(ns);
-        let out = arg_out!(out_client);
-        connect(Config::in_cluster()?, ns, out)
-    }
+    connect(ns, out_client, || Ok(Config::in_cluster()?))
 }
 
 /// Creates a client for namespace `ns` that shares `client`'s connection

@@ -2,34 +2,13 @@
 
 use std::ffi::c_char;
 
-use konductor_core::{Argument, Client};
-use serde::Serialize;
+use konductor_core::Argument;
 
-use crate::arguments::{count, Out};
-use crate::client::{konductor_client, on_object};
+use crate::arguments::count;
+use crate::client::{konductor_client, on_object_written};
 use crate::gate::{given_conditions, konductor_gate_condition};
 use crate::options::{optional_duration, KONDUCTOR_PRIORITY_DEFAULT};
-use crate::panic::Failed;
 use crate::result::konductor_result;
-use crate::strings::json;
-
-/// The body of every create call: checks `client` and `name`, creates the
-/// object with `create`, and writes it as JSON to `*out_json` unless
-/// `out_json` is NULL.
-fn create<K: Serialize>(
-    client: *const konductor_client,
-    name: *const c_char,
-    out_json: *mut *mut c_char,
-    create: impl FnOnce(&Client, &str) -> Result<K, Failed>,
-) -> konductor_result {
-    on_object(client, name, |client, name| {
-        let created = create(client, name)?;
-        if let Some(out) = Out::optional(out_json) {
-            out.write(json(&created)?);
-        }
-        Ok(())
-    })
-}
 
 /// Creates a semaphore with `permits` slots (at least 1) and a default
 /// permit TTL (`ttl_ms`, 0 for `KONDUCTOR_DEFAULT_TTL_MS`). Writes the
@@ -44,7 +23,7 @@ pub extern "C" fn konductor_client_create_semaphore(
     ttl_ms: i64,
     out_json: *mut *mut c_char,
 ) -> konductor_result {
-    create(client, name, out_json, |client, name| {
+    on_object_written(client, name, out_json, |client, name| {
         let permits = count(Argument::Permits, permits)?;
         let ttl = optional_duration(Argument::Ttl, ttl_ms)?;
         Ok(client.create_semaphore(name, permits, ttl)?)
@@ -65,7 +44,7 @@ pub extern "C" fn konductor_client_create_lease(
     priority: i32,
     out_json: *mut *mut c_char,
 ) -> konductor_result {
-    create(client, name, out_json, |client, name| {
+    on_object_written(client, name, out_json, |client, name| {
         let ttl = optional_duration(Argument::Ttl, ttl_ms)?;
         let priority = (priority != KONDUCTOR_PRIORITY_DEFAULT).then_some(priority);
         Ok(client.create_lease(name, ttl, priority)?)
@@ -87,7 +66,7 @@ pub extern "C" fn konductor_client_create_barrier(
     timeout_ms: i64,
     out_json: *mut *mut c_char,
 ) -> konductor_result {
-    create(client, name, out_json, |client, name| {
+    on_object_written(client, name, out_json, |client, name| {
         let expected = count(Argument::Expected, expected)?;
         let quorum = match quorum {
             0 => None,
@@ -113,7 +92,7 @@ pub extern "C" fn konductor_client_create_gate(
     timeout_ms: i64,
     out_json: *mut *mut c_char,
 ) -> konductor_result {
-    create(client, name, out_json, |client, name| {
+    on_object_written(client, name, out_json, |client, name| {
         let conditions = given_conditions(conditions, conditions_len)?;
         let timeout = optional_duration(Argument::Timeout, timeout_ms)?;
         Ok(client.create_gate(name, conditions, timeout)?)

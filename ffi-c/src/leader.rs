@@ -5,11 +5,11 @@ use std::ffi::{c_char, c_void, CString};
 use konductor_core::{duration_from_millis, Argument, Leadership};
 
 use crate::arguments::{accessor, arg_out, arg_ref};
-use crate::callback::{callback_status, konductor_leader_callback, required};
+use crate::callback::{callback_arguments, callback_status, konductor_leader_callback};
 use crate::cancel::konductor_cancel;
 use crate::client::{konductor_client, on_object};
 use crate::handle::Handle;
-use crate::options::{self, konductor_options};
+use crate::options::konductor_options;
 use crate::panic::ffi_boundary;
 use crate::result::konductor_result;
 use crate::strings::borrowable;
@@ -48,8 +48,7 @@ pub extern "C" fn konductor_client_run_as_leader(
     user_data: *mut c_void,
 ) -> konductor_result {
     on_object(client, name, |client, name| {
-        let options = options::read(options)?;
-        let callback = required(callback)?;
+        let (options, callback) = callback_arguments(options, callback)?;
         let status = client.run_as_leader(name, &options, |leadership| {
             let handle = konductor_leadership {
                 leadership: (leadership as *const Leadership<'_>).cast(),
