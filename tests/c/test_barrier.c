@@ -5,14 +5,6 @@
 
 #include <pthread.h>
 
-static konductor_options holder_options(const char *holder, int64_t timeout_ms) {
-    konductor_options options;
-    konductor_options_init(&options);
-    options.holder = holder;
-    options.timeout_ms = timeout_ms;
-    return options;
-}
-
 static void create_get_list_delete(konductor_client *client) {
     char *json = NULL;
     REQUIRE_OK(konductor_client_create_barrier(client, "stage-1", 2, 0, 0, &json));
@@ -39,12 +31,12 @@ static void create_get_list_delete(konductor_client *client) {
 
 static void arrive_and_wait(konductor_client *client) {
     /* An arrival is bounded by the timeout too: only the wait gets a short one. */
-    konductor_options first = holder_options("c-first", KONDUCTOR_WAIT_FOREVER);
+    konductor_options first = testing_options("c-first", KONDUCTOR_WAIT_FOREVER);
     char *json = NULL;
     REQUIRE_OK(konductor_client_arrive_barrier(client, "stage-1", &first, &json));
     EXPECT_TRUE(strstr(json, "\"arrived\":1") != NULL && strstr(json, "\"phase\":\"Waiting\"") != NULL);
     konductor_string_free(json);
-    konductor_options briefly = holder_options("c-first", 200);
+    konductor_options briefly = testing_options("c-first", 200);
     EXPECT_RESULT(KONDUCTOR_TIMEOUT, konductor_client_wait(client, KONDUCTOR_KIND_BARRIER, "stage-1", &briefly));
 
     /* Arriving twice counts once. */
@@ -52,7 +44,7 @@ static void arrive_and_wait(konductor_client *client) {
     EXPECT_TRUE(strstr(json, "\"arrived\":1") != NULL);
     konductor_string_free(json);
 
-    konductor_options second = holder_options("c-second", KONDUCTOR_WAIT_FOREVER);
+    konductor_options second = testing_options("c-second", KONDUCTOR_WAIT_FOREVER);
     REQUIRE_OK(konductor_client_arrive_barrier(client, "stage-1", &second, &json));
     EXPECT_TRUE(strstr(json, "\"arrived\":2") != NULL && strstr(json, "\"phase\":\"Open\"") != NULL);
     konductor_string_free(json);
@@ -85,11 +77,11 @@ static void quorum_and_with(konductor_client *client) {
     pthread_t thread;
     pthread_create(&thread, NULL, wait_forever, &waiter);
     testing_sleep_ms(200);
-    konductor_options early = holder_options("c-early", KONDUCTOR_WAIT_FOREVER);
+    konductor_options early = testing_options("c-early", KONDUCTOR_WAIT_FOREVER);
     REQUIRE_OK(konductor_client_arrive_barrier(client, "quorate", &early, NULL));
 
     int calls = 0;
-    konductor_options late = holder_options("c-late", 5000);
+    konductor_options late = testing_options("c-late", 5000);
     REQUIRE_OK(konductor_client_with_barrier(client, "quorate", &late, count_call, &calls));
     EXPECT_TRUE(calls == 1);
     pthread_join(thread, NULL);
@@ -108,7 +100,7 @@ static void failed_barrier(konductor_client *client) {
     int status = testing_kubectl("patch barriers.sync.konductor.io failing --subresource=status --type=merge "
                                  "-p '{\"status\":{\"phase\":\"Failed\",\"message\":\"timeout of 1s passed\"}}'");
     EXPECT_TRUE(status == 0);
-    konductor_options options = holder_options("c-too-late", KONDUCTOR_WAIT_FOREVER);
+    konductor_options options = testing_options("c-too-late", KONDUCTOR_WAIT_FOREVER);
     EXPECT_RESULT(KONDUCTOR_FAILED, konductor_client_arrive_barrier(client, "failing", &options, NULL));
     EXPECT_LAST_ERROR_CONTAINS("timeout of 1s passed");
     EXPECT_RESULT(KONDUCTOR_FAILED, konductor_client_wait(client, KONDUCTOR_KIND_BARRIER, "failing", &options));
@@ -122,7 +114,7 @@ static void cancelled_wait(konductor_client *client) {
     konductor_cancel *cancel = NULL;
     REQUIRE_OK(konductor_cancel_new(&cancel));
     REQUIRE_OK(konductor_cancel_trigger(cancel));
-    konductor_options options = holder_options("c-cancelled", KONDUCTOR_WAIT_FOREVER);
+    konductor_options options = testing_options("c-cancelled", KONDUCTOR_WAIT_FOREVER);
     options.cancel = cancel;
     EXPECT_RESULT(KONDUCTOR_CANCELLED, konductor_client_wait(client, KONDUCTOR_KIND_BARRIER, "never", &options));
     konductor_cancel_free(cancel);

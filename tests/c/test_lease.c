@@ -3,14 +3,6 @@
  * leader election. */
 #include "testing.h"
 
-static konductor_options holder_options(const char *holder, int64_t timeout_ms) {
-    konductor_options options;
-    konductor_options_init(&options);
-    options.holder = holder;
-    options.timeout_ms = timeout_ms;
-    return options;
-}
-
 static void create_get_list_delete(konductor_client *client) {
     char *json = NULL;
     REQUIRE_OK(konductor_client_create_lease(client, "leader", 30000, KONDUCTOR_PRIORITY_DEFAULT, &json));
@@ -40,7 +32,7 @@ static void create_get_list_delete(konductor_client *client) {
 }
 
 static void acquire_contend_renew_release(konductor_client *client) {
-    konductor_options a = holder_options("c-leader-a", KONDUCTOR_WAIT_FOREVER);
+    konductor_options a = testing_options("c-leader-a", KONDUCTOR_WAIT_FOREVER);
     a.ttl_ms = 10000;
     konductor_held *lease = NULL;
     REQUIRE_OK(konductor_client_acquire(client, KONDUCTOR_KIND_LEASE, "leader", &a, &lease));
@@ -63,7 +55,7 @@ static void acquire_contend_renew_release(konductor_client *client) {
     EXPECT_TRUE(!lost);
 
     /* Someone else finds it held, with the holder named in the last error. */
-    konductor_options b = holder_options("c-leader-b", KONDUCTOR_WAIT_FOREVER);
+    konductor_options b = testing_options("c-leader-b", KONDUCTOR_WAIT_FOREVER);
     konductor_held *other = NULL;
     EXPECT_RESULT(KONDUCTOR_LEASE_HELD, konductor_client_try_acquire(client, KONDUCTOR_KIND_LEASE, "leader", &b, &other));
     EXPECT_LAST_ERROR_CONTAINS("c-leader-a");
@@ -103,7 +95,7 @@ static void acquire_contend_renew_release(konductor_client *client) {
 
 static void expiry(konductor_client *client) {
     REQUIRE_OK(konductor_client_create_lease(client, "brief", 0, KONDUCTOR_PRIORITY_DEFAULT, NULL));
-    konductor_options options = holder_options("c-brief", KONDUCTOR_WAIT_FOREVER);
+    konductor_options options = testing_options("c-brief", KONDUCTOR_WAIT_FOREVER);
     options.ttl_ms = 200;
     konductor_held *lease = NULL;
     REQUIRE_OK(konductor_client_acquire(client, KONDUCTOR_KIND_LEASE, "brief", &options, &lease));
@@ -146,7 +138,7 @@ static int record_lease(const konductor_held *lease, void *user_data) {
 }
 
 static void with_callback(konductor_client *client) {
-    konductor_options options = holder_options("c-with", 2000);
+    konductor_options options = testing_options("c-with", 2000);
     struct with_record record = {0};
     REQUIRE_OK(konductor_client_with(client, KONDUCTOR_KIND_LEASE, "ranked", &options, record_lease, &record));
     EXPECT_TRUE(record.calls == 1 && record.token >= 1);
@@ -155,7 +147,7 @@ static void with_callback(konductor_client *client) {
     EXPECT_RESULT(KONDUCTOR_CALLBACK_FAILED, konductor_client_with(client, KONDUCTOR_KIND_LEASE, "ranked", &options, record_lease, &record));
     EXPECT_TRUE(record.calls == 2);
     /* ...and the lease was released: another holder takes it at once. */
-    konductor_options other = holder_options("c-after-with", 0);
+    konductor_options other = testing_options("c-after-with", 0);
     konductor_held *lease = NULL;
     REQUIRE_OK(konductor_client_try_acquire(client, KONDUCTOR_KIND_LEASE, "ranked", &other, &lease));
 
@@ -209,7 +201,7 @@ static int lead(const konductor_leadership *leadership, void *user_data) {
 
 static void leader_election(konductor_client *client) {
     REQUIRE_OK(konductor_client_create_lease(client, "elected", 0, KONDUCTOR_PRIORITY_DEFAULT, NULL));
-    konductor_options options = holder_options("c-leader", KONDUCTOR_WAIT_FOREVER);
+    konductor_options options = testing_options("c-leader", KONDUCTOR_WAIT_FOREVER);
     options.ttl_ms = 1500;
 
     struct term term = {.client = client};
@@ -224,7 +216,7 @@ static void leader_election(konductor_client *client) {
     EXPECT_TRUE(term.calls == 2 && term.token > first_term);
 
     /* Stepping down released the lease: someone else takes it at once. */
-    konductor_options other = holder_options("c-follower", 0);
+    konductor_options other = testing_options("c-follower", 0);
     konductor_held *lease = NULL;
     REQUIRE_OK(konductor_client_try_acquire(client, KONDUCTOR_KIND_LEASE, "elected", &other, &lease));
     options.timeout_ms = 200;

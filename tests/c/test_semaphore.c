@@ -3,11 +3,8 @@
 #include "testing.h"
 
 static konductor_options holder_options(const char *holder, int64_t ttl_ms, int64_t timeout_ms) {
-    konductor_options options;
-    konductor_options_init(&options);
-    options.holder = holder;
+    konductor_options options = testing_options(holder, timeout_ms);
     options.ttl_ms = ttl_ms;
-    options.timeout_ms = timeout_ms;
     return options;
 }
 

@@ -141,6 +141,16 @@ static inline konductor_client *testing_client(void) {
     return client;
 }
 
+/* Options for `holder` waiting at most `timeout_ms`, the rest as
+ * konductor_options_init sets them. */
+static inline konductor_options testing_options(const char *holder, int64_t timeout_ms) {
+    konductor_options options;
+    konductor_options_init(&options);
+    options.holder = holder;
+    options.timeout_ms = timeout_ms;
+    return options;
+}
+
 /* Runs `kubectl <arguments>` as an administrator in the test's namespace;
  * returns its exit status. */
 static inline int testing_kubectl(const char *arguments) {
