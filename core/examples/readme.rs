@@ -1,4 +1,4 @@
-//! The README's Rust quick start, verbatim below this header (core/examples/run checks that they match).
+//! The README's Rust quick start and the crate docs' (core/examples/run checks the README's copy).
 //!
 //! Needs the semaphore `api-quota` (the quick_start example creates it).
 

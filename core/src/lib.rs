@@ -19,21 +19,10 @@
 //!
 //! # Quick start
 //!
-//! ```no_run
-//! use std::time::Duration;
-//! use konductor::{Client, Options};
+//! (Examples here are `core/examples/*.rs` verbatim; `./test` runs them
+//! against a real API server.)
 //!
-//! # fn main() -> konductor::Result<()> {
-//! // In-cluster service account, else KUBECONFIG / ~/.kube/config.
-//! let client = Client::new(None)?;
-//!
-//! // Rate-limit: at most `permits` of these run at once, cluster-wide.
-//! let permit = client.acquire_semaphore("api-quota", &Options::new().ttl(Duration::from_secs(300)))?;
-//! println!("holding permit {} (fencing token {})", permit.holder(), permit.token());
-//! // ... call the external API ...
-//! permit.release()?; // also released when dropped
-//! # Ok(()) }
-//! ```
+#![doc = concat!("```no_run\n", include_str!("../examples/readme.rs"), "```")]
 //!
 //! # Options
 //!
@@ -48,35 +37,11 @@
 //!
 //! # Multi-stage pipeline
 //!
-//! ```no_run
-//! # use konductor::{Client, Options};
-//! # fn stage(_: u32) {}
-//! # fn main() -> konductor::Result<()> {
-//! let client = Client::new(None)?;
-//! let me = Options::new().holder("worker-1");
-//! stage(1);
-//! client.arrive_barrier("stage-1-done", &me)?;
-//! client.wait_barrier("stage-1-done", &me.clone().timeout(std::time::Duration::from_secs(1800)))?;
-//! stage(2);
-//! # Ok(()) }
-//! ```
+#![doc = concat!("```no_run\n", include_str!("../examples/guide_pipeline.rs"), "```")]
 //!
 //! # Leader election
 //!
-//! ```no_run
-//! # use std::time::Duration;
-//! # use konductor::{Client, Options};
-//! # fn main() -> konductor::Result<()> {
-//! let client = Client::new(None)?;
-//! client.run_as_leader("service-leader", &Options::new().ttl(Duration::from_secs(15)), |leader| {
-//!     // Runs only while this process holds the lease. `leader.lost_token()`
-//!     // fires before anyone else could be granted it.
-//!     while leader.sleep(Duration::from_secs(1)) {
-//!         println!("leading with fencing token {}", leader.token());
-//!     }
-//! })?;
-//! # Ok(()) }
-//! ```
+#![doc = concat!("```no_run\n", include_str!("../examples/guide_leader.rs"), "```")]
 //!
 //! # Errors
 //!
@@ -157,7 +122,7 @@ pub use leader::Leadership;
 pub use lease::Lease;
 pub use names::{validate_holder, validate_name, validate_namespace};
 pub use observer::{Event, Observer};
-pub use options::{default_holder, Options, DEFAULT_TTL, MAX_TTL};
+pub use options::{default_holder, Options, DEFAULT_TTL, MAX_TTL, REQUEST_BUDGET};
 pub use semaphore::Permit;
 pub use time::{format_rfc3339, parse_rfc3339};
 
