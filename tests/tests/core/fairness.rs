@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use konductor::{Client, Options};
 use konductor_tests::kind::Kind;
-use konductor_tests::namespace::Namespace;
+use konductor_tests::test_each_kind;
 use konductor_tests::wait::{eventually, ms};
 
 /// Waiters in the order they queue, with their priorities.
@@ -57,26 +57,13 @@ fn grant_order(client: &Client, kind: Kind, name: &'static str) -> Vec<String> {
     grants.into_iter().map(|(_, holder)| holder).collect()
 }
 
-#[test]
-fn semaphore_grants_follow_priority_then_arrival() {
-    let ns = Namespace::new("fair-sem");
-    let client = ns.admin();
-    client.create_semaphore("s", 1, None).expect("create");
-    let order = grant_order(&client, Kind::Semaphore, "s");
+fn grants_follow_priority_then_arrival(kind: Kind) {
+    let (_ns, client) = kind.in_new_namespace(&format!("fair-{kind}"), "s", 1);
+    let order = grant_order(&client, kind, "s");
     assert_eq!(
         order, EXPECTED,
         "expected grants by priority then arrival, got {order:?}"
     );
 }
 
-#[test]
-fn lease_grants_follow_priority_then_arrival() {
-    let ns = Namespace::new("fair-lease");
-    let client = ns.admin();
-    client.create_lease("l", None, None).expect("create");
-    let order = grant_order(&client, Kind::Lease, "l");
-    assert_eq!(
-        order, EXPECTED,
-        "expected grants by priority then arrival, got {order:?}"
-    );
-}
+test_each_kind!(grants_follow_priority_then_arrival: semaphore_grants_follow_priority_then_arrival, lease_grants_follow_priority_then_arrival);

@@ -6,30 +6,13 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use konductor::{Client, Error, Options};
-use konductor_tests::cancel::cancel_while_waiting;
-use konductor_tests::cluster::cluster;
-use konductor_tests::namespace::{client_from, Namespace};
+use konductor::resource::Lease;
+use konductor::{Error, Options};
+use konductor_tests::kind::Kind;
+use konductor_tests::namespace::Namespace;
+use konductor_tests::status::status_of;
 use konductor_tests::wait::{eventually, ms};
 use konductor_tests::work::WorkError;
-
-fn lease_waiters(client: &Client, name: &str) -> Vec<String> {
-    let status = client
-        .get_lease(name)
-        .expect("get lease")
-        .status
-        .unwrap_or_default();
-    status.waiters.into_iter().map(|w| w.holder).collect()
-}
-
-fn lease_holder(client: &Client, name: &str) -> Option<String> {
-    client
-        .get_lease(name)
-        .expect("get lease")
-        .status
-        .unwrap_or_default()
-        .holder
-}
 
 #[test]
 fn leases_can_be_created_read_listed_and_deleted() {
@@ -78,7 +61,7 @@ fn a_held_lease_is_refused_to_try_acquire_with_the_holder_named() {
         .try_acquire_lease("l", &Options::new().holder("alice"))
         .expect("free lease");
     assert_eq!((lease.name(), lease.holder()), ("l", "alice"));
-    let status = client.get_lease("l").expect("get").status.expect("status");
+    let status = status_of::<Lease>(&client, "l");
     assert_eq!(
         (status.holder.as_deref(), status.phase.as_str()),
         (Some("alice"), "Held")
@@ -96,7 +79,7 @@ fn a_held_lease_is_refused_to_try_acquire_with_the_holder_named() {
         other => panic!("expected LeaseHeld naming alice, got {other:?}"),
     }
     assert!(
-        lease_waiters(&client, "l").is_empty(),
+        Kind::Lease.waiters(&client, "l").is_empty(),
         "try-acquire never queues"
     );
     match client.try_acquire_lease("l", &Options::new().holder("alice")) {
@@ -109,7 +92,7 @@ fn a_held_lease_is_refused_to_try_acquire_with_the_holder_named() {
     }
 
     lease.release().expect("release");
-    let status = client.get_lease("l").expect("get").status.expect("status");
+    let status = status_of::<Lease>(&client, "l");
     assert_eq!((status.holder, status.phase.as_str()), (None, "Available"));
     let bob = client
         .try_acquire_lease("l", &Options::new().holder("bob"))
@@ -146,7 +129,7 @@ fn a_released_lease_is_handed_to_the_waiter_with_a_larger_token() {
     eventually(
         Duration::from_secs(10),
         "the second acquirer to queue",
-        || lease_waiters(&client, "l") == ["second"],
+        || Kind::Lease.waiters(&client, "l") == ["second"],
     );
     assert!(
         receiver.try_recv().is_err(),
@@ -165,58 +148,10 @@ fn a_released_lease_is_handed_to_the_waiter_with_a_larger_token() {
         "token {token} must exceed {}",
         first.token()
     );
-    assert_eq!(
-        lease_holder(&client, "l"),
-        None,
+    assert!(
+        Kind::Lease.holders(&client, "l").is_empty(),
         "the waiter's handle was dropped, releasing"
     );
-}
-
-#[test]
-fn waiting_for_a_lease_times_out_or_is_cancelled_and_leaves_the_queue() {
-    let ns = Namespace::new("lease-wait");
-    let client = ns.admin();
-    client.create_lease("l", None, None).expect("create");
-    let _held = client
-        .acquire_lease("l", &Options::new().holder("h"))
-        .expect("hold");
-
-    let started = Instant::now();
-    let result = client.acquire_lease(
-        "l",
-        &Options::new()
-            .holder("t")
-            .timeout(Duration::from_millis(500)),
-    );
-    assert!(
-        matches!(result, Err(Error::Timeout { .. })),
-        "expected Timeout, got {result:?}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "took {:?}",
-        started.elapsed()
-    );
-    assert!(
-        lease_waiters(&client, "l").is_empty(),
-        "expected no waiter after the timeout"
-    );
-
-    let waiting = client.clone();
-    cancel_while_waiting(
-        "lease wait",
-        move |cancel| waiting.acquire_lease("l", &Options::new().holder("c").cancel(cancel)),
-        || {
-            eventually(Duration::from_secs(10), "the waiter to queue", || {
-                lease_waiters(&client, "l") == ["c"]
-            });
-        },
-    );
-    assert!(
-        lease_waiters(&client, "l").is_empty(),
-        "expected the waiter entry gone"
-    );
-    assert_eq!(lease_holder(&client, "l").as_deref(), Some("h"));
 }
 
 #[test]
@@ -235,15 +170,7 @@ fn a_lease_is_lost_after_its_ttl_or_when_reclaimed() {
         "TTL defaults to spec.ttl"
     );
     lease.renew().expect("renew in time");
-    assert_eq!(
-        client
-            .get_lease("l")
-            .expect("get")
-            .status
-            .expect("status")
-            .renew_count,
-        1
-    );
+    assert_eq!(status_of::<Lease>(&client, "l").renew_count, 1);
     thread::sleep(Duration::from_millis(1000));
     match lease.renew() {
         Err(Error::Lost {
@@ -275,38 +202,6 @@ fn a_lease_is_lost_after_its_ttl_or_when_reclaimed() {
 }
 
 #[test]
-fn a_stale_lease_holder_is_evicted_by_a_waiter_after_its_ttl() {
-    let ns = Namespace::new("lease-evict");
-    let client = ns.admin();
-    client.create_lease("l", None, None).expect("create");
-    let ttl = Duration::from_secs(1);
-    let stale = client
-        .acquire_lease("l", &Options::new().holder("stale").ttl(ttl))
-        .expect("acquire");
-    let other = client_from(&cluster().admin, &ns.name);
-    let started = Instant::now();
-    let taken = other
-        .acquire_lease(
-            "l",
-            &Options::new()
-                .holder("next")
-                .timeout(Duration::from_secs(10)),
-        )
-        .expect("waiter takes the stale lease");
-    let after = started.elapsed();
-    println!(
-        "stale lease holder (TTL {ttl:?}) evicted after {:.0} ms",
-        ms(after)
-    );
-    assert!(
-        after >= ttl && after < ttl + Duration::from_secs(2),
-        "expected eviction in [TTL, TTL+2s], took {after:?}"
-    );
-    assert!(taken.token() > stale.token());
-    assert!(stale.is_lost());
-}
-
-#[test]
 fn the_lease_priority_from_the_spec_applies_to_acquirers_without_one() {
     let ns = Namespace::new("lease-prio");
     let client = ns.admin();
@@ -314,15 +209,7 @@ fn the_lease_priority_from_the_spec_applies_to_acquirers_without_one() {
     let held = client
         .acquire_lease("l", &Options::new().holder("h"))
         .expect("hold");
-    assert_eq!(
-        client
-            .get_lease("l")
-            .expect("get")
-            .status
-            .expect("status")
-            .holder_priority,
-        7
-    );
+    assert_eq!(status_of::<Lease>(&client, "l").holder_priority, 7);
     let waiter = {
         let client = client.clone();
         thread::spawn(move || {
@@ -335,15 +222,9 @@ fn the_lease_priority_from_the_spec_applies_to_acquirers_without_one() {
         })
     };
     eventually(Duration::from_secs(10), "the waiter to queue", || {
-        lease_waiters(&client, "l") == ["w"]
+        Kind::Lease.waiters(&client, "l") == ["w"]
     });
-    let waiter_priority = client
-        .get_lease("l")
-        .expect("get")
-        .status
-        .expect("status")
-        .waiters[0]
-        .priority;
+    let waiter_priority = status_of::<Lease>(&client, "l").waiters[0].priority;
     assert_eq!(waiter_priority, 7);
     held.release().expect("release");
     waiter
@@ -359,18 +240,20 @@ fn with_lease_releases_after_success_and_after_the_work_fails() {
     client.create_lease("l", None, None).expect("create");
     let token: Result<u64, WorkError> =
         client.with_lease("l", &Options::new().holder("a"), |lease| {
-            assert_eq!(lease_holder(&client, "l").as_deref(), Some("a"));
+            assert_eq!(Kind::Lease.holders(&client, "l"), ["a"]);
             Ok(lease.token())
         });
     assert!(token.is_ok(), "{token:?}");
-    assert_eq!(lease_holder(&client, "l"), None);
+    assert!(
+        Kind::Lease.holders(&client, "l").is_empty(),
+        "released after the work succeeded"
+    );
     let failed: Result<(), WorkError> = client.with_lease("l", &Options::new().holder("b"), |_| {
         Err(WorkError::Job("boom"))
     });
     assert!(matches!(failed, Err(WorkError::Job("boom"))), "{failed:?}");
-    assert_eq!(
-        lease_holder(&client, "l"),
-        None,
+    assert!(
+        Kind::Lease.holders(&client, "l").is_empty(),
         "released although the work failed"
     );
     let _held = client

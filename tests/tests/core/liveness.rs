@@ -13,6 +13,7 @@ use konductor_tests::flags::command;
 use konductor_tests::kind::Kind;
 use konductor_tests::namespace::Namespace;
 use konductor_tests::serial::one_at_a_time;
+use konductor_tests::test_each_kind;
 use konductor_tests::wait::{eventually, ms};
 
 const TTL: Duration = Duration::from_secs(2);
@@ -96,15 +97,7 @@ fn killed_holder_is_replaced(kind: Kind) {
     );
 }
 
-#[test]
-fn a_killed_semaphore_holder_is_replaced_within_its_ttl() {
-    killed_holder_is_replaced(Kind::Semaphore);
-}
-
-#[test]
-fn a_killed_lease_holder_is_replaced_within_its_ttl() {
-    killed_holder_is_replaced(Kind::Lease);
-}
+test_each_kind!(killed_holder_is_replaced: a_killed_semaphore_holder_is_replaced_within_its_ttl, a_killed_lease_holder_is_replaced_within_its_ttl);
 
 #[test]
 fn a_killed_waiter_does_not_receive_the_permit_for_good() {

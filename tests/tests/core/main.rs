@@ -15,4 +15,5 @@ mod lease;
 mod liveness;
 mod partition;
 mod semaphore;
+mod slots;
 mod wakeup;

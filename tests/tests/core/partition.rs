@@ -12,6 +12,7 @@ use konductor_tests::kind::Kind;
 use konductor_tests::namespace::Namespace;
 use konductor_tests::proxy::{client_through, Proxy};
 use konductor_tests::serial::one_at_a_time;
+use konductor_tests::test_each_kind;
 use konductor_tests::wait::{eventually, ms};
 
 /// Records when the observer was told of a loss.
@@ -94,15 +95,7 @@ fn partitioned_holder_learns_first(kind: Kind) {
     proxy.unblock();
 }
 
-#[test]
-fn a_cut_off_permit_holder_learns_of_its_loss_before_anyone_is_granted_it() {
-    partitioned_holder_learns_first(Kind::Semaphore);
-}
-
-#[test]
-fn a_cut_off_lease_holder_learns_of_its_loss_before_anyone_is_granted_it() {
-    partitioned_holder_learns_first(Kind::Lease);
-}
+test_each_kind!(partitioned_holder_learns_first: a_cut_off_permit_holder_learns_of_its_loss_before_anyone_is_granted_it, a_cut_off_lease_holder_learns_of_its_loss_before_anyone_is_granted_it);
 
 /// The waiter's watch drops; the release happens during the outage (`release_while_cut`) or after it.
 fn waiter_survives_dropped_watch(release_while_cut: bool) {

@@ -7,33 +7,17 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use konductor::{CancelToken, Client, Error, Event, Observer, Options};
-use konductor_tests::cancel::cancel_while_waiting;
+use konductor::resource::Semaphore;
+use konductor::{Error, Event, Observer, Options};
 use konductor_tests::cluster::cluster;
+use konductor_tests::kind::Kind;
 use konductor_tests::namespace::{client_from, Namespace};
+use konductor_tests::status::status_of;
 use konductor_tests::wait::{eventually, ms};
 use konductor_tests::work::WorkError;
 
 fn try_once(holder: &str) -> Options {
     Options::new().holder(holder).timeout(Duration::ZERO)
-}
-
-fn waiters(client: &Client, name: &str) -> Vec<String> {
-    let status = client
-        .get_semaphore(name)
-        .expect("get semaphore")
-        .status
-        .unwrap_or_default();
-    status.waiters.into_iter().map(|w| w.holder).collect()
-}
-
-fn holders(client: &Client, name: &str) -> Vec<String> {
-    let status = client
-        .get_semaphore(name)
-        .expect("get semaphore")
-        .status
-        .unwrap_or_default();
-    status.holders.into_iter().map(|h| h.holder).collect()
 }
 
 #[test]
@@ -118,11 +102,7 @@ fn permits_are_granted_up_to_the_limit_with_increasing_fencing_tokens() {
     );
     assert_eq!((a.holder(), a.name()), ("a", "pool"));
 
-    let status = client
-        .get_semaphore("pool")
-        .expect("get")
-        .status
-        .expect("status written");
+    let status = status_of::<Semaphore>(&client, "pool");
     assert_eq!(
         (status.in_use, status.available, status.phase.as_str()),
         (2, 0, "Full")
@@ -135,7 +115,7 @@ fn permits_are_granted_up_to_the_limit_with_increasing_fencing_tokens() {
         other => panic!("expected Timeout for a try-once on a full semaphore, got {other:?}"),
     }
     assert!(
-        waiters(&client, "pool").is_empty(),
+        Kind::Semaphore.waiters(&client, "pool").is_empty(),
         "a try-once never queues"
     );
 
@@ -154,19 +134,11 @@ fn permits_are_granted_up_to_the_limit_with_increasing_fencing_tokens() {
         b.token(),
         c.token()
     );
-    let status = client
-        .get_semaphore("pool")
-        .expect("get")
-        .status
-        .expect("status");
+    let status = status_of::<Semaphore>(&client, "pool");
     assert_eq!((status.in_use, status.available), (2, 0));
     let tokens = [a.token(), b.token(), c.token()];
     drop((b, c));
-    let status = client
-        .get_semaphore("pool")
-        .expect("get")
-        .status
-        .expect("status");
+    let status = status_of::<Semaphore>(&client, "pool");
     assert_eq!(
         (status.in_use, status.available, status.phase.as_str()),
         (0, 2, "Ready"),
@@ -199,7 +171,7 @@ fn the_same_holder_acquiring_twice_is_already_held() {
         other => panic!("expected AlreadyHeld, got {other:?}"),
     }
     assert_eq!(
-        holders(&client, "s"),
+        Kind::Semaphore.holders(&client, "s"),
         ["me"],
         "the failed second call left the first grant alone"
     );
@@ -239,8 +211,11 @@ fn callers_racing_with_one_holder_name_get_one_grant_between_them() {
             "the others are told the name is in use, got {refused:?}"
         );
     }
-    assert_eq!(holders(&client, "s"), ["same"]);
-    assert!(waiters(&client, "s").is_empty(), "nobody was left queued");
+    assert_eq!(Kind::Semaphore.holders(&client, "s"), ["same"]);
+    assert!(
+        Kind::Semaphore.waiters(&client, "s").is_empty(),
+        "nobody was left queued"
+    );
 }
 
 #[test]
@@ -265,7 +240,7 @@ fn a_second_call_for_a_queued_holder_is_already_held_and_leaves_the_first_queued
         })
     };
     eventually(Duration::from_secs(10), "dup to queue", || {
-        waiters(&client, "s") == ["dup"]
+        Kind::Semaphore.waiters(&client, "s") == ["dup"]
     });
     match client.acquire_semaphore(
         "s",
@@ -275,7 +250,7 @@ fn a_second_call_for_a_queued_holder_is_already_held_and_leaves_the_first_queued
         other => panic!("expected AlreadyHeld for a holder that is already queued, got {other:?}"),
     }
     assert_eq!(
-        waiters(&client, "s"),
+        Kind::Semaphore.waiters(&client, "s"),
         ["dup"],
         "the refused call must not remove the first call's entry"
     );
@@ -300,86 +275,6 @@ fn acquiring_a_missing_semaphore_is_not_found() {
 }
 
 #[test]
-fn a_wait_that_times_out_returns_timeout_and_leaves_the_queue() {
-    let ns = Namespace::new("sem-timeout");
-    let client = ns.admin();
-    client.create_semaphore("s", 1, None).expect("create");
-    let _held = client
-        .acquire_semaphore("s", &try_once("holder"))
-        .expect("hold");
-
-    let started = Instant::now();
-    let result = client.acquire_semaphore(
-        "s",
-        &Options::new()
-            .holder("waiter")
-            .timeout(Duration::from_millis(700)),
-    );
-    let waited = started.elapsed();
-    match result {
-        Err(Error::Timeout {
-            waited: reported, ..
-        }) => assert!(reported >= Duration::from_millis(700)),
-        other => panic!("expected Timeout, got {other:?}"),
-    }
-    println!("timeout of 700 ms returned after {:.0} ms", ms(waited));
-    assert!(
-        waited >= Duration::from_millis(700) && waited < Duration::from_secs(3),
-        "expected the call to return 700 ms..3 s after it started, took {waited:?}"
-    );
-    assert!(
-        waiters(&client, "s").is_empty(),
-        "expected no waiter left, found {:?}",
-        waiters(&client, "s")
-    );
-}
-
-#[test]
-fn cancelling_from_another_thread_returns_promptly_and_leaves_the_queue() {
-    let ns = Namespace::new("sem-cancel");
-    let client = ns.admin();
-    client.create_semaphore("s", 1, None).expect("create");
-    let _held = client
-        .acquire_semaphore("s", &try_once("holder"))
-        .expect("hold");
-
-    let waiting = client.clone();
-    let cancelled = cancel_while_waiting(
-        "acquire",
-        move |cancel| {
-            waiting.acquire_semaphore("s", &Options::new().holder("waiter").cancel(cancel))
-        },
-        || {
-            eventually(Duration::from_secs(10), "the waiter to queue", || {
-                waiters(&client, "s") == ["waiter"]
-            });
-        },
-    );
-    let Error::Cancelled { what } = cancelled else {
-        unreachable!("cancel_while_waiting returns Cancelled")
-    };
-    assert!(
-        what.contains("semaphore") && what.contains('s'),
-        "expected the error to name the semaphore, got what = {what}"
-    );
-    assert!(
-        waiters(&client, "s").is_empty(),
-        "expected the waiter entry gone, found {:?}",
-        waiters(&client, "s")
-    );
-    assert_eq!(holders(&client, "s"), ["holder"]);
-
-    // A token that is already cancelled stops the call before it queues.
-    let cancel = CancelToken::new();
-    cancel.cancel();
-    match client.acquire_semaphore("s", &Options::new().holder("late").cancel(&cancel)) {
-        Err(Error::Cancelled { .. }) => {}
-        other => panic!("expected Cancelled for an already-cancelled token, got {other:?}"),
-    }
-    assert!(waiters(&client, "s").is_empty());
-}
-
-#[test]
 fn renewal_extends_a_permit_and_renewing_after_the_ttl_is_lost() {
     let ns = Namespace::new("sem-renew");
     let client = ns.admin();
@@ -396,13 +291,7 @@ fn renewal_extends_a_permit_and_renewing_after_the_ttl_is_lost() {
         permit.expires_at() > first_expiry,
         "renewal moves the expiry forward"
     );
-    let record = client
-        .get_semaphore("s")
-        .expect("get")
-        .status
-        .expect("status")
-        .holders[0]
-        .clone();
+    let record = status_of::<Semaphore>(&client, "s").holders[0].clone();
     assert_eq!((record.renew_count, record.ttl.as_str()), (1, "1.5s"));
 
     thread::sleep(ttl + Duration::from_millis(200));
@@ -465,41 +354,6 @@ fn a_permit_reclaimed_behind_its_back_is_lost_on_renew() {
 }
 
 #[test]
-fn a_holder_that_stops_renewing_is_evicted_by_a_waiter_after_its_ttl() {
-    let ns = Namespace::new("sem-evict");
-    let client = ns.admin();
-    client.create_semaphore("s", 1, None).expect("create");
-    let ttl = Duration::from_secs(1);
-    let stale = client
-        .acquire_semaphore("s", &Options::new().holder("stale").ttl(ttl))
-        .expect("acquire");
-    // Another process, so that it cannot share first-seen times with the holder's client.
-    let waiter_client = client_from(&cluster().admin, &ns.name);
-    let started = Instant::now();
-    let taken = waiter_client
-        .acquire_semaphore(
-            "s",
-            &Options::new()
-                .holder("waiter")
-                .timeout(Duration::from_secs(10)),
-        )
-        .expect("the waiter takes the stale permit");
-    let evicted_after = started.elapsed();
-    println!(
-        "stale holder (TTL {ttl:?}) evicted {:.0} ms after the waiter started",
-        ms(evicted_after)
-    );
-    assert!(
-        evicted_after >= ttl && evicted_after < ttl + Duration::from_secs(2),
-        "expected eviction between TTL and TTL + 2 s, took {evicted_after:?}"
-    );
-    assert!(taken.token() > stale.token());
-    assert!(stale.is_lost(), "the stale holder knows it lost the permit");
-    assert!(matches!(stale.renew(), Err(Error::Lost { .. })));
-    assert_eq!(holders(&client, "s"), ["waiter"]);
-}
-
-#[test]
 fn automatic_renewal_keeps_a_permit_past_its_ttl() {
     let ns = Namespace::new("sem-autorenew");
     let client = ns.admin();
@@ -528,13 +382,7 @@ fn automatic_renewal_keeps_a_permit_past_its_ttl() {
         !permit.is_lost(),
         "expected the auto-renewed permit still held after {wait:?} (TTL {ttl:?})"
     );
-    let renewals = client
-        .get_semaphore("s")
-        .expect("get")
-        .status
-        .expect("status")
-        .holders[0]
-        .renew_count;
+    let renewals = status_of::<Semaphore>(&client, "s").holders[0].renew_count;
     println!("{renewals} renewals in {wait:?} with TTL {ttl:?}");
     assert!(
         renewals >= 4,
@@ -642,12 +490,16 @@ fn with_semaphore_releases_after_success_and_after_the_work_fails() {
 
     let value: Result<u64, WorkError> =
         client.with_semaphore("s", &Options::new().holder("w1"), |permit| {
-            assert_eq!(holders(&client, "s"), ["w1"], "held while the work runs");
+            assert_eq!(
+                Kind::Semaphore.holders(&client, "s"),
+                ["w1"],
+                "held while the work runs"
+            );
             Ok(permit.token() * 10)
         });
     assert!(matches!(value, Ok(v) if v > 0), "got {value:?}");
     assert!(
-        holders(&client, "s").is_empty(),
+        Kind::Semaphore.holders(&client, "s").is_empty(),
         "released after the work succeeded"
     );
 
@@ -660,7 +512,7 @@ fn with_semaphore_releases_after_success_and_after_the_work_fails() {
         "the work's error comes back: {failed:?}"
     );
     assert!(
-        holders(&client, "s").is_empty(),
+        Kind::Semaphore.holders(&client, "s").is_empty(),
         "released after the work failed"
     );
 
@@ -688,7 +540,7 @@ fn deleting_a_semaphore_ends_waits_with_not_found_and_holders_learn_on_renew() {
         })
     };
     eventually(Duration::from_secs(10), "the waiter to queue", || {
-        waiters(&client, "s") == ["w"]
+        Kind::Semaphore.waiters(&client, "s") == ["w"]
     });
     let deleted_at = Instant::now();
     client.delete_semaphore("s").expect("delete");

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use konductor::{Client, Options};
 use konductor_tests::kind::Kind;
-use konductor_tests::namespace::Namespace;
 use konductor_tests::serial::one_at_a_time;
+use konductor_tests::test_each_kind;
 use konductor_tests::wait::{eventually, ms};
 
 const RUNS: usize = 9;
@@ -88,42 +88,16 @@ fn check(kind: Kind, from: &str, single_limit: Duration, delays: &mut [Duration]
     );
 }
 
-#[test]
-fn a_waiting_acquirer_gets_a_released_permit_within_100ms() {
-    let ns = Namespace::new("wake-sem");
-    let client = ns.admin();
-    client.create_semaphore("s", 1, None).expect("create");
-    let (mut after_return, mut after_call) = hand_offs(&client, Kind::Semaphore, "s", RUNS);
+fn waiter_gets_a_released_slot_within_100ms(kind: Kind) {
+    let (_ns, client) = kind.in_new_namespace(&format!("wake-{kind}"), "s", 1);
+    let (mut after_return, mut after_call) = hand_offs(&client, kind, "s", RUNS);
+    check(kind, "release returned", SINGLE_LIMIT, &mut after_return);
     check(
-        Kind::Semaphore,
-        "release returned",
-        SINGLE_LIMIT,
-        &mut after_return,
-    );
-    check(
-        Kind::Semaphore,
+        kind,
         "release called",
         SINGLE_LIMIT_FROM_CALL,
         &mut after_call,
     );
 }
 
-#[test]
-fn a_waiting_acquirer_gets_a_released_lease_within_100ms() {
-    let ns = Namespace::new("wake-lease");
-    let client = ns.admin();
-    client.create_lease("l", None, None).expect("create");
-    let (mut after_return, mut after_call) = hand_offs(&client, Kind::Lease, "l", RUNS);
-    check(
-        Kind::Lease,
-        "release returned",
-        SINGLE_LIMIT,
-        &mut after_return,
-    );
-    check(
-        Kind::Lease,
-        "release called",
-        SINGLE_LIMIT_FROM_CALL,
-        &mut after_call,
-    );
-}
+test_each_kind!(waiter_gets_a_released_slot_within_100ms: a_waiting_acquirer_gets_a_released_permit_within_100ms, a_waiting_acquirer_gets_a_released_lease_within_100ms);
