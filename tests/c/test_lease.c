@@ -37,22 +37,8 @@ static void acquire_contend_renew_release(konductor_client *client) {
     konductor_held *lease = NULL;
     REQUIRE_OK(konductor_client_acquire(client, KONDUCTOR_KIND_LEASE, "leader", &a, &lease));
 
-    const char *name = NULL, *holder = NULL;
-    REQUIRE_OK(konductor_held_name(lease, &name));
-    EXPECT_STR_EQ("leader", name);
-    REQUIRE_OK(konductor_held_holder(lease, &holder));
-    EXPECT_STR_EQ("c-leader-a", holder);
     uint64_t token_a = 0;
-    REQUIRE_OK(konductor_held_token(lease, &token_a));
-    EXPECT_TRUE(token_a >= 1);
-    int64_t ttl_ms = 0, expires_at_ms = 0;
-    REQUIRE_OK(konductor_held_ttl_ms(lease, &ttl_ms));
-    EXPECT_TRUE(ttl_ms == 10000);
-    REQUIRE_OK(konductor_held_expires_at_ms(lease, &expires_at_ms));
-    EXPECT_TRUE(expires_at_ms > 0);
-    bool lost = true;
-    REQUIRE_OK(konductor_held_is_lost(lease, &lost));
-    EXPECT_TRUE(!lost);
+    EXPECT_HELD(lease, "leader", "c-leader-a", 10000, &token_a);
 
     /* Someone else finds it held, with the holder named in the last error. */
     konductor_options b = testing_options("c-leader-b", KONDUCTOR_WAIT_FOREVER);
@@ -72,6 +58,7 @@ static void acquire_contend_renew_release(konductor_client *client) {
     REQUIRE_OK(konductor_held_release(lease));
     REQUIRE_OK(konductor_held_release(lease));
     EXPECT_RESULT(KONDUCTOR_LOST, konductor_held_renew(lease));
+    bool lost = false;
     REQUIRE_OK(konductor_held_is_lost(lease, &lost));
     EXPECT_TRUE(lost);
     konductor_held_free(lease);

@@ -50,25 +50,8 @@ static void permit_accessors_renew_release(konductor_client *client) {
     konductor_held *permit = NULL;
     REQUIRE_OK(konductor_client_acquire(client, KONDUCTOR_KIND_SEMAPHORE, "api-quota", &options, &permit));
 
-    const char *name = NULL, *holder = NULL;
-    REQUIRE_OK(konductor_held_name(permit, &name));
-    EXPECT_STR_EQ("api-quota", name);
-    REQUIRE_OK(konductor_held_holder(permit, &holder));
-    EXPECT_STR_EQ("c-holder-1", holder);
     uint64_t token = 0;
-    REQUIRE_OK(konductor_held_token(permit, &token));
-    EXPECT_TRUE(token >= 1);
-    int64_t ttl_ms = 0, expires_at_ms = 0;
-    REQUIRE_OK(konductor_held_ttl_ms(permit, &ttl_ms));
-    EXPECT_TRUE(ttl_ms == 5000);
-    REQUIRE_OK(konductor_held_expires_at_ms(permit, &expires_at_ms));
-    struct timespec wall;
-    clock_gettime(CLOCK_REALTIME, &wall);
-    int64_t wall_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
-    EXPECT_TRUE(expires_at_ms > wall_ms && expires_at_ms <= wall_ms + 5000 + 1000);
-    bool lost = true;
-    REQUIRE_OK(konductor_held_is_lost(permit, &lost));
-    EXPECT_TRUE(!lost);
+    EXPECT_HELD(permit, "api-quota", "c-holder-1", 5000, &token);
     konductor_cancel *lost_signal = NULL;
     REQUIRE_OK(konductor_held_lost_cancel(permit, &lost_signal));
     bool triggered = true;
@@ -113,6 +96,7 @@ static void permit_accessors_renew_release(konductor_client *client) {
     REQUIRE_OK(konductor_held_release(permit)); /* idempotent */
     EXPECT_RESULT(KONDUCTOR_LOST, konductor_held_renew(permit));
     EXPECT_LAST_ERROR_CONTAINS("released");
+    bool lost = false;
     REQUIRE_OK(konductor_held_is_lost(permit, &lost));
     EXPECT_TRUE(lost);
     konductor_held_free(permit);

@@ -76,6 +76,29 @@ static int testing_checks = 0;
         }                                                                           \
     } while (0)
 
+/* Checks what `held` says of itself: its object `name`, its `holder`, a
+ * fencing token of at least 1 (written to *token_out), a TTL of `ttl_ms`, an
+ * expiry after now and at most `ttl_ms` + 1 s ahead on the wall clock, and
+ * that it is not lost. Stops the program when an accessor fails. */
+#define EXPECT_HELD(held, name, holder, ttl_ms, token_out)                          \
+    do {                                                                            \
+        const char *name_ = NULL, *holder_ = NULL;                                  \
+        REQUIRE_OK(konductor_held_name((held), &name_));                            \
+        EXPECT_STR_EQ((name), name_);                                               \
+        REQUIRE_OK(konductor_held_holder((held), &holder_));                        \
+        EXPECT_STR_EQ((holder), holder_);                                           \
+        REQUIRE_OK(konductor_held_token((held), (token_out)));                      \
+        EXPECT_TRUE(*(token_out) >= 1);                                             \
+        int64_t ttl_ = 0, expires_at_ = 0, wall_ = testing_wall_ms();               \
+        REQUIRE_OK(konductor_held_ttl_ms((held), &ttl_));                           \
+        EXPECT_TRUE(ttl_ == (ttl_ms));                                              \
+        REQUIRE_OK(konductor_held_expires_at_ms((held), &expires_at_));             \
+        EXPECT_TRUE(expires_at_ > wall_ && expires_at_ <= wall_ + (ttl_ms) + 1000); \
+        bool lost_ = true;                                                          \
+        REQUIRE_OK(konductor_held_is_lost((held), &lost_));                         \
+        EXPECT_TRUE(!lost_);                                                        \
+    } while (0)
+
 static inline int testing_expect_result(konductor_result expected, konductor_result actual,
                                         const char *call, const char *file, int line) {
     testing_checks++;
@@ -93,6 +116,13 @@ static inline int testing_expect_result(konductor_result expected, konductor_res
 static inline int64_t testing_now_ms(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* Milliseconds since the epoch on the wall clock, as expiries are given. */
+static inline int64_t testing_wall_ms(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
     return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
