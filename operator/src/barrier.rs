@@ -1,9 +1,8 @@
 //! Reconciling barriers: open once enough holders arrived (if no client did
 //! it already), fail once the timeout from creation has passed.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use k8s_openapi::jiff::Timestamp;
 use konductor::resource::Barrier;
 use konductor::{BARRIER_FAILED, BARRIER_OPEN, BARRIER_WAITING};
 use kube::runtime::controller::Action;
@@ -16,7 +15,7 @@ use crate::status::set_ready_by_phase;
 /// The status write (if any) for `barrier` at `now`, and when to look again.
 pub fn plan(
     barrier: &Barrier,
-    now: Timestamp,
+    now: SystemTime,
     now_text: &str,
 ) -> (Option<Barrier>, Option<Duration>) {
     let mut updated = barrier.clone();
@@ -56,7 +55,7 @@ impl Reconciler for Barrier {
     type Note = Option<Duration>;
 
     async fn decide(_ctx: &Context, barrier: &Barrier) -> Decision<Barrier, Option<Duration>> {
-        let (write, recheck) = plan(barrier, Timestamp::now(), &now_rfc3339());
+        let (write, recheck) = plan(barrier, SystemTime::now(), &now_rfc3339());
         Decision {
             write,
             note: recheck,
@@ -104,8 +103,8 @@ mod tests {
         b
     }
 
-    fn at(secs: u64) -> Timestamp {
-        Timestamp::from_second(1_767_225_600 + secs as i64).unwrap()
+    fn at(secs: u64) -> SystemTime {
+        std::time::UNIX_EPOCH + Duration::from_secs(1_767_225_600 + secs)
     }
 
     #[test]

@@ -4,14 +4,14 @@
 //! gate timeouts) use the wall clock; holder expiry never does (see
 //! `konductor::protocol::Staleness`).
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use konductor::resource::Resource;
+use konductor::{format_rfc3339, parse_rfc3339};
 
 /// The current time as `2026-01-02T03:04:05.678Z`, the format the clients write.
 pub fn now_rfc3339() -> String {
-    format!("{:.3}", Timestamp::now())
+    format_rfc3339(SystemTime::now())
 }
 
 /// `creationTimestamp` has whole seconds: the object was created up to this
@@ -22,13 +22,10 @@ const CREATION_PRECISION: Duration = Duration::from_secs(1);
 /// zero when it has. Counted from the latest instant the object can have been
 /// created, so a timeout never fires early. `None` when the creation time is
 /// missing or unreadable.
-fn remaining(created: Option<&str>, timeout: Duration, now: Timestamp) -> Option<Duration> {
-    let created: Timestamp = created?.parse().ok()?;
-    let deadline = created
-        .checked_add(SignedDuration::try_from(timeout + CREATION_PRECISION).ok()?)
-        .ok()?;
-    let left = now.duration_until(deadline);
-    Some(Duration::try_from(left).unwrap_or(Duration::ZERO))
+fn remaining(created: Option<&str>, timeout: Duration, now: SystemTime) -> Option<Duration> {
+    let deadline =
+        parse_rfc3339(created?)?.checked_add(timeout.checked_add(CREATION_PRECISION)?)?;
+    Some(deadline.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// Where a timeout that the spec counts from creation stands.
@@ -64,7 +61,7 @@ impl Deadline {
 }
 
 /// Where `timeout` (the spec's text, if any) stands for `object`, as seen at `now`.
-pub fn deadline<K: Resource>(object: &K, timeout: Option<&str>, now: Timestamp) -> Deadline {
+pub fn deadline<K: Resource>(object: &K, timeout: Option<&str>, now: SystemTime) -> Deadline {
     let created = object.metadata().creation_timestamp.as_deref();
     let timeout = match timeout.map(konductor::parse_duration) {
         None => return Deadline::Unset,
@@ -93,7 +90,7 @@ mod tests {
 
     #[test]
     fn remaining_counts_down_from_creation_and_stops_at_zero() {
-        let now: Timestamp = "2026-01-01T00:00:10Z".parse().unwrap();
+        let now = parse_rfc3339("2026-01-01T00:00:10Z").unwrap();
         let t = Some("2026-01-01T00:00:00Z");
         assert_eq!(
             remaining(t, Duration::from_secs(30), now),
@@ -112,7 +109,7 @@ mod tests {
 
     #[test]
     fn a_deadline_is_unset_pending_passed_or_says_why_it_cannot_apply() {
-        let now: Timestamp = "2026-01-01T00:00:10Z".parse().unwrap();
+        let now = parse_rfc3339("2026-01-01T00:00:10Z").unwrap();
         let mut gate = konductor::resource::Gate::new("g", Default::default());
         gate.metadata.creation_timestamp = Some("2026-01-01T00:00:00Z".into());
         assert_eq!(deadline(&gate, None, now), Deadline::Unset);

@@ -1,11 +1,10 @@
 //! Reconciling gates: evaluate every condition, open when all hold, fail
 //! once the timeout from creation has passed. Open and Failed are final.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use futures::future::join_all;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::jiff::Timestamp;
 use konductor::resource::{self as r, ConditionKind, Gate, GateConditionStatus, Resource};
 use konductor::{GATE_FAILED, GATE_OPEN, GATE_WAITING};
 use kube::runtime::controller::Action;
@@ -35,7 +34,7 @@ fn is_final(gate: &Gate) -> bool {
 pub fn plan(
     gate: &Gate,
     evaluated: Vec<GateConditionStatus>,
-    now: Timestamp,
+    now: SystemTime,
     now_text: &str,
 ) -> (Option<Gate>, Option<Duration>) {
     if is_final(gate) {
@@ -112,7 +111,7 @@ impl Reconciler for Gate {
                 },
             })
             .collect();
-        let (write, recheck) = plan(gate, evaluated, Timestamp::now(), &now_rfc3339());
+        let (write, recheck) = plan(gate, evaluated, SystemTime::now(), &now_rfc3339());
         Decision {
             write,
             note: Evaluated { targets, recheck },
@@ -213,8 +212,8 @@ mod tests {
         }]
     }
 
-    fn at(secs: i64) -> Timestamp {
-        Timestamp::from_second(1_767_225_600 + secs).unwrap()
+    fn at(secs: u64) -> SystemTime {
+        std::time::UNIX_EPOCH + Duration::from_secs(1_767_225_600 + secs)
     }
 
     #[test]
