@@ -100,8 +100,9 @@ impl Client {
 
 #[pymethods]
 impl Client {
-    /// Loads the configuration (kubeconfig file, KUBECONFIG/context, or
-    /// inferred) and connects lazily.
+    /// Loads the configuration core's `Config::load` picks (the kubeconfig
+    /// file; else, with a context, KUBECONFIG/~/.kube/config; else
+    /// inferred, in-cluster first) and connects lazily.
     #[new]
     #[pyo3(signature = (namespace=None, kubeconfig=None, context=None))]
     fn new(
@@ -110,10 +111,8 @@ impl Client {
         kubeconfig: Option<PathBuf>,
         context: Option<String>,
     ) -> PyResult<Client> {
-        Client::with_namespace(py, namespace, move || match (kubeconfig, context) {
-            (Some(path), context) => Config::from_kubeconfig(path, context.as_deref()),
-            (None, Some(context)) => Config::from_kubeconfig_env(Some(&context)),
-            (None, None) => Config::infer(),
+        Client::with_namespace(py, namespace, move || {
+            Config::load(kubeconfig.as_deref(), context.as_deref())
         })
     }
 

@@ -13,6 +13,7 @@ mod options;
 mod value;
 mod worker;
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 /// Parses a Go duration string (`30s`, `1h30m`) into seconds.
@@ -32,6 +33,17 @@ fn format_duration(py: Python<'_>, seconds: f64) -> PyResult<String> {
     Ok(konductor::format_duration(duration.unwrap_or_default()))
 }
 
+/// Parses an RFC 3339 timestamp with core's parser into whole microseconds
+/// since the Unix epoch (finer digits are dropped).
+#[pyfunction]
+#[pyo3(signature = (text, /))]
+fn parse_timestamp(text: &str) -> PyResult<i64> {
+    konductor::parse_rfc3339(text)
+        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+        .and_then(|since| i64::try_from(since.as_micros()).ok())
+        .ok_or_else(|| PyValueError::new_err(format!("not an RFC 3339 timestamp: {text:?}")))
+}
+
 /// A holder identity unique to this process and call.
 #[pyfunction]
 fn default_holder() -> String {
@@ -45,6 +57,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_TTL", konductor::DEFAULT_TTL.as_secs_f64())?;
     m.add_function(wrap_pyfunction!(parse_duration, m)?)?;
     m.add_function(wrap_pyfunction!(format_duration, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_timestamp, m)?)?;
     m.add_function(wrap_pyfunction!(default_holder, m)?)?;
     m.add_class::<client::Client>()?;
     m.add_class::<cancel::CancelToken>()?;

@@ -11,9 +11,11 @@ import os
 import re
 import shutil
 import subprocess
+import threading
+import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Iterator, List, Optional
+from typing import Any, Callable, Iterator, List, Optional, Tuple, TypeVar
 
 import pytest
 
@@ -21,6 +23,28 @@ import konductor
 
 REPO = Path(__file__).resolve().parents[2]
 CLUSTER = REPO / ".cache" / "cluster"
+
+
+_T = TypeVar("_T")
+
+
+def wake_latency(wait: Callable[[], None], wake: Callable[[], _T]) -> Tuple[_T, float]:
+    """Runs ``wait`` on a thread, calls ``wake`` once it waits, and returns
+    what ``wake`` returned and how many seconds after it the wait returned
+    (infinity when it did not return within 20 s)."""
+    returned: List[float] = []
+
+    def waiter() -> None:
+        wait()
+        returned.append(time.monotonic())
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    time.sleep(0.3)
+    woken = time.monotonic()
+    result = wake()
+    thread.join(20)
+    return result, (returned[0] - woken if returned else float("inf"))
 
 
 class Cluster:

@@ -11,6 +11,7 @@ import pytest
 
 import konductor
 from konductor import resources
+from conftest import wake_latency
 
 
 def test_create_get_list_delete(client: konductor.Client) -> None:
@@ -35,20 +36,12 @@ def test_arrivals_open_the_barrier_at_expected(client: konductor.Client) -> None
     with pytest.raises(konductor.TimeoutError):
         client.wait_barrier("stage-1-done", timeout=0.2)
 
-    opened: List[float] = []
-
-    def wait() -> None:
-        client.wait_barrier("stage-1-done", timeout=20)
-        opened.append(time.monotonic())
-
-    waiter = threading.Thread(target=wait)
-    waiter.start()
-    time.sleep(0.3)
-    arrived_at = time.monotonic()
-    last = client.arrive_barrier("stage-1-done", holder="worker-2")
-    waiter.join(20)
+    last, latency = wake_latency(
+        lambda: client.wait_barrier("stage-1-done", timeout=20),
+        lambda: client.arrive_barrier("stage-1-done", holder="worker-2"),
+    )
     assert last.is_open and last.opened_at is not None
-    assert opened and opened[0] - arrived_at < 2, "the waiter wakes soon after the last arrival"
+    assert latency < 2, f"the waiter should wake soon after the last arrival, woke after {latency:.2f}s"
     client.wait_barrier("stage-1-done", timeout=0)
 
 

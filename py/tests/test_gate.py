@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from typing import Callable, List
+from typing import Callable
 
 import pytest
 
 import konductor
 from konductor import GateCondition, resources
+from conftest import wake_latency
 
 CONDITIONS = [
     GateCondition(type="Job", name="migrate-db", state="Complete"),
@@ -70,19 +69,11 @@ def test_wait_gate_returns_when_opened_and_times_out_otherwise(
     with pytest.raises(konductor.TimeoutError):
         client.wait_gate("processing-gate", timeout=0.2)
 
-    done: List[float] = []
-
-    def wait() -> None:
-        client.wait_gate("processing-gate", timeout=20)
-        done.append(time.monotonic())
-
-    waiter = threading.Thread(target=wait)
-    waiter.start()
-    time.sleep(0.3)
-    opened = time.monotonic()
-    patch_status("gates", "processing-gate", '{"phase": "Open"}')
-    waiter.join(20)
-    assert done and done[0] - opened < 2
+    _, latency = wake_latency(
+        lambda: client.wait_gate("processing-gate", timeout=20),
+        lambda: patch_status("gates", "processing-gate", '{"phase": "Open"}'),
+    )
+    assert latency < 2, f"the waiter should wake soon after the gate opened, woke after {latency:.2f}s"
 
 
 def test_failed_gate_raises_failed_error(

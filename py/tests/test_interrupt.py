@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from typing import Callable
+from typing import Callable, Tuple
 
 import konductor
 from conftest import Cluster
@@ -40,25 +40,22 @@ def wait_until(condition: Callable[[], bool], what: str, seconds: float = 20) ->
         time.sleep(0.02)
 
 
-def test_sigint_interrupts_a_queued_acquire_and_releases_everything(
-    cluster: Cluster, client: konductor.Client
-) -> None:
-    client.create_semaphore("held", 1)
-    client.create_semaphore("busy", 1)
-    blocker = client.acquire_semaphore("busy", holder="blocker")
+def interrupt(
+    cluster: Cluster, namespace: str, script: str, ready: str, queued: Callable[[], bool]
+) -> Tuple[int, str, str, float, float]:
+    """Runs ``script`` in a subprocess, waits until it prints ``ready`` and
+    ``queued()`` holds, sends SIGINT, and returns its exit code, output, error
+    output, and the times SIGINT was sent and the process was gone."""
     process = subprocess.Popen(
-        [sys.executable, "-c", WAITER, client.namespace, cluster.kubeconfig],
+        [sys.executable, "-c", script, namespace, cluster.kubeconfig],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
         assert process.stdout is not None
-        assert process.stdout.readline().strip() == "holding"
-        wait_until(
-            lambda: [w.holder for w in client.get_semaphore("busy").waiters] == ["sigint-waiter"],
-            "the subprocess is queued",
-        )
+        assert process.stdout.readline().strip() == ready
+        wait_until(queued, "the subprocess is queued")
         sent = time.monotonic()
         os.kill(process.pid, signal.SIGINT)
         out, err = process.communicate(timeout=15)
@@ -66,7 +63,23 @@ def test_sigint_interrupts_a_queued_acquire_and_releases_everything(
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 3, f"expected exit 3 after KeyboardInterrupt, got {process.returncode}: {err}"
+    return process.returncode, out, err, sent, exited
+
+
+def test_sigint_interrupts_a_queued_acquire_and_releases_everything(
+    cluster: Cluster, client: konductor.Client
+) -> None:
+    client.create_semaphore("held", 1)
+    client.create_semaphore("busy", 1)
+    blocker = client.acquire_semaphore("busy", holder="blocker")
+    returncode, out, err, sent, exited = interrupt(
+        cluster,
+        client.namespace,
+        WAITER,
+        "holding",
+        lambda: [w.holder for w in client.get_semaphore("busy").waiters] == ["sigint-waiter"],
+    )
+    assert returncode == 3, f"expected exit 3 after KeyboardInterrupt, got {returncode}: {err}"
     interrupted = float(out.split()[1])
     latency = interrupted - sent
     print(f"\nCtrl-C latency: KeyboardInterrupt raised {latency * 1000:.0f} ms after SIGINT, "
@@ -90,22 +103,11 @@ def test_sigint_interrupts_a_barrier_wait(cluster: Cluster, client: konductor.Cl
         client.wait_barrier("never")
         """
     )
-    process = subprocess.Popen(
-        [sys.executable, "-c", script, client.namespace, cluster.kubeconfig],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    # A barrier wait leaves no record to see it queued: give it half a second.
+    started = time.monotonic()
+    _, _, err, sent, exited = interrupt(
+        cluster, client.namespace, script, "waiting", lambda: time.monotonic() - started > 0.5
     )
-    try:
-        assert process.stdout is not None
-        assert process.stdout.readline().strip() == "waiting"
-        time.sleep(0.5)
-        sent = time.monotonic()
-        process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=15)
-        elapsed = time.monotonic() - sent
-    finally:
-        if process.poll() is None:
-            process.kill()
     assert "KeyboardInterrupt" in err, err
+    elapsed = exited - sent
     assert elapsed < 2, f"the process took {elapsed:.2f}s to stop"

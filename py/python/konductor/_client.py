@@ -57,9 +57,12 @@ class Client:
     ) -> None:
         """Loads the configuration; no request is made yet.
 
-        Without ``kubeconfig`` and ``context`` the configuration is inferred
-        like client-go does: the pod's service account when running in a
-        cluster, else ``$KUBECONFIG`` (several files are merged) or
+        The configuration comes from one source, by the rule every binding
+        follows (core's ``Config::load``): the kubeconfig file at
+        ``kubeconfig`` when given; else, when a ``context`` is named, the
+        kubeconfig from ``$KUBECONFIG`` (several files merged) or
+        ``~/.kube/config``; else inferred as client-go does: the pod's
+        service account when running in a cluster, else ``$KUBECONFIG`` or
         ``~/.kube/config``.
 
         Args:

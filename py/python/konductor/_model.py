@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import re
 from typing import Any, Dict, Mapping, Tuple, Type, TypeVar, Union, get_type_hints
 
 from . import _native
 
 _T = TypeVar("_T")
 
-_RFC3339 = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$"
-)
-
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 def api(*paths: str) -> Any:
     """A field read from the first of these dotted paths present in the object."""
@@ -45,18 +41,8 @@ def _lookup(obj: Mapping[str, Any], path: str) -> Any:
 
 
 def _time(value: str) -> datetime.datetime:
-    match = _RFC3339.match(value)
-    if match is None:
-        raise ValueError(f"not an RFC 3339 timestamp: {value!r}")
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    if zone in ("Z", "z"):
-        tz = datetime.timezone.utc
-    else:
-        sign = 1 if zone[0] == "+" else -1
-        offset = datetime.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
-        tz = datetime.timezone(sign * offset)
-    micros = int((fraction or "0")[:6].ljust(6, "0"))
-    return datetime.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micros, tzinfo=tz)
+    """A UTC ``datetime`` from an RFC 3339 timestamp, read by core's parser."""
+    return _EPOCH + datetime.timedelta(microseconds=_native.parse_timestamp(value))
 
 
 def _convert(hint: Any, value: Any) -> Any:

@@ -17,6 +17,7 @@ __all__ = [
     "DEFAULT_TTL",
     "parse_duration",
     "format_duration",
+    "parse_timestamp",
     "default_holder",
     "Client",
     "CancelToken",
@@ -56,6 +57,19 @@ def format_duration(seconds: float, /) -> str:
 
     Raises:
         konductor.InvalidArgumentError: ``seconds`` is negative or not finite.
+    """
+
+def parse_timestamp(text: str, /) -> int:
+    """Parses an RFC 3339 timestamp (``Z`` or ``±hh:mm`` offset) with core's parser.
+
+    Args:
+        text: The timestamp, e.g. ``"2026-01-02T03:04:05.250+01:00"``.
+
+    Returns:
+        Whole microseconds since the Unix epoch (finer digits are dropped).
+
+    Raises:
+        ValueError: Not an RFC 3339 timestamp at or after the epoch.
     """
 
 def default_holder() -> str:
@@ -143,7 +157,7 @@ class Client:
     def __new__(
         cls, namespace: Optional[str] = None, kubeconfig: Optional[str] = None, context: Optional[str] = None
     ) -> Client:
-        """Loads the configuration (kubeconfig file, KUBECONFIG/context, or inferred).
+        """Loads the configuration core's ``Config::load`` picks (see ``konductor.Client``).
 
         Raises:
             konductor.ConfigError: No configuration was found, or it is invalid.
