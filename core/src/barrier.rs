@@ -8,20 +8,13 @@ use crate::duration::format_duration;
 use crate::error::{Argument, Error, Result};
 use crate::names::{validate_holder, validate_name};
 use crate::options::{default_holder, Options};
-use crate::resource::{Arrival, Barrier, BarrierSpec};
+use crate::resource::{Arrival, Barrier, BarrierPhase, BarrierSpec};
 use crate::time::now_rfc3339;
 use crate::wait::{wait_until, Check};
 
-/// Barrier phase while arrivals are still missing.
-pub const BARRIER_WAITING: &str = "Waiting";
-/// Barrier phase once enough holders arrived.
-pub const BARRIER_OPEN: &str = "Open";
-/// Barrier phase after its timeout passed unopened.
-pub const BARRIER_FAILED: &str = "Failed";
-
 fn failed(barrier: &Barrier) -> Option<Error> {
     let status = barrier.status.as_ref()?;
-    (status.phase == BARRIER_FAILED).then(|| Error::Failed {
+    (status.phase == Some(BarrierPhase::Failed)).then(|| Error::Failed {
         kind: "Barrier",
         name: barrier.metadata.name.clone(),
         message: if status.message.is_empty() {
@@ -36,7 +29,7 @@ fn is_open(barrier: &Barrier) -> bool {
     barrier
         .status
         .as_ref()
-        .is_some_and(|s| s.phase == BARRIER_OPEN)
+        .is_some_and(|s| s.phase == Some(BarrierPhase::Open))
 }
 
 impl Client {
@@ -118,11 +111,11 @@ impl Client {
                 });
             }
             status.arrived = status.arrivals.len() as u32;
-            if status.phase.is_empty() {
-                status.phase = BARRIER_WAITING.to_owned();
+            if status.phase.is_none() {
+                status.phase = Some(BarrierPhase::Waiting);
             }
-            if status.arrived >= threshold && status.phase != BARRIER_OPEN {
-                status.phase = BARRIER_OPEN.to_owned();
+            if status.arrived >= threshold && status.phase != Some(BarrierPhase::Open) {
+                status.phase = Some(BarrierPhase::Open);
                 status.opened_at = Some(now_rfc3339());
             }
             if status == before {

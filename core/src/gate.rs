@@ -7,15 +7,8 @@ use crate::duration::format_duration;
 use crate::error::{Argument, Error, Result};
 use crate::names::validate_name;
 use crate::options::Options;
-use crate::resource::{Gate, GateCondition, GateConditionStatus, GateSpec};
+use crate::resource::{Gate, GateCondition, GateConditionStatus, GatePhase, GateSpec};
 use crate::wait::{wait_until, Check};
-
-/// Gate phase while a condition is unmet.
-pub const GATE_WAITING: &str = "Waiting";
-/// Gate phase once every condition held.
-pub const GATE_OPEN: &str = "Open";
-/// Gate phase after its timeout passed unopened.
-pub const GATE_FAILED: &str = "Failed";
 
 impl Client {
     /// Creates a gate over `conditions`, failing if still closed `timeout` after creation.
@@ -63,7 +56,9 @@ impl Client {
     /// True when the gate is open now.
     pub fn check_gate(&self, name: &str) -> Result<bool> {
         let gate = self.get_gate(name)?;
-        Ok(gate.status.is_some_and(|s| s.phase == GATE_OPEN))
+        Ok(gate
+            .status
+            .is_some_and(|s| s.phase == Some(GatePhase::Open)))
     }
 
     /// The operator's evaluation of each condition (empty until it ran).
@@ -84,9 +79,9 @@ impl Client {
             let Some(status) = &gate.status else {
                 return Ok(Check::Pending);
             };
-            match status.phase.as_str() {
-                GATE_OPEN => Ok(Check::Done(())),
-                GATE_FAILED => Err(Error::Failed {
+            match status.phase {
+                Some(GatePhase::Open) => Ok(Check::Done(())),
+                Some(GatePhase::Failed) => Err(Error::Failed {
                     kind: "Gate",
                     name: gate.metadata.name.clone(),
                     message: if status.message.is_empty() {

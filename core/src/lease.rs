@@ -8,7 +8,7 @@ use crate::duration::{format_duration, parse_duration, server_ttl};
 use crate::error::{Error, Result};
 use crate::held::Held;
 use crate::options::{Options, DEFAULT_TTL};
-use crate::resource::{HolderRecord, Lease as LeaseObject, LeaseSpec};
+use crate::resource::{HolderRecord, Lease as LeaseObject, LeasePhase, LeaseSpec};
 use crate::slots::Slots;
 use crate::time::{format_rfc3339, parse_rfc3339};
 
@@ -51,7 +51,7 @@ impl Slotted for LeaseObject {
                 status.renewed_at = Some(h.renewed_at);
                 status.renew_count = h.renew_count;
                 status.ttl = Some(h.ttl);
-                status.phase = "Held".to_owned();
+                status.phase = Some(LeasePhase::Held);
             }
             None => {
                 status.holder = None;
@@ -62,7 +62,7 @@ impl Slotted for LeaseObject {
                 status.expires_at = None;
                 status.renew_count = 0;
                 status.ttl = None;
-                status.phase = "Available".to_owned();
+                status.phase = Some(LeasePhase::Available);
             }
         }
         self.status = Some(status);

@@ -110,13 +110,11 @@ mod wait;
 mod watch;
 
 pub use api::Api;
-pub use barrier::{BARRIER_FAILED, BARRIER_OPEN, BARRIER_WAITING};
 pub use cancel::CancelToken;
 pub use client::Client;
 pub use config::Config;
 pub use duration::{duration_from_millis, duration_from_secs, format_duration, parse_duration};
 pub use error::{ApiStatus, Argument, Error, Result};
-pub use gate::{GATE_FAILED, GATE_OPEN, GATE_WAITING};
 pub use held::Held;
 pub use leader::Leadership;
 pub use lease::Lease;

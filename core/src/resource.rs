@@ -150,6 +150,67 @@ pub trait Resource: Serialize + DeserializeOwned + Clone + Send + 'static {
     fn metadata(&self) -> &ObjectMeta;
 }
 
+macro_rules! phase {
+    ($(#[$doc:meta])* $name:ident { $($(#[$variant_doc:meta])* $variant:ident),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+        pub enum $name {
+            $($(#[$variant_doc])* $variant),+
+        }
+
+        impl $name {
+            /// The phase as the object spells it, e.g. `Open`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => stringify!($variant)),+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+phase!(
+    /// Where a semaphore stands.
+    SemaphorePhase {
+        /// At least one permit is free.
+        Ready,
+        /// Every permit is held.
+        Full,
+    }
+);
+phase!(
+    /// Where a lease stands.
+    LeasePhase {
+        /// Nobody holds it.
+        Available,
+        /// Someone holds it.
+        Held,
+        /// The operator reclaimed it from a holder that stopped renewing.
+        Expired,
+    }
+);
+phase!(
+    /// Where a barrier (or gate) stands.
+    BarrierPhase {
+        /// Arrivals (or conditions) are still missing.
+        Waiting,
+        /// Enough holders arrived (every condition holds).
+        Open,
+        /// Its timeout passed before it opened.
+        Failed,
+    }
+);
+
+/// A gate has a barrier's phases: `Waiting`, `Open`, `Failed`.
+pub type GatePhase = BarrierPhase;
+
 macro_rules! resource {
     ($(#[$doc:meta])* $name:ident, $spec:ty, $status:ty, $kind:literal, $plural:literal) => {
         $(#[$doc])*
@@ -254,10 +315,9 @@ pub struct SemaphoreStatus {
     /// Free permits.
     #[serde(default)]
     pub available: u32,
-    /// `Ready` (permits free) or `Full`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["Ready", "Full"])))]
-    pub phase: String,
+    /// `Ready` (permits free) or `Full`; none until first written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<SemaphorePhase>,
     /// Conditions written by the operator.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
@@ -304,10 +364,9 @@ pub struct BarrierStatus {
     /// Number of arrivals.
     #[serde(default)]
     pub arrived: u32,
-    /// `Waiting`, `Open` or `Failed`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["Waiting", "Open", "Failed"])))]
-    pub phase: String,
+    /// `Waiting`, `Open` or `Failed`; none until first written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<BarrierPhase>,
     /// RFC 3339 time the barrier opened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opened_at: Option<String>,
@@ -365,10 +424,9 @@ pub struct LeaseStatus {
     /// Time-to-live of the current holder as a duration string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<String>,
-    /// `Available`, `Held` or `Expired`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["Available", "Held", "Expired"])))]
-    pub phase: String,
+    /// `Available`, `Held` or `Expired`; none until first written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<LeasePhase>,
     /// Queued waiters, in grant order.
     #[serde(default)]
     pub waiters: Vec<WaiterRecord>,
@@ -469,10 +527,9 @@ pub struct GateConditionStatus {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GateStatus {
-    /// `Waiting`, `Open` or `Failed`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["Waiting", "Open", "Failed"])))]
-    pub phase: String,
+    /// `Waiting`, `Open` or `Failed`; none until first evaluated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<GatePhase>,
     /// One entry per spec condition, in the same order.
     #[serde(default)]
     pub condition_statuses: Vec<GateConditionStatus>,

@@ -8,7 +8,7 @@ use crate::duration::{format_duration, parse_duration};
 use crate::error::{Argument, Error, Result};
 use crate::held::Held;
 use crate::options::{Options, DEFAULT_TTL};
-use crate::resource::{Semaphore, SemaphoreSpec, SemaphoreStatus};
+use crate::resource::{Semaphore, SemaphorePhase, SemaphoreSpec, SemaphoreStatus};
 use crate::slots::Slots;
 
 impl Slotted for Semaphore {
@@ -27,12 +27,11 @@ impl Slotted for Semaphore {
         let in_use = slots.holders.len() as u32;
         status.in_use = in_use;
         status.available = self.spec.permits.saturating_sub(in_use);
-        status.phase = if status.available > 0 {
-            "Ready"
+        status.phase = Some(if status.available > 0 {
+            SemaphorePhase::Ready
         } else {
-            "Full"
-        }
-        .to_owned();
+            SemaphorePhase::Full
+        });
         status.holders = slots.holders;
         status.waiters = slots.waiters;
         status.fencing_token = slots.fencing;

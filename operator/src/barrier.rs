@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use konductor::resource::Barrier;
-use konductor::{BARRIER_FAILED, BARRIER_OPEN, BARRIER_WAITING};
+use konductor::resource::BarrierPhase;
 use kube::runtime::controller::Action;
 
 use crate::clock::{deadline, now_rfc3339};
@@ -21,20 +21,20 @@ pub fn plan(
     let mut updated = barrier.clone();
     let status = updated.status.get_or_insert_with(Default::default);
     status.arrived = status.arrivals.len() as u32;
-    if status.phase.is_empty() {
-        status.phase = BARRIER_WAITING.to_owned();
+    if status.phase.is_none() {
+        status.phase = Some(BarrierPhase::Waiting);
     }
     let threshold = barrier.spec.quorum.unwrap_or(barrier.spec.expected).max(1);
     let mut recheck = None;
     let mut problem = None;
-    if status.phase == BARRIER_WAITING {
+    if status.phase == Some(BarrierPhase::Waiting) {
         if status.arrived >= threshold {
-            status.phase = BARRIER_OPEN.to_owned();
+            status.phase = Some(BarrierPhase::Open);
             status.opened_at = Some(now_text.to_owned());
         } else {
             let timeout = barrier.spec.timeout.as_deref();
             (recheck, problem) = deadline(barrier, timeout, now).split(|timed_out| {
-                status.phase = BARRIER_FAILED.to_owned();
+                status.phase = Some(BarrierPhase::Failed);
                 let arrived = status.arrived;
                 status.message = format!("{timed_out}: {arrived} of {threshold} holders arrived");
             });
@@ -112,12 +112,8 @@ mod tests {
         let (write, recheck) = plan(&barrier(3, Some(2), None, &["a", "b"]), at(1), "T");
         let status = write.unwrap().status.unwrap();
         assert_eq!(
-            (
-                status.phase.as_str(),
-                status.arrived,
-                status.opened_at.as_deref()
-            ),
-            ("Open", 2, Some("T"))
+            (status.phase, status.arrived, status.opened_at.as_deref()),
+            (Some(BarrierPhase::Open), 2, Some("T"))
         );
         assert_eq!(recheck, None);
     }
@@ -128,7 +124,10 @@ mod tests {
         let (write, recheck) = plan(&b, at(10), "T");
         assert_eq!(recheck, Some(Duration::from_secs(21)));
         let b = write.unwrap();
-        assert_eq!(b.status.as_ref().unwrap().phase, "Waiting");
+        assert_eq!(
+            b.status.as_ref().unwrap().phase,
+            Some(BarrierPhase::Waiting)
+        );
         let (write, _) = plan(&b, at(30), "T2");
         assert!(
             write.is_none(),
@@ -136,7 +135,7 @@ mod tests {
         );
         let (write, _) = plan(&b, at(31), "T2");
         let status = write.unwrap().status.unwrap();
-        assert_eq!(status.phase, "Failed");
+        assert_eq!(status.phase, Some(BarrierPhase::Failed));
         assert_eq!(
             status.message,
             "timed out after 30s: 1 of 3 holders arrived"

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use k8s_openapi::api::core::v1::ObjectReference;
 use konductor::protocol::Staleness;
+use konductor::resource::BarrierPhase;
 use konductor::resource::Resource;
-use konductor::{BARRIER_FAILED, BARRIER_OPEN, GATE_FAILED, GATE_OPEN};
 use kube::api::DynamicObject;
 use kube::runtime::events::{Event, EventType, Recorder};
 use kube::runtime::reflector::Store;
@@ -95,10 +95,10 @@ impl Context {
             return;
         }
         let what = describe(object);
-        if [BARRIER_OPEN, GATE_OPEN].contains(&phase) {
+        if phase == BarrierPhase::Open.as_str() {
             tracing::info!(object = what, "opened");
             self.event(object, EventType::Normal, "Opened", opened);
-        } else if [BARRIER_FAILED, GATE_FAILED].contains(&phase) {
+        } else if phase == BarrierPhase::Failed.as_str() {
             let failure = object.message();
             tracing::info!(object = what, message = failure, "failed");
             self.event(object, EventType::Warning, "Failed", failure.to_owned());

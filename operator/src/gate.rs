@@ -5,8 +5,8 @@ use std::time::{Duration, SystemTime};
 
 use futures::future::join_all;
 use k8s_openapi::api::batch::v1::Job;
+use konductor::resource::GatePhase;
 use konductor::resource::{self as r, ConditionKind, Gate, GateConditionStatus, Resource};
-use konductor::{GATE_FAILED, GATE_OPEN, GATE_WAITING};
 use kube::runtime::controller::Action;
 use kube::Api;
 
@@ -26,7 +26,7 @@ const UNWATCHED_POLL: Duration = Duration::from_secs(5);
 fn is_final(gate: &Gate) -> bool {
     gate.status
         .as_ref()
-        .is_some_and(|s| s.phase == GATE_OPEN || s.phase == GATE_FAILED)
+        .is_some_and(|s| matches!(s.phase, Some(GatePhase::Open | GatePhase::Failed)))
 }
 
 /// The status write (if any) for `gate` given the evaluation of its
@@ -51,14 +51,14 @@ pub fn plan(
     let mut recheck = None;
     let mut problem = None;
     if unmet.is_empty() {
-        status.phase = GATE_OPEN.to_owned();
+        status.phase = Some(GatePhase::Open);
         status.opened_at = Some(now_text.to_owned());
         status.message.clear();
     } else {
-        status.phase = GATE_WAITING.to_owned();
+        status.phase = Some(GatePhase::Waiting);
         let timeout = gate.spec.timeout.as_deref();
         (recheck, problem) = deadline(gate, timeout, now).split(|timed_out| {
-            status.phase = GATE_FAILED.to_owned();
+            status.phase = Some(GatePhase::Failed);
             status.message = format!("{timed_out}: {summary}");
         });
     }
@@ -226,14 +226,14 @@ mod tests {
         );
         let waiting = write.unwrap();
         let s = waiting.status.as_ref().unwrap();
-        assert_eq!(s.phase, "Waiting");
+        assert_eq!(s.phase, Some(GatePhase::Waiting));
         assert_eq!(
             s.conditions[0].message,
             "waiting for: Job j is not complete yet"
         );
         let (write, _) = plan(&waiting, status(true, "Job j is complete"), at(2), "T2");
         let open = write.unwrap();
-        assert_eq!(open.status.as_ref().unwrap().phase, "Open");
+        assert_eq!(open.status.as_ref().unwrap().phase, Some(GatePhase::Open));
         assert_eq!(
             open.status.as_ref().unwrap().opened_at.as_deref(),
             Some("T2")
@@ -260,7 +260,7 @@ mod tests {
             "T2",
         );
         let s = write.unwrap().status.unwrap();
-        assert_eq!(s.phase, "Failed");
+        assert_eq!(s.phase, Some(GatePhase::Failed));
         assert_eq!(s.message, "timed out after 1m0s: Job j failed (X)");
     }
 

@@ -1,8 +1,8 @@
 //! Whether one gate condition holds, with a message a person can act on.
 
 use k8s_openapi::api::batch::v1::Job;
+use konductor::resource::BarrierPhase;
 use konductor::resource::{Barrier, Gate, GateCondition, GateConditionStatus, Lease, Semaphore};
-use konductor::{BARRIER_OPEN, GATE_OPEN};
 
 use crate::status::Concluding;
 
@@ -40,8 +40,8 @@ pub fn evaluate(
     let (met, message) = match found {
         Found::Job(job) => job_state(&who, job.as_deref(), state),
         Found::Semaphore(sem) => semaphore_state(&who, sem.as_deref(), state, condition.value),
-        Found::Barrier(barrier) => open_state(&who, barrier.as_deref(), BARRIER_OPEN, state),
-        Found::Gate(gate) => open_state(&who, gate.as_deref(), GATE_OPEN, state),
+        Found::Barrier(barrier) => open_state(&who, barrier.as_deref(), state),
+        Found::Gate(gate) => open_state(&who, gate.as_deref(), state),
         Found::Lease(lease) => lease_state(&who, lease.as_deref(), state),
     };
     GateConditionStatus {
@@ -143,12 +143,7 @@ fn semaphore_state(
     )
 }
 
-fn open_state<K: Concluding>(
-    who: &str,
-    object: Option<&K>,
-    open: &str,
-    state: Option<&str>,
-) -> (bool, String) {
+fn open_state<K: Concluding>(who: &str, object: Option<&K>, state: Option<&str>) -> (bool, String) {
     let Some(object) = object else {
         return (false, format!("{who} not found"));
     };
@@ -159,7 +154,7 @@ fn open_state<K: Concluding>(
     } else {
         format!(": {message}")
     };
-    let is_open = phase == open;
+    let is_open = phase == BarrierPhase::Open.as_str();
     match state.unwrap_or("Open") {
         "Open" if is_open => (true, format!("{who} is open")),
         "Open" => (false, format!("{who} is not open (phase {shown}{detail})")),
@@ -308,7 +303,7 @@ mod tests {
             },
         );
         b.status = Some(BarrierStatus {
-            phase: "Open".into(),
+            phase: Some(BarrierPhase::Open),
             ..BarrierStatus::default()
         });
         let found = Found::Barrier(Some(Box::new(b)));

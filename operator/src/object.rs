@@ -130,7 +130,7 @@ mod tests {
             .insert("finalizers".into(), serde_json::json!(["x"]));
         sem.status = Some(SemaphoreStatus {
             in_use: 1,
-            phase: "Ready".into(),
+            phase: Some(konductor::resource::SemaphorePhase::Ready),
             ..SemaphoreStatus::default()
         });
         let dynamic = encode(&sem).unwrap();

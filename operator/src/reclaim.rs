@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use konductor::protocol::{holder_key, observed_records, waiter_key, Slotted, Staleness};
-use konductor::resource::{Lease, Semaphore};
+use konductor::resource::{Lease, LeasePhase, Semaphore};
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 
@@ -46,11 +46,11 @@ impl Tracked for Lease {
     /// until the next acquire (core's `store` only knows Held and Available).
     fn mark_reclaimed(&mut self, before: &Self) {
         if let Some(status) = self.status.as_mut() {
-            let was_expired = before.phase() == "Expired";
+            let was_expired = before.phase() == LeasePhase::Expired.as_str();
             if status.holder.is_none()
                 && (was_expired || before.status.as_ref().is_some_and(|s| s.holder.is_some()))
             {
-                status.phase = "Expired".into();
+                status.phase = Some(LeasePhase::Expired);
             }
         }
     }
@@ -91,7 +91,7 @@ pub fn plan<K: Tracked>(
 
     let mut updated = object.clone();
     updated.store(next);
-    if !reclaimed_holders.is_empty() || object.phase() == "Expired" {
+    if !reclaimed_holders.is_empty() || object.phase() == LeasePhase::Expired.as_str() {
         updated.mark_reclaimed(object);
     }
     let (ready, reason, message) = match object.spec_problem() {
@@ -203,7 +203,7 @@ fn note_phase<K: Tracked>(ctx: &Context, object: &K) {
     if let Some(previous) = ctx.phase_change(object, object.phase()) {
         let phase = object.phase();
         tracing::debug!(object = describe(object), previous, phase, "phase changed");
-        if phase == "Expired" || previous == "Expired" {
+        if phase == LeasePhase::Expired.as_str() || previous == LeasePhase::Expired.as_str() {
             ctx.event(
                 object,
                 EventType::Normal,
@@ -228,7 +228,7 @@ fn requeue_at(next_expiry: Option<Instant>) -> Action {
 mod tests {
     use super::*;
     use konductor::protocol::Slots;
-    use konductor::resource::{HolderRecord, SemaphoreSpec, WaiterRecord};
+    use konductor::resource::{HolderRecord, SemaphorePhase, SemaphoreSpec, WaiterRecord};
 
     fn semaphore(permits: u32) -> Semaphore {
         let mut s = Semaphore::new(
@@ -295,8 +295,8 @@ mod tests {
             "the new grant carries a larger fencing token"
         );
         assert_eq!(
-            (status.in_use, status.available, status.phase.as_str()),
-            (1, 0, "Full")
+            (status.in_use, status.available, status.phase),
+            (1, 0, Some(SemaphorePhase::Full))
         );
         assert_eq!(status.waiters.len(), 1);
     }
@@ -339,8 +339,8 @@ mod tests {
         let lease = p.write.unwrap();
         let status = lease.status.as_ref().unwrap();
         assert_eq!(
-            (status.holder.as_deref(), status.phase.as_str()),
-            (None, "Expired")
+            (status.holder.as_deref(), status.phase),
+            (None, Some(LeasePhase::Expired))
         );
         assert!(plan(&lease, &staleness, t0 + Duration::from_secs(12), "t2")
             .write

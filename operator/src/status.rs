@@ -1,8 +1,8 @@
 //! The two status fields every Konductor kind has: a phase, and conditions as
 //! the Kubernetes API conventions define them.
 
+use konductor::resource::BarrierPhase;
 use konductor::resource::{Barrier, Condition, Gate, Lease, Resource, Semaphore};
-use konductor::{BARRIER_FAILED, BARRIER_OPEN, GATE_FAILED, GATE_OPEN};
 
 /// The condition every Konductor object carries: its spec is usable and the
 /// operator has reconciled it.
@@ -39,7 +39,10 @@ macro_rules! phased {
     ($($kind:ty),+) => {$(
         impl Phased for $kind {
             fn phase(&self) -> &str {
-                self.status.as_ref().map_or("", |s| s.phase.as_str())
+                self.status
+                    .as_ref()
+                    .and_then(|s| s.phase)
+                    .map_or("", |phase| phase.as_str())
             }
 
             fn conditions_mut(&mut self) -> &mut Vec<Condition> {
@@ -102,9 +105,9 @@ pub fn set_ready_by_phase<K: Concluding>(
     let phase = object.phase();
     let (status, reason, message) = if let Some(problem) = problem {
         (ConditionStatus::False, "InvalidSpec", problem)
-    } else if [BARRIER_OPEN, GATE_OPEN].contains(&phase) {
+    } else if phase == BarrierPhase::Open.as_str() {
         (ConditionStatus::True, "Open", open.to_owned())
-    } else if [BARRIER_FAILED, GATE_FAILED].contains(&phase) {
+    } else if phase == BarrierPhase::Failed.as_str() {
         (
             ConditionStatus::False,
             "TimedOut",

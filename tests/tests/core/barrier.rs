@@ -6,7 +6,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use konductor::{Client, Error, Options, BARRIER_OPEN, BARRIER_WAITING};
+use konductor::resource::BarrierPhase;
+use konductor::{Client, Error, Options};
 use konductor_tests::cancel::cancel_while_waiting;
 use konductor_tests::namespace::Namespace;
 use konductor_tests::wait::{eventually, ms};
@@ -83,8 +84,8 @@ fn arrivals_are_idempotent_and_the_expected_arrival_opens_the_barrier() {
         .expect("arrive");
     let status = first.status.expect("status");
     assert_eq!(
-        (status.arrived, status.phase.as_str()),
-        (1, BARRIER_WAITING)
+        (status.arrived, status.phase),
+        (1, Some(BarrierPhase::Waiting))
     );
     let again = client
         .arrive_barrier("b", &Options::new().holder("w1"))
@@ -107,7 +108,10 @@ fn arrivals_are_idempotent_and_the_expected_arrival_opens_the_barrier() {
         .arrive_barrier("b", &Options::new().holder("w3"))
         .expect("arrive");
     let status = opened.status.expect("status");
-    assert_eq!((status.arrived, status.phase.as_str()), (3, BARRIER_OPEN));
+    assert_eq!(
+        (status.arrived, status.phase),
+        (3, Some(BarrierPhase::Open))
+    );
     assert!(
         status.opened_at.is_some(),
         "openedAt is set by the opening write"
@@ -119,7 +123,7 @@ fn arrivals_are_idempotent_and_the_expected_arrival_opens_the_barrier() {
     let late = client
         .arrive_barrier("b", &Options::new().holder("w4"))
         .expect("late arrival");
-    assert_eq!(late.status.expect("status").phase, BARRIER_OPEN);
+    assert_eq!(late.status.expect("status").phase, Some(BarrierPhase::Open));
 }
 
 #[test]
@@ -190,7 +194,7 @@ fn a_quorum_opens_the_barrier_before_all_expected_arrive() {
         .expect("arrive");
     assert_eq!(
         opened.status.expect("status").phase,
-        BARRIER_OPEN,
+        Some(BarrierPhase::Open),
         "2 of 5 is a quorum of 2"
     );
     waiter

@@ -6,7 +6,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use konductor::resource::Lease;
+use konductor::resource::{Lease, LeasePhase};
 use konductor::{Error, Options};
 use konductor_tests::kind::Kind;
 use konductor_tests::namespace::Namespace;
@@ -63,8 +63,8 @@ fn a_held_lease_is_refused_to_try_acquire_with_the_holder_named() {
     assert_eq!((lease.name(), lease.holder()), ("l", "alice"));
     let status = status_of::<Lease>(&client, "l");
     assert_eq!(
-        (status.holder.as_deref(), status.phase.as_str()),
-        (Some("alice"), "Held")
+        (status.holder.as_deref(), status.phase),
+        (Some("alice"), Some(LeasePhase::Held))
     );
     assert_eq!(status.transitions, lease.token());
     assert!(
@@ -93,7 +93,10 @@ fn a_held_lease_is_refused_to_try_acquire_with_the_holder_named() {
 
     lease.release().expect("release");
     let status = status_of::<Lease>(&client, "l");
-    assert_eq!((status.holder, status.phase.as_str()), (None, "Available"));
+    assert_eq!(
+        (status.holder, status.phase),
+        (None, Some(LeasePhase::Available))
+    );
     let bob = client
         .try_acquire_lease("l", &Options::new().holder("bob"))
         .expect("free again");

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use konductor::resource::Semaphore;
+use konductor::resource::{Semaphore, SemaphorePhase};
 use konductor::{Error, Event, Observer, Options};
 use konductor_tests::cluster::cluster;
 use konductor_tests::kind::Kind;
@@ -104,8 +104,8 @@ fn permits_are_granted_up_to_the_limit_with_increasing_fencing_tokens() {
 
     let status = status_of::<Semaphore>(&client, "pool");
     assert_eq!(
-        (status.in_use, status.available, status.phase.as_str()),
-        (2, 0, "Full")
+        (status.in_use, status.available, status.phase),
+        (2, 0, Some(SemaphorePhase::Full))
     );
     assert_eq!(status.holder_names(), ["a", "b"]);
     assert_eq!(status.fencing_token, b.token());
@@ -140,8 +140,8 @@ fn permits_are_granted_up_to_the_limit_with_increasing_fencing_tokens() {
     drop((b, c));
     let status = status_of::<Semaphore>(&client, "pool");
     assert_eq!(
-        (status.in_use, status.available, status.phase.as_str()),
-        (0, 2, "Ready"),
+        (status.in_use, status.available, status.phase),
+        (0, 2, Some(SemaphorePhase::Ready)),
         "dropping permits releases them"
     );
     println!(

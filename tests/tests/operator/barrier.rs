@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use konductor::resource::Barrier;
+use konductor::resource::{Barrier, BarrierPhase};
 use konductor::{Error, Options};
 use konductor_tests::cluster::kubectl;
 use konductor_tests::failure::failed_message;
@@ -52,7 +52,7 @@ fn a_barrier_that_times_out_fails_and_wait_barrier_returns_failed() {
         ms(after)
     );
     let status = status_of::<Barrier>(&client, "stage");
-    assert_eq!(status.phase, "Failed");
+    assert_eq!(status.phase, Some(BarrierPhase::Failed));
     let ready = status
         .conditions
         .iter()
@@ -95,6 +95,9 @@ fn lowering_expected_lets_the_operator_open_the_barrier() {
         .wait_barrier("stage", &Options::new().timeout(Duration::from_secs(5)))
         .expect("the operator opens it");
     let status = status_of::<Barrier>(&client, "stage");
-    assert_eq!((status.phase.as_str(), status.arrived), ("Open", 1));
+    assert_eq!(
+        (status.phase, status.arrived),
+        (Some(BarrierPhase::Open), 1)
+    );
     assert!(status.opened_at.is_some());
 }

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use konductor::resource::{ConditionKind, Gate};
+use konductor::resource::{ConditionKind, Gate, GatePhase};
 use konductor::{format_rfc3339, Client, Options};
 use konductor_tests::cluster::kubectl;
 use konductor_tests::condition::condition;
@@ -215,7 +215,7 @@ fn a_failed_job_keeps_the_gate_closed_with_the_reason() {
         "a failed condition keeps the gate closed"
     );
     let status = status_of::<Gate>(&client, "release");
-    assert_eq!(status.phase, "Waiting");
+    assert_eq!(status.phase, Some(GatePhase::Waiting));
     let ready = status
         .conditions
         .iter()

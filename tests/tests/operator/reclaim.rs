@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use konductor::resource::{Lease, Semaphore};
+use konductor::resource::{Lease, LeasePhase, Semaphore, SemaphorePhase};
 use konductor::Options;
 use konductor_tests::cluster::kubectl;
 use konductor_tests::kind::Kind;
@@ -56,8 +56,8 @@ fn a_holder_that_stops_renewing_is_reclaimed_within_its_ttl_plus_one_second() {
     );
     let status = status_of::<Semaphore>(&client, "jobs");
     assert_eq!(
-        (status.in_use, status.available, status.phase.as_str()),
-        (0, 1, "Ready")
+        (status.in_use, status.available, status.phase),
+        (0, 1, Some(SemaphorePhase::Ready))
     );
 
     // The slot is really free again, and the reclaim was reported.
@@ -136,7 +136,7 @@ fn a_lease_whose_holder_stopped_renewing_is_reclaimed_and_shows_expired() {
         ms(took)
     );
     let status = status_of::<Lease>(&client, "leader");
-    assert_eq!(status.phase, "Expired");
+    assert_eq!(status.phase, Some(LeasePhase::Expired));
     // The operator counts the reclaim once its write has returned, which can
     // be just after the client already sees the result.
     eventually(Duration::from_secs(2), "the reclaim to be counted", || {
@@ -205,8 +205,16 @@ fn semaphore_fields_stay_true_under_churn() {
             PERMITS - in_use,
             "available must be permits - inUse"
         );
-        let expected_phase = if in_use < PERMITS { "Ready" } else { "Full" };
-        assert_eq!(status.phase, expected_phase, "phase for {in_use}/{PERMITS}");
+        let expected_phase = if in_use < PERMITS {
+            SemaphorePhase::Ready
+        } else {
+            SemaphorePhase::Full
+        };
+        assert_eq!(
+            status.phase,
+            Some(expected_phase),
+            "phase for {in_use}/{PERMITS}"
+        );
         samples += 1;
         thread::sleep(Duration::from_millis(25));
     }
@@ -233,8 +241,8 @@ fn semaphore_fields_stay_true_under_churn() {
         status.holders
     );
     assert_eq!(
-        (status.in_use, status.available, status.phase.as_str()),
-        (0, PERMITS, "Ready")
+        (status.in_use, status.available, status.phase),
+        (0, PERMITS, Some(SemaphorePhase::Ready))
     );
     let columns = kubectl(&["-n", &ns.name, "get", "semaphores", "pool", "--no-headers"]);
     let fields: Vec<&str> = columns.split_whitespace().collect();
