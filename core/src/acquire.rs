@@ -55,8 +55,6 @@ pub trait Slotted: Resource {
     fn slots(&self) -> Slots;
     /// Writes the coordination state back, with the fields derived from it.
     fn store(&mut self, slots: Slots);
-    /// True once the status was written (so it has a waiter list to append to).
-    fn has_status(&self) -> bool;
     /// TTL for acquirers that do not give one.
     fn default_ttl(&self) -> Result<Duration>;
     /// Priority for acquirers that do not give one.
@@ -115,16 +113,8 @@ pub(crate) fn observe<K: Resource>(
     me: &str,
     default_ttl: Duration,
 ) -> Verdict {
-    let meta = object.metadata();
-    let object_key = format!(
-        "{}/{}/{}/{}",
-        K::PLURAL,
-        meta.namespace,
-        meta.name,
-        meta.uid
-    );
     let observed = observed_records(slots, Some(me), default_ttl);
-    staleness.observe(&object_key, &observed, Instant::now())
+    staleness.observe(&object.key(), &observed, Instant::now())
 }
 
 /// The records of `slots` whose staleness an observer tracks, each with the
@@ -465,10 +455,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             (Some(t), Some(d)) => Some(t.min(d)),
             (t, d) => t.or(d),
         };
-        let first = follow.next(wake_at);
-        let mut wakes: Vec<Wake<K>> = first.into_iter().collect();
-        wakes.extend(follow.drain());
-        for wake in wakes {
+        for wake in follow.changes(wake_at) {
             match wake {
                 Wake::Changed(object) => {
                     if is_newer(

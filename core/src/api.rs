@@ -109,3 +109,58 @@ impl<K: Slotted> Api<K> {
         Ok(value)
     }
 }
+
+/// The SDK-named shorthands of one kind (`get_semaphore`, `list_semaphores`,
+/// `delete_semaphore`, and for slotted kinds `acquire_semaphore` and
+/// `with_semaphore`), each one call of [`Api`]: written once for every kind.
+macro_rules! shorthands {
+    ($kind:ty, $noun:literal, $get:ident, $list:ident, $delete:ident) => {
+        impl $crate::client::Client {
+            #[doc = concat!("Reads a ", $noun, " (see [`Api::get`](crate::Api::get)).")]
+            pub fn $get(&self, name: &str) -> $crate::error::Result<$kind> {
+                self.api().get(name)
+            }
+
+            #[doc = concat!("Lists the ", $noun, "s of the namespace.")]
+            pub fn $list(&self) -> $crate::error::Result<Vec<$kind>> {
+                self.api().list()
+            }
+
+            #[doc = concat!("Deletes a ", $noun, "; holders of its slots, if any, lose them.")]
+            pub fn $delete(&self, name: &str) -> $crate::error::Result<()> {
+                self.api::<$kind>().delete(name)
+            }
+        }
+    };
+    ($kind:ty, $noun:literal, $get:ident, $list:ident, $delete:ident, $acquire:ident, $with:ident) => {
+        shorthands!($kind, $noun, $get, $list, $delete);
+
+        impl $crate::client::Client {
+            #[doc = concat!(
+                "Acquires a slot of a ", $noun,
+                ", waiting in its queue as `options` allow (see [`Api::acquire`](crate::Api::acquire))."
+            )]
+            pub fn $acquire(
+                &self,
+                name: &str,
+                options: &$crate::options::Options,
+            ) -> $crate::error::Result<$crate::held::Held<$kind>> {
+                self.api().acquire(name, options)
+            }
+
+            #[doc = concat!(
+                "Runs `work` while holding a slot of a ", $noun,
+                ", releasing it afterwards whatever happens (see [`Api::with`](crate::Api::with))."
+            )]
+            pub fn $with<T, E: From<$crate::error::Error>>(
+                &self,
+                name: &str,
+                options: &$crate::options::Options,
+                work: impl FnOnce(&$crate::held::Held<$kind>) -> std::result::Result<T, E>,
+            ) -> std::result::Result<T, E> {
+                self.api().with(name, options, work)
+            }
+        }
+    };
+}
+pub(crate) use shorthands;

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::api::shorthands;
 use crate::backoff::after_lost_race;
 use crate::client::Client;
 use crate::duration::format_duration;
@@ -14,15 +15,8 @@ use crate::wait::{wait_until, Check};
 
 fn failed(barrier: &Barrier) -> Option<Error> {
     let status = barrier.status.as_ref()?;
-    (status.phase == Some(BarrierPhase::Failed)).then(|| Error::Failed {
-        kind: "Barrier",
-        name: barrier.metadata.name.clone(),
-        message: if status.message.is_empty() {
-            "the barrier failed".to_owned()
-        } else {
-            status.message.clone()
-        },
-    })
+    (status.phase == Some(BarrierPhase::Failed))
+        .then(|| Error::failed("Barrier", &barrier.metadata.name, &status.message))
 }
 
 fn is_open(barrier: &Barrier) -> bool {
@@ -31,6 +25,14 @@ fn is_open(barrier: &Barrier) -> bool {
         .as_ref()
         .is_some_and(|s| s.phase == Some(BarrierPhase::Open))
 }
+
+shorthands!(
+    Barrier,
+    "barrier",
+    get_barrier,
+    list_barriers,
+    delete_barrier
+);
 
 impl Client {
     /// Creates a barrier that opens after `expected` arrivals (or `quorum`, if
@@ -67,21 +69,6 @@ impl Client {
             timeout: timeout.map(format_duration),
         };
         self.api().create(&Barrier::new(name, spec))
-    }
-
-    /// Reads a barrier.
-    pub fn get_barrier(&self, name: &str) -> Result<Barrier> {
-        self.api().get(name)
-    }
-
-    /// Lists the barriers of the namespace.
-    pub fn list_barriers(&self) -> Result<Vec<Barrier>> {
-        self.api().list()
-    }
-
-    /// Deletes a barrier.
-    pub fn delete_barrier(&self, name: &str) -> Result<()> {
-        self.api::<Barrier>().delete(name)
     }
 
     /// Records the arrival of the holder in `options` (idempotent per holder).

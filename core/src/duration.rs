@@ -70,6 +70,11 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
     Ok(Duration::new(secs, (total_nanos % 1_000_000_000) as u32))
 }
 
+/// The TTL a spec gives (`spec.ttl`), else [`DEFAULT_TTL`](crate::DEFAULT_TTL).
+pub(crate) fn ttl_or_default(ttl: Option<&str>) -> Result<Duration> {
+    ttl.map_or(Ok(crate::options::DEFAULT_TTL), parse_duration)
+}
+
 /// A TTL read from the server: parsed, else `default`, and never more than
 /// [`MAX_TTL`](crate::MAX_TTL) — a record written by anyone must not be able
 /// to overflow this client's clocks.

@@ -258,6 +258,19 @@ impl Error {
         }
     }
 
+    /// A barrier's or gate's failure, with its recorded reason (or a generic one).
+    pub(crate) fn failed(kind: &'static str, name: &str, message: &str) -> Error {
+        Error::Failed {
+            kind,
+            name: name.to_owned(),
+            message: if message.is_empty() {
+                format!("the {} failed", kind.to_lowercase())
+            } else {
+                message.to_owned()
+            },
+        }
+    }
+
     pub(crate) fn config(message: impl Into<String>) -> Error {
         Error::Config {
             message: message.into(),

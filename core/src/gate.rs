@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::api::shorthands;
 use crate::client::Client;
 use crate::duration::format_duration;
 use crate::error::{Argument, Error, Result};
@@ -9,6 +10,8 @@ use crate::names::validate_name;
 use crate::options::Options;
 use crate::resource::{Gate, GateCondition, GateConditionStatus, GatePhase, GateSpec};
 use crate::wait::{wait_until, Check};
+
+shorthands!(Gate, "gate", get_gate, list_gates, delete_gate);
 
 impl Client {
     /// Creates a gate over `conditions`, failing if still closed `timeout` after creation.
@@ -36,21 +39,6 @@ impl Client {
             timeout: timeout.map(format_duration),
         };
         self.api().create(&Gate::new(name, spec))
-    }
-
-    /// Reads a gate.
-    pub fn get_gate(&self, name: &str) -> Result<Gate> {
-        self.api().get(name)
-    }
-
-    /// Lists the gates of the namespace.
-    pub fn list_gates(&self) -> Result<Vec<Gate>> {
-        self.api().list()
-    }
-
-    /// Deletes a gate.
-    pub fn delete_gate(&self, name: &str) -> Result<()> {
-        self.api::<Gate>().delete(name)
     }
 
     /// True when the gate is open now.
@@ -81,15 +69,9 @@ impl Client {
             };
             match status.phase {
                 Some(GatePhase::Open) => Ok(Check::Done(())),
-                Some(GatePhase::Failed) => Err(Error::Failed {
-                    kind: "Gate",
-                    name: gate.metadata.name.clone(),
-                    message: if status.message.is_empty() {
-                        "the gate failed".to_owned()
-                    } else {
-                        status.message.clone()
-                    },
-                }),
+                Some(GatePhase::Failed) => {
+                    Err(Error::failed("Gate", &gate.metadata.name, &status.message))
+                }
                 _ => Ok(Check::Pending),
             }
         })

@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use crate::acquire::{validate_ttl, Slotted};
+use crate::api::shorthands;
 use crate::client::Client;
-use crate::duration::{format_duration, parse_duration, server_ttl};
+use crate::duration::{format_duration, server_ttl, ttl_or_default};
 use crate::error::{Error, Result};
 use crate::held::Held;
 use crate::options::{Options, DEFAULT_TTL};
@@ -68,15 +69,8 @@ impl Slotted for LeaseObject {
         self.status = Some(status);
     }
 
-    fn has_status(&self) -> bool {
-        self.status.is_some()
-    }
-
     fn default_ttl(&self) -> Result<Duration> {
-        self.spec
-            .ttl
-            .as_deref()
-            .map_or(Ok(DEFAULT_TTL), parse_duration)
+        ttl_or_default(self.spec.ttl.as_deref())
     }
 
     fn default_priority(&self) -> i32 {
@@ -105,6 +99,16 @@ impl Slotted for LeaseObject {
 /// A held lease (see [`Held`] for its methods).
 pub type Lease = Held<LeaseObject>;
 
+shorthands!(
+    LeaseObject,
+    "lease",
+    get_lease,
+    list_leases,
+    delete_lease,
+    acquire_lease,
+    with_lease
+);
+
 impl Client {
     /// Creates a lease with a default TTL and a default acquirer priority.
     pub fn create_lease(
@@ -121,43 +125,9 @@ impl Client {
         self.api().create(&LeaseObject::new(name, spec))
     }
 
-    /// Reads a lease.
-    pub fn get_lease(&self, name: &str) -> Result<LeaseObject> {
-        self.api().get(name)
-    }
-
-    /// Lists the leases of the namespace.
-    pub fn list_leases(&self) -> Result<Vec<LeaseObject>> {
-        self.api().list()
-    }
-
-    /// Deletes a lease; its holder loses it.
-    pub fn delete_lease(&self, name: &str) -> Result<()> {
-        self.api::<LeaseObject>().delete(name)
-    }
-
-    /// Acquires the lease, waiting in the queue as `options` allow (see [`Api::acquire`](crate::Api::acquire)).
-    ///
-    /// Errors: [`Error::NotFound`], [`Error::Timeout`], [`Error::Cancelled`],
-    /// [`Error::LeaseHeld`] for a zero timeout while someone holds it,
-    /// [`Error::AlreadyHeld`] when this holder already holds or waits.
-    pub fn acquire_lease(&self, name: &str, options: &Options) -> Result<Lease> {
-        self.api().acquire(name, options)
-    }
-
     /// Takes the lease only if it is free now; [`Error::LeaseHeld`] otherwise.
     pub fn try_acquire_lease(&self, name: &str, options: &Options) -> Result<Lease> {
         self.api().try_acquire(name, options)
-    }
-
-    /// Runs `work` while holding the lease, releasing it afterwards whatever happens.
-    pub fn with_lease<T, E: From<Error>>(
-        &self,
-        name: &str,
-        options: &Options,
-        work: impl FnOnce(&Lease) -> std::result::Result<T, E>,
-    ) -> std::result::Result<T, E> {
-        self.api().with(name, options, work)
     }
 }
 

@@ -52,18 +52,28 @@ impl Objects {
         format!("{}/{name}", Self::collection::<K>(namespace))
     }
 
-    /// Reads one object; a 404 becomes [`Error::NotFound`].
-    pub(crate) fn get<K: Resource>(&self, namespace: &str, name: &str) -> Result<K> {
-        let reply = self.transport.send(
-            Method::Get,
-            &Self::item::<K>(namespace, name),
-            None,
-            Retry::Safe,
-        )?;
+    /// Sends a request about one object (`subresource` is `""` or
+    /// `"/status"`): a 404 becomes [`Error::NotFound`], any other non-2xx
+    /// answer its error; else the body.
+    fn send_about<K: Resource>(
+        &self,
+        method: Method,
+        (namespace, name): (&str, &str),
+        subresource: &str,
+        body: Option<&[u8]>,
+        retry: Retry,
+    ) -> Result<String> {
+        let path = format!("{}{subresource}", Self::item::<K>(namespace, name));
+        let reply = self.transport.send(method, &path, body, retry)?;
         if reply.status == 404 {
             return Err(not_found::<K>(namespace, name));
         }
-        decode(&reply.check()?)
+        reply.check()
+    }
+
+    /// Reads one object; a 404 becomes [`Error::NotFound`].
+    pub(crate) fn get<K: Resource>(&self, namespace: &str, name: &str) -> Result<K> {
+        decode(&self.send_about::<K>(Method::Get, (namespace, name), "", None, Retry::Safe)?)
     }
 
     /// Lists all objects of the kind in the namespace.
@@ -121,16 +131,8 @@ impl Objects {
 
     /// Deletes an object; a 404 becomes [`Error::NotFound`].
     pub(crate) fn delete<K: Resource>(&self, namespace: &str, name: &str) -> Result<()> {
-        let reply = self.transport.send(
-            Method::Delete,
-            &Self::item::<K>(namespace, name),
-            None,
-            Retry::Safe,
-        )?;
-        if reply.status == 404 {
-            return Err(not_found::<K>(namespace, name));
-        }
-        reply.check().map(drop)
+        self.send_about::<K>(Method::Delete, (namespace, name), "", None, Retry::Safe)
+            .map(drop)
     }
 
     /// Replaces the status, guarded by the object's resourceVersion: a
@@ -142,16 +144,10 @@ impl Objects {
             !meta.resource_version.is_empty(),
             "status writes must be guarded"
         );
-        let path = format!("{}/status", Self::item::<K>(&meta.namespace, &meta.name));
         let body = encode(object)?;
         // Safe to retry: a repeated write fails with a conflict rather than applying twice.
-        let reply = self
-            .transport
-            .send(Method::Put, &path, Some(&body), Retry::Safe)?;
-        if reply.status == 404 {
-            return Err(not_found::<K>(&meta.namespace, &meta.name));
-        }
-        decode(&reply.check()?)
+        let id = (meta.namespace.as_str(), meta.name.as_str());
+        decode(&self.send_about::<K>(Method::Put, id, "/status", Some(&body), Retry::Safe)?)
     }
 
     /// Applies a JSON patch to the status. The API server applies it to the
@@ -167,15 +163,14 @@ impl Objects {
         patch: &serde_json::Value,
         retry: Retry,
     ) -> Result<K> {
-        let path = format!("{}/status", Self::item::<K>(namespace, name));
         let body = encode(patch)?;
-        let reply = self
-            .transport
-            .send(Method::Patch, &path, Some(&body), retry)?;
-        if reply.status == 404 {
-            return Err(not_found::<K>(namespace, name));
-        }
-        decode(&reply.check()?)
+        decode(&self.send_about::<K>(
+            Method::Patch,
+            (namespace, name),
+            "/status",
+            Some(&body),
+            retry,
+        )?)
     }
 
     /// Writes `new` (computed from `old`) as a guarded JSON patch that

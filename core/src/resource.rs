@@ -148,6 +148,20 @@ pub trait Resource: Serialize + DeserializeOwned + Clone + Send + 'static {
     const PLURAL: &'static str;
     /// The object's metadata.
     fn metadata(&self) -> &ObjectMeta;
+    /// True once its status was written.
+    fn has_status(&self) -> bool;
+    /// `plural/namespace/name/uid`: this very object, never one re-created
+    /// under its name (the key of its shared watch and staleness records).
+    fn key(&self) -> String {
+        let meta = self.metadata();
+        format!(
+            "{}/{}/{}/{}",
+            Self::PLURAL,
+            meta.namespace,
+            meta.name,
+            meta.uid
+        )
+    }
 }
 
 macro_rules! phase {
@@ -238,6 +252,9 @@ macro_rules! resource {
             const PLURAL: &'static str = $plural;
             fn metadata(&self) -> &ObjectMeta {
                 &self.metadata
+            }
+            fn has_status(&self) -> bool {
+                self.status.is_some()
             }
         }
 

@@ -3,11 +3,11 @@
 use std::time::Duration;
 
 use crate::acquire::{validate_ttl, Slotted};
+use crate::api::shorthands;
 use crate::client::Client;
-use crate::duration::{format_duration, parse_duration};
+use crate::duration::{format_duration, ttl_or_default};
 use crate::error::{Argument, Error, Result};
 use crate::held::Held;
-use crate::options::{Options, DEFAULT_TTL};
 use crate::resource::{Semaphore, SemaphorePhase, SemaphoreSpec, SemaphoreStatus};
 use crate::slots::Slots;
 
@@ -38,15 +38,8 @@ impl Slotted for Semaphore {
         self.status = Some(status);
     }
 
-    fn has_status(&self) -> bool {
-        self.status.is_some()
-    }
-
     fn default_ttl(&self) -> Result<Duration> {
-        self.spec
-            .ttl
-            .as_deref()
-            .map_or(Ok(DEFAULT_TTL), parse_duration)
+        ttl_or_default(self.spec.ttl.as_deref())
     }
 
     fn busy(name: &str, _slots: &Slots) -> Error {
@@ -59,6 +52,16 @@ impl Slotted for Semaphore {
 
 /// A held semaphore permit (see [`Held`] for its methods).
 pub type Permit = Held<Semaphore>;
+
+shorthands!(
+    Semaphore,
+    "semaphore",
+    get_semaphore,
+    list_semaphores,
+    delete_semaphore,
+    acquire_semaphore,
+    with_semaphore
+);
 
 impl Client {
     /// Creates a semaphore with `permits` slots and a default permit TTL.
@@ -77,40 +80,6 @@ impl Client {
             ttl: ttl.map(format_duration),
         };
         self.api().create(&Semaphore::new(name, spec))
-    }
-
-    /// Reads a semaphore.
-    pub fn get_semaphore(&self, name: &str) -> Result<Semaphore> {
-        self.api().get(name)
-    }
-
-    /// Lists the semaphores of the namespace.
-    pub fn list_semaphores(&self) -> Result<Vec<Semaphore>> {
-        self.api().list()
-    }
-
-    /// Deletes a semaphore; current holders lose their permits.
-    pub fn delete_semaphore(&self, name: &str) -> Result<()> {
-        self.api::<Semaphore>().delete(name)
-    }
-
-    /// Acquires a permit, waiting in the queue as `options` allow (see [`Api::acquire`](crate::Api::acquire)).
-    ///
-    /// Errors: [`Error::NotFound`], [`Error::Timeout`] (also for a zero
-    /// timeout that found no free permit), [`Error::Cancelled`],
-    /// [`Error::AlreadyHeld`] when this holder already holds or waits.
-    pub fn acquire_semaphore(&self, name: &str, options: &Options) -> Result<Permit> {
-        self.api().acquire(name, options)
-    }
-
-    /// Runs `work` while holding a permit, releasing it afterwards whatever happens.
-    pub fn with_semaphore<T, E: From<Error>>(
-        &self,
-        name: &str,
-        options: &Options,
-        work: impl FnOnce(&Permit) -> std::result::Result<T, E>,
-    ) -> std::result::Result<T, E> {
-        self.api().with(name, options, work)
     }
 }
 

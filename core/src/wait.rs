@@ -51,9 +51,7 @@ pub(crate) fn wait_until<K: Resource, T>(
             }
             let follow = follow
                 .get_or_insert_with(|| Follow::start(shared, &object, options.cancel.as_ref()));
-            let mut wakes: Vec<Wake<K>> = follow.next(deadline).into_iter().collect();
-            wakes.extend(follow.drain());
-            for wake in wakes {
+            for wake in follow.changes(deadline) {
                 match wake {
                     Wake::Changed(newer) => {
                         if is_newer(

@@ -103,13 +103,7 @@ impl<K: Resource> Follow<K> {
     pub(crate) fn start(shared: &Shared, since: &K, cancel: Option<&CancelToken>) -> Follow<K> {
         let meta = since.metadata();
         // The uid keeps a re-created object from joining the old one's watch.
-        let key = format!(
-            "{}/{}/{}/{}",
-            K::PLURAL,
-            meta.namespace,
-            meta.name,
-            meta.uid
-        );
+        let key = since.key();
         let (sender, receiver) = mpsc::channel();
         let cancel = cancel.map(|token| {
             let sender = sender.clone();
@@ -196,9 +190,13 @@ impl<K: Resource> Follow<K> {
         }
     }
 
-    /// Takes every wake already queued, without blocking.
-    pub(crate) fn drain(&self) -> Vec<Wake<K>> {
-        self.receiver.try_iter().collect()
+    /// Waits for the next change until `deadline` (as [`Follow::next`]),
+    /// then takes every other wake already queued: all that happened, in
+    /// order; empty when the deadline passed first.
+    pub(crate) fn changes(&self, deadline: Option<Instant>) -> Vec<Wake<K>> {
+        let mut wakes: Vec<Wake<K>> = self.next(deadline).into_iter().collect();
+        wakes.extend(self.receiver.try_iter());
+        wakes
     }
 }
 

@@ -56,18 +56,6 @@ impl Tracked for Lease {
     }
 }
 
-/// The key under which `staleness` keeps the expiry clocks of `object`'s records.
-pub fn staleness_key<K: Tracked>(object: &K) -> String {
-    let meta = object.metadata();
-    format!(
-        "{}/{}/{}/{}",
-        K::PLURAL,
-        meta.namespace,
-        meta.name,
-        meta.uid
-    )
-}
-
 /// Decides the status write (if any) for `object` as seen at `now`.
 pub fn plan<K: Tracked>(
     object: &K,
@@ -78,7 +66,7 @@ pub fn plan<K: Tracked>(
     let slots = object.slots();
     let hold_ttl = object.default_ttl().unwrap_or(konductor::DEFAULT_TTL);
     let observed = observed_records(&slots, None, hold_ttl);
-    let verdict = staleness.observe(&staleness_key(object), &observed, now);
+    let verdict = staleness.observe(&object.key(), &observed, now);
 
     let mut next = slots.clone();
     let reclaimed_holders = remove_stale(&mut next.holders, &verdict.stale, |h| {
@@ -150,7 +138,7 @@ impl<K: Tracked> Reconciler for K {
     type Note = Reclaimed;
 
     async fn decide(ctx: &Context, object: &K) -> Decision<K, Reclaimed> {
-        ctx.track_staleness(&object.metadata().uid, &staleness_key(object));
+        ctx.track_staleness(&object.metadata().uid, &object.key());
         plan(object, &ctx.staleness, Instant::now(), &now_rfc3339())
     }
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import time
@@ -15,14 +16,6 @@ import konductor
 
 def process_item(item: str) -> None:
     time.sleep(0.01)
-
-
-def ensure_semaphore(client: konductor.Client, name: str, permits: int) -> None:
-    """Creates the semaphore unless it exists (usually an admin applies YAML)."""
-    try:
-        client.create_semaphore(name, permits)
-    except konductor.AlreadyExistsError:
-        pass
 
 
 def acquire_with_retry(client: konductor.Client, name: str, retries: int = 3) -> konductor.Permit:
@@ -54,7 +47,8 @@ def process_batch(client: konductor.Client, items: List[str]) -> None:
 
 def main() -> None:
     client = konductor.Client(namespace=os.environ.get("KONDUCTOR_NAMESPACE"))
-    ensure_semaphore(client, "batch-processor", permits=2)
+    with contextlib.suppress(konductor.AlreadyExistsError):  # usually an admin applies YAML
+        client.create_semaphore("batch-processor", permits=2)
     process_batch(client, [f"item-{i}" for i in range(20)])
 
     with acquire_with_retry(client, "batch-processor") as permit:

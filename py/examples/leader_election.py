@@ -9,17 +9,10 @@ stops or loses the lease::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 
 import konductor
-
-
-def ensure_lease(client: konductor.Client, name: str) -> None:
-    """Creates the lease unless it exists (usually an admin applies YAML)."""
-    try:
-        client.create_lease(name)
-    except konductor.AlreadyExistsError:
-        pass
 
 
 def run_singleton_task(client: konductor.Client) -> None:
@@ -40,8 +33,9 @@ def main() -> None:
     args = parser.parse_args()
 
     client = konductor.Client(namespace=os.environ.get("KONDUCTOR_NAMESPACE"))
-    ensure_lease(client, "service-leader")
-    ensure_lease(client, "singleton-task")
+    for lease in ("service-leader", "singleton-task"):
+        with contextlib.suppress(konductor.AlreadyExistsError):  # usually an admin applies YAML
+            client.create_lease(lease)
 
     def lead(leadership: konductor.Leadership) -> int:
         print(f"became leader as {leadership.holder} (term {leadership.token})")

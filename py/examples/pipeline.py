@@ -9,6 +9,7 @@ process so that the example runs on its own::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import threading
 import time
@@ -19,14 +20,6 @@ import konductor
 def process_stage(stage: int, worker: str) -> None:
     time.sleep(0.1)
     print(f"{worker}: stage {stage} done")
-
-
-def ensure_barrier(client: konductor.Client, name: str, expected: int) -> None:
-    """Creates the barrier unless it exists (usually an admin applies YAML)."""
-    try:
-        client.create_barrier(name, expected)
-    except konductor.AlreadyExistsError:
-        pass
 
 
 def run_pipeline(client: konductor.Client, worker: str) -> None:
@@ -50,7 +43,8 @@ def main() -> None:
 
     client = konductor.Client(namespace=os.environ.get("KONDUCTOR_NAMESPACE"))
     for name in ("stage-1-done", "stage-2-done"):
-        ensure_barrier(client, name, expected=workers)
+        with contextlib.suppress(konductor.AlreadyExistsError):  # usually an admin applies YAML
+            client.create_barrier(name, expected=workers)
 
     threads = [
         threading.Thread(target=run_pipeline, args=(client, f"worker-{i}")) for i in range(1, workers + 1)

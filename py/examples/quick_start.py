@@ -8,6 +8,7 @@ in-cluster, $KUBECONFIG or ~/.kube/config)::
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 
@@ -18,17 +19,10 @@ def call_external_api(fencing_token: int) -> None:
     print(f"calling the API (fencing token {fencing_token})")
 
 
-def ensure_semaphore(client: konductor.Client, name: str, permits: int) -> None:
-    """Creates the semaphore unless it exists (usually an admin applies YAML)."""
-    try:
-        client.create_semaphore(name, permits)
-    except konductor.AlreadyExistsError:
-        pass
-
-
 def main() -> None:
     client = konductor.Client(namespace=os.environ.get("KONDUCTOR_NAMESPACE"))
-    ensure_semaphore(client, "api-quota", permits=3)
+    with contextlib.suppress(konductor.AlreadyExistsError):  # usually an admin applies YAML
+        client.create_semaphore("api-quota", permits=3)
 
     # Acquire, work, release on every exit path.
     with client.semaphore("api-quota", ttl=datetime.timedelta(minutes=5)) as permit:

@@ -74,13 +74,18 @@ mod tests {
     use super::*;
     use crate::config::tests::{env, message, service_account, CA};
 
+    /// The environment of a pod whose API server is at `host:port`.
+    fn pod_env(host: &str, port: &str) -> impl Fn(&str) -> Option<String> {
+        env(&[
+            ("KUBERNETES_SERVICE_HOST", host),
+            ("KUBERNETES_SERVICE_PORT", port),
+        ])
+    }
+
     #[test]
     fn in_cluster_reads_env_and_service_account_files() {
         let dir = service_account(Some("team-b\n"));
-        let env = env(&[
-            ("KUBERNETES_SERVICE_HOST", "10.96.0.1"),
-            ("KUBERNETES_SERVICE_PORT", "443"),
-        ]);
+        let env = pod_env("10.96.0.1", "443");
         let config = Config::in_cluster_with(&env, &dir).unwrap();
         assert_eq!(config.server(), "https://10.96.0.1:443");
         assert_eq!(config.namespace(), "team-b");
@@ -94,10 +99,7 @@ mod tests {
     #[test]
     fn in_cluster_picks_up_a_rotated_token() {
         let dir = service_account(None);
-        let env = env(&[
-            ("KUBERNETES_SERVICE_HOST", "10.96.0.1"),
-            ("KUBERNETES_SERVICE_PORT", "443"),
-        ]);
+        let env = pod_env("10.96.0.1", "443");
         let credentials = Config::in_cluster_with(&env, &dir).unwrap().credentials();
         assert_eq!(
             credentials.authorization().unwrap().as_deref(),
@@ -115,10 +117,7 @@ mod tests {
     #[test]
     fn in_cluster_brackets_ipv6_hosts() {
         let dir = service_account(None);
-        let env = env(&[
-            ("KUBERNETES_SERVICE_HOST", "fd00::1"),
-            ("KUBERNETES_SERVICE_PORT", "6443"),
-        ]);
+        let env = pod_env("fd00::1", "6443");
         assert_eq!(
             Config::in_cluster_with(&env, &dir).unwrap().server(),
             "https://[fd00::1]:6443"
@@ -163,10 +162,7 @@ mod tests {
             "{msg}"
         );
 
-        let env = env(&[
-            ("KUBERNETES_SERVICE_HOST", "10.0.0.1"),
-            ("KUBERNETES_SERVICE_PORT", "443"),
-        ]);
+        let env = pod_env("10.0.0.1", "443");
         std::fs::remove_file(dir.join("ca.crt")).unwrap();
         let msg = message(Config::in_cluster_with(&env, &dir));
         assert!(
