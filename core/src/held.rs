@@ -451,3 +451,119 @@ impl<K: Slotted> fmt::Debug for Held<K> {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::Semaphore;
+    use crate::{Client, Config};
+
+    /// A grant from a client whose API server refuses every connection, so
+    /// that nothing here can reach a cluster.
+    fn grant(ttl: Duration, anchor: Instant, auto_renew: bool) -> Held<Semaphore> {
+        let config = Config::new("https://127.0.0.1:1")
+            .expect("URL")
+            .with_namespace("ns");
+        let client = Client::new(Some(config)).expect("client");
+        let granted = Granted {
+            holder: "me".to_owned(),
+            token: 7,
+            ttl,
+            anchor,
+            waited: Duration::ZERO,
+        };
+        Held::new(Grant::new(client.shared, "s", granted, None), auto_renew)
+    }
+
+    #[test]
+    fn a_grant_runs_out_at_its_anchor_plus_ttl_by_our_clock() {
+        let held = grant(Duration::from_secs(30), Instant::now(), false);
+        assert!(!held.is_lost());
+        let left = held
+            .expires_at()
+            .duration_since(SystemTime::now())
+            .expect("in the future");
+        assert!(
+            left <= Duration::from_secs(30) && left > Duration::from_secs(25),
+            "{left:?}"
+        );
+        let late = grant(
+            Duration::from_secs(1),
+            Instant::now() - Duration::from_secs(2),
+            false,
+        );
+        assert!(
+            late.is_lost(),
+            "a grant past its deadline is lost without any request"
+        );
+    }
+
+    #[test]
+    fn renewing_after_the_deadline_is_lost_without_a_request() {
+        let held = grant(
+            Duration::from_secs(1),
+            Instant::now() - Duration::from_secs(2),
+            false,
+        );
+        let started = Instant::now();
+        match held.renew() {
+            Err(Error::Lost { reason, .. }) => assert!(reason.contains("TTL"), "{reason}"),
+            other => panic!("expected Lost, got {other:?}"),
+        }
+        assert!(
+            held.lost_token().is_cancelled(),
+            "loss is told to whoever listens"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "no request was tried"
+        );
+    }
+
+    #[test]
+    fn a_renewal_that_cannot_reach_the_server_ends_lost_at_the_deadline() {
+        let held = grant(Duration::from_millis(600), Instant::now(), false);
+        let started = Instant::now();
+        let result = held.renew();
+        assert!(matches!(result, Err(Error::Lost { .. })), "{result:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "took {:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn auto_renewal_against_a_dead_server_reports_the_loss_at_the_deadline() {
+        let ttl = Duration::from_millis(600);
+        let held = grant(ttl, Instant::now(), true);
+        let lost = held.lost_token();
+        let started = Instant::now();
+        assert!(
+            lost.wait(Some(Duration::from_secs(5))),
+            "the loss is reported"
+        );
+        let took = started.elapsed();
+        assert!(
+            took >= ttl - Duration::from_millis(50) && took < ttl + Duration::from_secs(1),
+            "reported after {took:?}"
+        );
+        assert!(held.is_lost());
+    }
+
+    #[test]
+    fn release_is_idempotent_and_leaves_the_grant_lost() {
+        let held = grant(
+            Duration::from_secs(1),
+            Instant::now() - Duration::from_secs(2),
+            false,
+        );
+        let first = held.release();
+        assert!(
+            matches!(first, Err(Error::Transport { .. } | Error::Timeout { .. })),
+            "{first:?}"
+        );
+        assert!(held.release().is_ok(), "a second release does nothing");
+        assert!(held.is_lost());
+    }
+}
