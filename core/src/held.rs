@@ -475,6 +475,15 @@ mod tests {
         Held::new(Grant::new(client.shared, "s", granted, None), auto_renew)
     }
 
+    /// A grant whose TTL ran out a second ago, without auto-renewal.
+    fn expired() -> Held<Semaphore> {
+        grant(
+            Duration::from_secs(1),
+            Instant::now() - Duration::from_secs(2),
+            false,
+        )
+    }
+
     #[test]
     fn a_grant_runs_out_at_its_anchor_plus_ttl_by_our_clock() {
         let held = grant(Duration::from_secs(30), Instant::now(), false);
@@ -487,11 +496,7 @@ mod tests {
             left <= Duration::from_secs(30) && left > Duration::from_secs(25),
             "{left:?}"
         );
-        let late = grant(
-            Duration::from_secs(1),
-            Instant::now() - Duration::from_secs(2),
-            false,
-        );
+        let late = expired();
         assert!(
             late.is_lost(),
             "a grant past its deadline is lost without any request"
@@ -500,11 +505,7 @@ mod tests {
 
     #[test]
     fn renewing_after_the_deadline_is_lost_without_a_request() {
-        let held = grant(
-            Duration::from_secs(1),
-            Instant::now() - Duration::from_secs(2),
-            false,
-        );
+        let held = expired();
         let started = Instant::now();
         match held.renew() {
             Err(Error::Lost { reason, .. }) => assert!(reason.contains("TTL"), "{reason}"),
@@ -553,11 +554,7 @@ mod tests {
 
     #[test]
     fn release_is_idempotent_and_leaves_the_grant_lost() {
-        let held = grant(
-            Duration::from_secs(1),
-            Instant::now() - Duration::from_secs(2),
-            false,
-        );
+        let held = expired();
         let first = held.release();
         assert!(
             matches!(first, Err(Error::Transport { .. } | Error::Timeout { .. })),
