@@ -502,22 +502,14 @@ pub(crate) mod tests {
 
     #[test]
     fn server_urls_are_checked_and_normalized() {
-        assert_eq!(
-            Config::new("https://127.0.0.1:6443/").unwrap().server(),
-            "https://127.0.0.1:6443"
-        );
-        assert_eq!(
-            Config::new("https://h/prefix/").unwrap().server(),
-            "https://h/prefix"
-        );
-        assert_eq!(
-            Config::new("k8s.local:6443").unwrap().server(),
-            "https://k8s.local:6443"
-        );
-        assert_eq!(
-            Config::new("http://[::1]:8080").unwrap().server(),
-            "http://[::1]:8080"
-        );
+        for (given, normalized) in [
+            ("https://127.0.0.1:6443/", "https://127.0.0.1:6443"),
+            ("https://h/prefix/", "https://h/prefix"),
+            ("k8s.local:6443", "https://k8s.local:6443"),
+            ("http://[::1]:8080", "http://[::1]:8080"),
+        ] {
+            assert_eq!(Config::new(given).unwrap().server(), normalized, "{given}");
+        }
         for bad in [
             "",
             "ftp://host",
