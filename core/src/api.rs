@@ -94,7 +94,9 @@ impl<K: Slotted> Api<K> {
     }
 
     /// Runs `work` while holding a slot, releasing it afterwards whatever
-    /// happens; `work`'s error comes first, then the release's.
+    /// happens. `work`'s error comes first; then [`Error::Lost`] if the slot
+    /// was lost while `work` ran (it expired unrenewed, or was taken away: its
+    /// exclusivity was not guaranteed throughout); then the release's error.
     pub fn with<T, E: From<Error>>(
         &self,
         name: &str,
@@ -103,8 +105,10 @@ impl<K: Slotted> Api<K> {
     ) -> std::result::Result<T, E> {
         let held = self.acquire(name, options)?;
         let result = work(&held);
+        let kept = held.still_held();
         let released = held.release();
         let value = result?;
+        kept?;
         released?;
         Ok(value)
     }

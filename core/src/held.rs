@@ -429,6 +429,12 @@ impl<K: Slotted> Held<K> {
     pub fn release(&self) -> Result<()> {
         self.grant.release()
     }
+
+    /// `Ok` while the grant is ours by our own clock; [`Error::Lost`] (and
+    /// the loss reported) once it expired unrenewed or was taken away.
+    pub(crate) fn still_held(&self) -> Result<()> {
+        self.grant.check_held()
+    }
 }
 
 impl<K: Slotted> Drop for Held<K> {

@@ -219,6 +219,26 @@ fn callers_racing_with_one_holder_name_get_one_grant_between_them() {
 }
 
 #[test]
+fn with_semaphore_reports_a_permit_lost_while_the_work_ran() {
+    let ns = Namespace::new("sem-with-lost");
+    let client = ns.admin();
+    client.create_semaphore("s", 1, None).expect("create");
+    let short = Options::new()
+        .holder("slow")
+        .ttl(Duration::from_millis(300))
+        .timeout(Duration::from_secs(5));
+    let outcome = client.with_semaphore("s", &short, |_| {
+        // Longer than the TTL, without renewing: others may have been granted it.
+        thread::sleep(Duration::from_millis(800));
+        Ok::<_, Error>("done")
+    });
+    match outcome {
+        Err(Error::Lost { holder, .. }) => assert_eq!(holder, "slow"),
+        other => panic!("expected Lost for work that outlived its permit, got {other:?}"),
+    }
+}
+
+#[test]
 fn a_second_call_for_a_queued_holder_is_already_held_and_leaves_the_first_queued() {
     let ns = Namespace::new("sem-dupwait");
     let client = ns.admin();
