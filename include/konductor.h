@@ -602,7 +602,9 @@ konductor_result konductor_client_try_acquire(const struct konductor_client *cli
  * Acquires a slot as `konductor_client_acquire()` does, runs
  * `callback(held, user_data)`, and releases the slot whatever the callback
  * returned. Returns the acquire error, else `KONDUCTOR_CALLBACK_FAILED` if
- * the callback returned non-zero, else the release error, else `KONDUCTOR_OK`.
+ * the callback returned non-zero, else `KONDUCTOR_LOST` if the slot was lost
+ * while the callback ran (it outlived the TTL unrenewed, or was taken away),
+ * else the release error, else `KONDUCTOR_OK`.
  */
 konductor_result konductor_client_with(const struct konductor_client *client,
                                        uint32_t kind,

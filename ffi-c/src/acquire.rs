@@ -9,7 +9,8 @@ use crate::handle::Handle;
 use crate::held::konductor_held;
 use crate::kind::{Attempt, Kind};
 use crate::options::{self, konductor_options};
-use crate::result::konductor_result;
+use crate::panic::failed;
+use crate::result::konductor_result::{self, KONDUCTOR_LOST};
 
 /// Acquires a slot of object `name` of a slotted kind
 /// (`KONDUCTOR_KIND_SEMAPHORE`: a permit, `KONDUCTOR_KIND_LEASE`: the lease),
@@ -64,7 +65,9 @@ fn acquire(
 /// Acquires a slot as `konductor_client_acquire()` does, runs
 /// `callback(held, user_data)`, and releases the slot whatever the callback
 /// returned. Returns the acquire error, else `KONDUCTOR_CALLBACK_FAILED` if
-/// the callback returned non-zero, else the release error, else `KONDUCTOR_OK`.
+/// the callback returned non-zero, else `KONDUCTOR_LOST` if the slot was lost
+/// while the callback ran (it outlived the TTL unrenewed, or was taken away),
+/// else the release error, else `KONDUCTOR_OK`.
 #[no_mangle]
 pub extern "C" fn konductor_client_with(
     client: *const konductor_client,
@@ -79,8 +82,15 @@ pub extern "C" fn konductor_client_with(
         let kind = Kind::numbered(kind)?;
         let held = kind.acquire(client, name, &options, Attempt::Queue)?;
         let status = callback(&held, user_data);
+        let lost = held.is_lost();
         let released = held.release();
         callback_status(status)?;
+        if lost {
+            return Err(failed(
+                KONDUCTOR_LOST,
+                format!("{name} was lost while the callback ran: it outlived its TTL unrenewed, or was taken away"),
+            ));
+        }
         Ok(released?)
     })
 }

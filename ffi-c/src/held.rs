@@ -37,6 +37,11 @@ impl konductor_held {
         }
     }
 
+    /// True once the slot is no longer held (expired, taken away, released).
+    pub(crate) fn is_lost(&self) -> bool {
+        self.slot.is_lost()
+    }
+
     /// Gives the slot back; idempotent.
     pub(crate) fn release(&self) -> Result<()> {
         self.slot.release()

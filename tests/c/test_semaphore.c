@@ -211,6 +211,22 @@ static void with_callback(konductor_client *client) {
     EXPECT_TRUE(strlen(record.holder) > 0 && strcmp(record.holder, "c-with") != 0);
 }
 
+/* Sleeps past the permit's TTL without renewing it. */
+static int outlive_permit(const konductor_held *permit, void *user_data) {
+    (void)permit;
+    (void)user_data;
+    testing_sleep_ms(800);
+    return 0;
+}
+
+static void with_reports_a_permit_lost_while_the_callback_ran(konductor_client *client) {
+    REQUIRE_OK(konductor_client_create_semaphore(client, "with-lost", 1, 0, NULL));
+    konductor_options options = holder_options("c-slow", 300, 5000);
+    EXPECT_RESULT(KONDUCTOR_LOST,
+                  konductor_client_with(client, KONDUCTOR_KIND_SEMAPHORE, "with-lost", &options, outlive_permit, NULL));
+    EXPECT_LAST_ERROR_CONTAINS("lost while the callback ran");
+}
+
 /* A program compiled against the first version of konductor_options passes
  * a struct that ends with its last field (auto_renew); a later library reads
  * no further than struct_size. The struct is allocated to exactly that size,
@@ -245,6 +261,7 @@ int main(void) {
     permit_accessors_renew_release(client);
     expiry_and_auto_renewal(client);
     with_callback(client);
+    with_reports_a_permit_lost_while_the_callback_ran(client);
     options_of_an_older_caller(client);
     konductor_client_free(client);
     testing_finish("test_semaphore");
