@@ -430,9 +430,10 @@ impl<K: Slotted> Held<K> {
         self.grant.release()
     }
 
-    /// `Ok` while the grant is ours by our own clock; [`Error::Lost`] (and
-    /// the loss reported) once it expired unrenewed or was taken away.
-    pub(crate) fn still_held(&self) -> Result<()> {
+    /// `Ok` while the grant is ours by our own clock, without a request;
+    /// [`Error::Lost`] (and the loss reported) once it expired unrenewed, was
+    /// taken away or released. For work that must know it kept exclusivity.
+    pub fn still_held(&self) -> Result<()> {
         self.grant.check_held()
     }
 }

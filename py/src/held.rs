@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use konductor::protocol::Slotted;
 use pyo3::prelude::*;
 
+use crate::errors::to_py;
 use crate::worker::{run, OnInterrupt};
 
 /// Seconds since the Unix epoch (negative before it).
@@ -25,6 +26,7 @@ trait Grant: Send + Sync {
     fn ttl(&self) -> Duration;
     fn expires_at(&self) -> SystemTime;
     fn is_lost(&self) -> bool;
+    fn still_held(&self) -> konductor::Result<()>;
     fn renew(&self) -> konductor::Result<()>;
     fn release(&self) -> konductor::Result<()>;
 }
@@ -47,6 +49,9 @@ impl<K: Slotted> Grant for konductor::Held<K> {
     }
     fn is_lost(&self) -> bool {
         konductor::Held::is_lost(self)
+    }
+    fn still_held(&self) -> konductor::Result<()> {
+        konductor::Held::still_held(self)
     }
     fn renew(&self) -> konductor::Result<()> {
         konductor::Held::renew(self)
@@ -106,6 +111,11 @@ impl Held {
     #[getter]
     fn is_lost(&self) -> bool {
         self.inner.is_lost()
+    }
+
+    /// Raises LostError once no longer held; makes no request.
+    fn still_held(&self, py: Python<'_>) -> PyResult<()> {
+        self.inner.still_held().map_err(|e| to_py(py, e))
     }
 
     /// Extends the grant by its TTL.

@@ -91,6 +91,15 @@ def test_semaphore_context_manager_releases_on_exception(client: konductor.Clien
     client.acquire_semaphore("guarded", timeout=0).release()
 
 
+def test_work_that_outlives_its_permit_raises_lost_after_releasing(client: konductor.Client) -> None:
+    client.create_semaphore("slow", 1)
+    with pytest.raises(konductor.LostError) as lost:
+        with client.semaphore("slow", holder="slow-work", ttl=0.3, timeout=5):
+            time.sleep(0.8)  # past the TTL, unrenewed: others may have been granted it
+    assert lost.value.holder == "slow-work"
+    assert client.get_semaphore("slow").holders == ()
+
+
 def test_permit_as_context_manager_releases_on_exception(client: konductor.Client) -> None:
     client.create_semaphore("guarded", 1)
     with pytest.raises(KeyError):

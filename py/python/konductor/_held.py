@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import ClassVar, Optional, Type, TypeVar
 
 from . import _native, resources
-from ._exceptions import KonductorError
+from ._exceptions import KonductorError, LostError
 
 __all__ = ["Held", "Permit", "Lease"]
 
@@ -96,7 +96,16 @@ class Held:
         tb: Optional[TracebackType],
     ) -> None:
         if exc is None:
+            # Work that outlived its grant did not run exclusively: say so
+            # (after releasing all the same).
+            lost: Optional[LostError] = None
+            try:
+                self._native.still_held()
+            except LostError as error:
+                lost = error
             self.release()
+            if lost is not None:
+                raise lost
             return
         # The body's exception is what the caller needs to see; a failed
         # release is only logged (the grant expires after its TTL).

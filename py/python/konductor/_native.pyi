@@ -117,6 +117,12 @@ class Held:
     @property
     def is_lost(self) -> bool:
         """True once no longer held."""
+    def still_held(self) -> None:
+        """Raises LostError once no longer held; makes no request.
+
+        Raises:
+            konductor.LostError: It is no longer held.
+        """
     def renew(self) -> None:
         """Extends the grant by its TTL.
 
