@@ -9,8 +9,7 @@ use crate::handle::Handle;
 use crate::held::konductor_held;
 use crate::kind::{Attempt, Kind};
 use crate::options::{self, konductor_options};
-use crate::panic::failed;
-use crate::result::konductor_result::{self, KONDUCTOR_LOST};
+use crate::result::konductor_result;
 
 /// Acquires a slot of object `name` of a slotted kind
 /// (`KONDUCTOR_KIND_SEMAPHORE`: a permit, `KONDUCTOR_KIND_LEASE`: the lease),
@@ -82,15 +81,10 @@ pub extern "C" fn konductor_client_with(
         let kind = Kind::numbered(kind)?;
         let held = kind.acquire(client, name, &options, Attempt::Queue)?;
         let status = callback(&held, user_data);
-        let lost = held.is_lost();
+        let kept = held.still_held();
         let released = held.release();
         callback_status(status)?;
-        if lost {
-            return Err(failed(
-                KONDUCTOR_LOST,
-                format!("{name} was lost while the callback ran: it outlived its TTL unrenewed, or was taken away"),
-            ));
-        }
+        kept?;
         Ok(released?)
     })
 }

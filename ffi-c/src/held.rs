@@ -37,9 +37,10 @@ impl konductor_held {
         }
     }
 
-    /// True once the slot is no longer held (expired, taken away, released).
-    pub(crate) fn is_lost(&self) -> bool {
-        self.slot.is_lost()
+    /// `Ok` while the slot is ours by our own clock; core's `Error::Lost`
+    /// (and the loss reported) once it expired unrenewed or was taken away.
+    pub(crate) fn still_held(&self) -> Result<()> {
+        self.slot.still_held()
     }
 
     /// Gives the slot back; idempotent.
@@ -54,6 +55,7 @@ trait Slot: Send + Sync {
     fn ttl(&self) -> Duration;
     fn expires_at(&self) -> SystemTime;
     fn is_lost(&self) -> bool;
+    fn still_held(&self) -> Result<()>;
     fn lost_token(&self) -> CancelToken;
     fn renew(&self) -> Result<()>;
     fn release(&self) -> Result<()>;
@@ -74,6 +76,9 @@ where
     }
     fn is_lost(&self) -> bool {
         Held::is_lost(self)
+    }
+    fn still_held(&self) -> Result<()> {
+        Held::still_held(self)
     }
     fn lost_token(&self) -> CancelToken {
         Held::lost_token(self)
