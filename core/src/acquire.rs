@@ -187,9 +187,9 @@ struct Acquisition<'a, K: Slotted> {
     priority: i32,
     /// This acquisition's identity in the records it writes.
     ticket: String,
-    /// False once a write came back with our record but without our ticket:
-    /// the object's CRD predates tickets and the server prunes them, so we
-    /// recognise our records by holder name, as clients before tickets did.
+    /// False once our record came back without our ticket (a CRD that
+    /// prunes it, or an older writer): we then recognise our records by
+    /// holder name, as clients before tickets did.
     tickets_kept: bool,
     /// Start of our first write: the earliest moment a grant to us (whose
     /// answer may have been lost) could have been seen by anyone.
@@ -300,11 +300,15 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             }
             let now = Instant::now();
             let slots = self.object.slots();
-            if self.first_write.is_some() {
-                // Our record may come back without its ticket even when our
-                // own write's answer was lost, or after an older writer
-                // rewrote the status: from then on, our name is us.
-                self.note_written();
+            // Once we have written, our record may come back without its
+            // ticket (a CRD that prunes it, or an older writer rewriting the
+            // status, even when our write's answer was lost): from then on,
+            // our name is us.
+            if self.tickets_kept
+                && self.first_write.is_some()
+                && ticket_pruned(&slots, &self.holder, &self.ticket)
+            {
+                self.tickets_kept = false;
             }
             let place = if self.tickets_kept {
                 slots.place_of(&self.holder, &self.ticket)
@@ -361,7 +365,6 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                                 Plan::Queue => self.last_waiter_write = Some(write_started),
                                 Plan::Housekeeping => {}
                             }
-                            self.note_written();
                         }
                         Err(error) if error.is_conflict() => {
                             self.conflicts += 1;
@@ -385,7 +388,6 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                         Ok(written) => {
                             self.object = written;
                             self.last_waiter_write = Some(write_started);
-                            self.note_written();
                         }
                         // The list vanished meanwhile (status reset): queue with a full write.
                         Err(Error::Api(status)) if status.code == 422 => {
@@ -482,13 +484,6 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             });
         }
         Ok(())
-    }
-
-    /// Notices a server that pruned the ticket from the record we just wrote.
-    fn note_written(&mut self) {
-        if self.tickets_kept && ticket_pruned(&self.object.slots(), &self.holder, &self.ticket) {
-            self.tickets_kept = false;
-        }
     }
 
     fn already_held(&self) -> Error {

@@ -250,11 +250,10 @@ impl<K: Slotted> Grant<K> {
     fn release_inner(&self) -> Result<()> {
         // Past our deadline the record is reclaimed anyway: a release (and a
         // drop) never blocks longer than that, or RELEASE_BUDGET from now.
-        let floor = Instant::now().checked_add(RELEASE_BUDGET);
-        let until = match (floor, self.lock().deadline) {
-            (Some(floor), deadline) => floor.max(deadline),
-            (None, deadline) => deadline,
-        };
+        let deadline = self.lock().deadline;
+        let until = Instant::now()
+            .checked_add(RELEASE_BUDGET)
+            .map_or(deadline, |floor| floor.max(deadline));
         let objects = self.shared.objects.until(Some(until));
         let mut races_lost = 0;
         loop {

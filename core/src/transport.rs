@@ -28,6 +28,19 @@ pub(crate) enum Method {
     Delete,
 }
 
+impl Method {
+    /// The HTTP verb, as errors name the request.
+    fn verb(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
 /// Whether a request may be sent again when its answer is lost or the
 /// server is busy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,11 +110,7 @@ impl Transport {
         match deadline.checked_duration_since(Instant::now()) {
             Some(left) if !left.is_zero() => Ok(Some(left)),
             _ => Err(Error::Timeout {
-                what: format!(
-                    "{} {}{path}",
-                    format!("{method:?}").to_uppercase(),
-                    self.server
-                ),
+                what: format!("{} {}{path}", method.verb(), self.server),
                 waited: started.elapsed(),
             }),
         }
@@ -249,10 +258,7 @@ impl Transport {
 
 /// Names the request (server included, never credentials) and the cause.
 fn transport_error(method: Method, url: &str, error: ureq::Error) -> Error {
-    Error::transport(
-        format!("{} {url}: {error}", format!("{method:?}").to_uppercase()),
-        error,
-    )
+    Error::transport(format!("{} {url}: {error}", method.verb()), error)
 }
 
 #[cfg(test)]
