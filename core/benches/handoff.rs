@@ -230,10 +230,9 @@ fn wait_for_queue(client: &Client, name: &str, waiters: usize) -> bool {
     let deadline = Instant::now() + QUEUE_WAIT;
     while Instant::now() < deadline {
         let queued = client
-            .get_semaphore(name)
-            .ok()
-            .and_then(|s| s.status)
-            .map_or(0, |s| s.waiters.len());
+            .api::<konductor::resource::Semaphore>()
+            .waiters(name)
+            .map_or(0, |w| w.len());
         if queued >= waiters {
             return true;
         }

@@ -1,13 +1,19 @@
 //! The acquire protocol shared by semaphores and leases.
 //!
-//! Every step is one resourceVersion-guarded write of the object's status,
-//! so etcd orders all grants and "at most `capacity` holders" holds whoever
-//! writes. A caller that finds no free slot queues itself in the object and
-//! follows it through a watch; the write that frees a slot also hands it to
-//! the head of the queue, so the waiter learns of its grant from one watch
-//! event. Records whose owner stopped renewing are evicted by the first live
-//! waiter once this process has seen them unchanged for their TTL.
+//! The contended object holds only its holders and a fencing counter, and
+//! every change to it is one guarded write, so etcd orders all grants and "at
+//! most `capacity` holders" holds whoever writes. A caller that finds a free
+//! slot takes it in one write. Otherwise it queues as a small [`Waiter`]
+//! object of its own, heartbeats that object (never the contended one) and
+//! follows the contended object through a watch. A release hands the slot to
+//! the head of the queue in the same write (when the releasing process
+//! follows the queue); otherwise the head takes it itself. Holders whose
+//! owner stopped renewing are evicted by the head of the queue once this
+//! process has seen them unchanged for their TTL.
 
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::backoff::after_lost_race;
@@ -18,27 +24,31 @@ use crate::names::{validate_holder, validate_name};
 use crate::objects::Objects;
 use crate::observer::Event;
 use crate::options::{default_holder, Options, MAX_TTL};
-use crate::resource::{Resource, WaiterRecord};
+use crate::queue::{hand_off, Queue, Standing, MAX_WAITER_TTL};
+use crate::resource::{
+    ObjectMeta, Resource, Waiter, WaiterSpec, WaiterTarget, API_VERSION, TARGET_UID_LABEL,
+};
 use crate::slots::{Place, Slots};
 use crate::staleness::{Observed, Staleness, Verdict};
 use crate::time::now_rfc3339;
-use crate::transport::Retry;
 use crate::watch::{is_newer, Follow, Wake};
-
-/// Longest time a waiter entry lives without a heartbeat. Every write costs
-/// the API server time in proportion to the queue's length, so heartbeats are
-/// rare (every third of this); dead waiters are skipped on release anyway.
-pub const MAX_WAITER_TTL: Duration = Duration::from_secs(60);
 
 /// How long a caller that gave up may spend removing its records.
 const LEAVE_BUDGET: Duration = Duration::from_secs(10);
+
+/// At most this many stale waiter objects are deleted per look at the queue.
+const STALE_DELETES: usize = 8;
+
+/// How soon a waiter looks again when a slot is free but not yet its turn
+/// (a local check: the waiters ahead may have left or died meanwhile).
+const RECHECK: Duration = Duration::from_millis(100);
 
 /// A new acquisition identity: 64 random bits (std's per-process random
 /// hash keys, mixed with a counter, the time and the process id).
 fn new_ticket() -> String {
     use std::collections::hash_map::RandomState;
     use std::hash::{BuildHasher, Hasher};
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::atomic::AtomicU64;
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut hasher = RandomState::new().build_hasher();
     hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
@@ -74,16 +84,14 @@ pub(crate) struct Granted {
     /// no later than the moment anyone else could first have seen the grant.
     pub anchor: Instant,
     pub waited: Duration,
+    /// The view of the queue, when we waited in it: kept while holding, so
+    /// that the release can hand the slot to the next waiter.
+    pub queue: Option<Queue>,
 }
 
 /// The staleness key of a holder record; it changes on every renewal.
 pub fn holder_key(holder: &str, token: u64, renew_count: u64) -> String {
     format!("h/{holder}/{token}/{renew_count}")
-}
-
-/// The staleness key of a waiter record; it changes on every heartbeat.
-pub fn waiter_key(holder: &str, renew_count: u64) -> String {
-    format!("w/{holder}/{renew_count}")
 }
 
 pub(crate) fn validate_ttl(ttl: Duration) -> Result<()> {
@@ -104,38 +112,30 @@ pub(crate) fn validate_ttl(ttl: Duration) -> Result<()> {
     Ok(())
 }
 
-/// Notes the records of `object` in this client's staleness tracker and says
-/// which are stale; `me` (our own waiter entry) is never judged.
+/// Notes the holders of `object` in this client's staleness tracker and says
+/// which are stale.
 pub(crate) fn observe<K: Resource>(
     staleness: &Staleness,
     object: &K,
     slots: &Slots,
-    me: &str,
     default_ttl: Duration,
 ) -> Verdict {
-    let observed = observed_records(slots, Some(me), default_ttl);
+    let observed = observed_records(slots, default_ttl);
     staleness.observe(&object.key(), &observed, Instant::now())
 }
 
-/// The records of `slots` whose staleness an observer tracks, each with the
-/// TTL it claims as read from the server, capped: a holder's at most
-/// [`MAX_TTL`] (`default_ttl` when unreadable), a waiter's at most
-/// [`MAX_WAITER_TTL`], so that no record can block a queue for longer. `me`,
-/// when given, is the observer's own waiter entry, never judged.
-pub fn observed_records(slots: &Slots, me: Option<&str>, default_ttl: Duration) -> Vec<Observed> {
-    let holders = slots.holders.iter().map(|h| Observed {
-        key: holder_key(&h.holder, h.token, h.renew_count),
-        ttl: server_ttl(&h.ttl, default_ttl),
-    });
-    let waiters = slots
-        .waiters
+/// The holder records of `slots` whose staleness an observer tracks, each
+/// with the TTL it claims as read from the server, capped at [`MAX_TTL`]
+/// (`default_ttl` when unreadable), so that no record can block a slot for longer.
+pub fn observed_records(slots: &Slots, default_ttl: Duration) -> Vec<Observed> {
+    slots
+        .holders
         .iter()
-        .filter(|w| Some(w.holder.as_str()) != me)
-        .map(|w| Observed {
-            key: waiter_key(&w.holder, w.renew_count),
-            ttl: server_ttl(&w.ttl, MAX_WAITER_TTL).min(MAX_WAITER_TTL),
-        });
-    holders.chain(waiters).collect()
+        .map(|h| Observed {
+            key: holder_key(&h.holder, h.token, h.renew_count),
+            ttl: server_ttl(&h.ttl, default_ttl),
+        })
+        .collect()
 }
 
 /// Acquires a slot of `name`, waiting as `options` allow.
@@ -172,6 +172,16 @@ pub(crate) fn acquire<K: Slotted>(
     result
 }
 
+/// Our place in the queue: our waiter object as created, and the start of
+/// each write of it (by heartbeat count), since a hand-off names the
+/// heartbeat its granter saw.
+struct Queued {
+    waiter: Waiter,
+    writes: Vec<Instant>,
+    queue: Queue,
+    listener: u64,
+}
+
 struct Acquisition<'a, K: Slotted> {
     shared: &'a Shared,
     /// Reads and writes bounded by the caller's deadline.
@@ -182,22 +192,22 @@ struct Acquisition<'a, K: Slotted> {
     started: Instant,
     deadline: Option<Instant>,
     object: K,
+    /// True while `object` is a remembered copy not yet confirmed by the
+    /// server: a write from it is fine (guarded), a verdict is not.
+    from_cache: bool,
     hold_ttl: Duration,
     waiter_ttl: Duration,
     priority: i32,
     /// This acquisition's identity in the records it writes.
     ticket: String,
-    /// False once our record came back without our ticket (a CRD that
-    /// prunes it, or an older writer): we then recognise our records by
-    /// holder name, as clients before tickets did.
-    tickets_kept: bool,
     /// Start of our first write: the earliest moment a grant to us (whose
     /// answer may have been lost) could have been seen by anyone.
     first_write: Option<Instant>,
-    /// Start of our last successful write of our waiter entry.
-    last_waiter_write: Option<Instant>,
-    /// Set when an append failed, so we queue with guarded writes instead.
-    append_unsupported: bool,
+    /// Start of the earliest take whose answer was lost (it may have landed).
+    unanswered_take: Option<Instant>,
+    queued: Option<Queued>,
+    /// Set while a slot is free but not ours yet: then queue changes wake us.
+    interested: Arc<AtomicBool>,
     /// Writes that lost a race so far, for back-off.
     conflicts: u32,
     follow: Option<Follow<K>>,
@@ -207,17 +217,20 @@ struct Acquisition<'a, K: Slotted> {
 #[derive(Debug, PartialEq)]
 enum Plan {
     Take(u64),
-    Queue,
-    Housekeeping,
+    Evict,
 }
 
-/// A planned write.
-#[derive(Debug)]
-enum Write {
-    /// A resourceVersion-guarded replacement of the status.
-    Put(Slots, Plan),
-    /// An atomic append of our waiter entry (no conflicts possible).
-    Append(WaiterRecord),
+/// The next step, decided from the object, the queue and the clock.
+#[derive(Debug, PartialEq)]
+enum Step {
+    /// A guarded write of the status.
+    Write(Slots, Plan),
+    /// Create our waiter object.
+    Enqueue,
+    /// No room, and the caller does not wait.
+    Busy,
+    /// Wait for a change, or until this time.
+    Wait(Option<Instant>),
 }
 
 impl<'a, K: Slotted> Acquisition<'a, K> {
@@ -229,7 +242,10 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         started: Instant,
     ) -> Result<Self> {
         let objects = shared.objects.until(options.request_deadline(started));
-        let object: K = objects.get(&shared.namespace, name)?;
+        let (object, from_cache) = match shared.latest.get::<K>(&shared.namespace, name) {
+            Some(object) => (object, true),
+            None => (objects.get::<K>(&shared.namespace, name)?, false),
+        };
         let hold_ttl = match options.ttl {
             Some(ttl) => ttl,
             None => object.default_ttl()?,
@@ -247,13 +263,14 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                 .priority
                 .unwrap_or_else(|| object.default_priority()),
             object,
+            from_cache,
             hold_ttl,
             waiter_ttl: hold_ttl.min(MAX_WAITER_TTL),
             ticket: new_ticket(),
-            tickets_kept: true,
             first_write: None,
-            last_waiter_write: None,
-            append_unsupported: false,
+            unanswered_take: None,
+            queued: None,
+            interested: Arc::new(AtomicBool::new(false)),
             conflicts: 0,
             follow: None,
         })
@@ -282,13 +299,30 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             }),
             other => other,
         };
-        if result.is_err() && self.first_write.is_some() {
-            // Leave the queue (or give back a slot granted meanwhile, or by a
-            // write whose answer was lost) so that nothing stays held by a
-            // caller that gave up.
-            self.leave();
+        if let Some(queued) = &self.queued {
+            queued.queue.unlisten(queued.listener);
         }
-        result
+        match result {
+            Ok(granted) => Ok(granted),
+            Err(error) => {
+                if self.first_write.is_some() {
+                    // Leave the queue (or give back a slot granted meanwhile,
+                    // or by a write whose answer was lost) so that nothing
+                    // stays held by a caller that gave up.
+                    self.leave();
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Re-reads the object after a failed guard.
+    fn reread(&mut self) -> Result<()> {
+        self.shared.latest.forget::<K>(&self.shared.namespace, self.name);
+        self.object = self.objects.get(&self.shared.namespace, self.name)?;
+        self.from_cache = false;
+        self.shared.latest.put(&self.object);
+        Ok(())
     }
 
     fn step_until_granted(&mut self) -> Result<Granted> {
@@ -298,183 +332,372 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                     return Err(Error::Cancelled { what: self.what() });
                 }
             }
-            let now = Instant::now();
             let slots = self.object.slots();
-            // Once we have written, our record may come back without its
-            // ticket (a CRD that prunes it, or an older writer rewriting the
-            // status, even when our write's answer was lost): from then on,
-            // our name is us.
-            if self.tickets_kept
-                && self.first_write.is_some()
-                && ticket_pruned(&slots, &self.holder, &self.ticket)
-            {
-                self.tickets_kept = false;
-            }
-            let place = if self.tickets_kept {
-                slots.place_of(&self.holder, &self.ticket)
-            } else {
-                slots.place(&self.holder)
-            };
-            let ours = self.tickets_kept || self.first_write.is_some();
-            match place {
+            match slots.place_of(&self.holder, &self.ticket) {
                 // Ours: handed over by someone's write, or taken by a write
                 // of ours whose answer was lost.
-                Place::Holding(token) if ours => {
-                    return Ok(Granted {
-                        holder: self.holder.clone(),
-                        token,
-                        ttl: self.hold_ttl,
-                        anchor: self.last_waiter_write.or(self.first_write).unwrap_or(now),
-                        waited: self.started.elapsed(),
-                    })
-                }
-                // Queued, though the answer to our queueing write was lost.
-                Place::Queued(_) if ours => {
-                    if self.last_waiter_write.is_none() {
-                        self.last_waiter_write = self.first_write;
-                    }
-                }
-                Place::Holding(_) | Place::Queued(_) => return Err(self.already_held()),
-                // The name is in use by another acquisition (or an older client).
+                Place::Holding(token) => return self.adopt(&slots, token),
+                // The name holds a slot under another acquisition (unless
+                // our copy is out of date).
                 Place::Absent if slots.place(&self.holder) != Place::Absent => {
-                    return Err(self.already_held())
+                    if self.from_cache {
+                        self.reread()?;
+                        continue;
+                    }
+                    return Err(self.already_held());
                 }
                 Place::Absent => {}
             }
-
-            let (write, next_expiry) = self.plan(&slots, &place, now);
-            match write {
-                Some(Write::Put(next, plan)) => {
+            let step = self.next_step(&slots)?;
+            if self.from_cache && matches!(step, Step::Enqueue | Step::Busy) {
+                // Only a fresh read may say there is no room.
+                self.reread()?;
+                continue;
+            }
+            match step {
+                Step::Write(next, plan) => {
                     let write_started = Instant::now();
                     self.first_write.get_or_insert(write_started);
                     let mut updated = self.object.clone();
                     updated.store(next);
                     match self.objects.write_status(&self.object, &updated) {
                         Ok(written) => {
+                            self.shared.latest.put(&written);
                             self.object = written;
-                            match plan {
-                                Plan::Take(token) => {
-                                    return Ok(Granted {
-                                        holder: self.holder.clone(),
-                                        token,
-                                        ttl: self.hold_ttl,
-                                        anchor: write_started,
-                                        waited: self.started.elapsed(),
-                                    })
-                                }
-                                Plan::Queue => self.last_waiter_write = Some(write_started),
-                                Plan::Housekeeping => {}
+                            self.from_cache = false;
+                            if let Plan::Take(token) = plan {
+                                let slots = self.object.slots();
+                                let granted = self.granted(token, write_started);
+                                return Ok(self.leave_queue(&slots, granted));
                             }
                         }
                         Err(error) if error.is_conflict() => {
                             self.conflicts += 1;
                             after_lost_race(self.conflicts);
-                            self.object = self.objects.get(&self.shared.namespace, self.name)?;
+                            self.reread()?;
                         }
-                        Err(error) => return Err(error),
-                    }
-                    continue;
-                }
-                Some(Write::Append(waiter)) => {
-                    let write_started = Instant::now();
-                    self.first_write.get_or_insert(write_started);
-                    let patch = serde_json::json!([{ "op": "add", "path": "/status/waiters/-", "value": waiter }]);
-                    match self.objects.patch_status::<K>(
-                        &self.shared.namespace,
-                        self.name,
-                        &patch,
-                        Retry::Never,
-                    ) {
-                        Ok(written) => {
-                            self.object = written;
-                            self.last_waiter_write = Some(write_started);
-                        }
-                        // The list vanished meanwhile (status reset): queue with a full write.
-                        Err(Error::Api(status)) if status.code == 422 => {
-                            self.object = self.objects.get(&self.shared.namespace, self.name)?;
-                            self.append_unsupported = true;
-                        }
-                        // No answer (server overloaded, connection lost): the
-                        // append may or may not have happened. Re-read; the
-                        // next round sees us queued or appends again, and a
-                        // duplicate entry is harmless (see Slots::grant_free).
-                        Err(error @ (Error::Transport { .. } | Error::Api(_)))
-                            if error.is_retryable() =>
-                        {
+                        // No answer: the take may have landed. Re-read; the
+                        // next round finds our ticket or tries again.
+                        Err(error) if error.is_retryable() => {
+                            if matches!(plan, Plan::Take(_)) {
+                                self.unanswered_take.get_or_insert(write_started);
+                            }
                             self.conflicts += 1;
                             after_lost_race(self.conflicts);
-                            self.object = self.objects.get(&self.shared.namespace, self.name)?;
-                            if matches!(
-                                self.object.slots().place(&self.holder),
-                                Place::Queued(_) | Place::Holding(_)
-                            ) {
-                                self.last_waiter_write = Some(write_started);
-                            }
+                            self.reread()?;
                         }
                         Err(error) => return Err(error),
                     }
-                    continue;
                 }
-                None => {}
+                Step::Enqueue => self.enqueue()?,
+                Step::Busy => return Err(K::busy(self.name, &slots)),
+                Step::Wait(timer) => {
+                    self.heartbeat_if_due()?;
+                    let heartbeat_at = self.heartbeat_due();
+                    let timer = [timer, heartbeat_at].into_iter().flatten().min();
+                    self.wait_for_change(timer)?;
+                }
             }
-
-            if self.try_once() {
-                return Err(K::busy(self.name, &slots));
-            }
-            self.wait_for_change(next_expiry)?;
         }
     }
 
-    /// Decides the next write, if any (see [`plan`]).
-    fn plan(&self, slots: &Slots, place: &Place, now: Instant) -> (Option<Write>, Option<Instant>) {
-        let verdict = observe(
-            &self.shared.staleness,
-            &self.object,
-            slots,
-            &self.holder,
-            self.hold_ttl,
-        );
-        let me = Contender {
+    /// Decides what to do next (see [`decide`]), deleting stale waiter
+    /// objects on the way when we are at the head of the queue.
+    fn next_step(&mut self, slots: &Slots) -> Result<Step> {
+        let now = Instant::now();
+        let verdict = observe(&self.shared.staleness, &self.object, slots, self.hold_ttl);
+        let standing = match &self.queued {
+            Some(queued) => Some(queued.queue.standing(&queued.waiter, slots, now)),
+            None => None,
+        };
+        if let Some(standing) = &standing {
+            if standing.ahead == 0 {
+                for (name, version) in standing.stale.iter().take(STALE_DELETES) {
+                    // Only while unchanged: a heartbeat landing meanwhile saves it.
+                    self.objects
+                        .delete_if_unchanged::<Waiter>(&self.shared.namespace, name, version)?;
+                }
+            }
+        }
+        let contender = Contender {
             holder: &self.holder,
             ticket: &self.ticket,
             priority: self.priority,
             hold_ttl: self.hold_ttl,
-            waiter_ttl: self.waiter_ttl,
-            last_waiter_write: self.last_waiter_write,
-            may_append: !self.append_unsupported && self.object.has_status(),
             try_once: self.try_once(),
         };
-        plan(&me, slots, place, &verdict, now, &now_rfc3339())
+        let (step, interested) = decide(&contender, slots, standing.as_ref(), &verdict, &now_rfc3339());
+        self.interested.store(interested, Ordering::SeqCst);
+        Ok(match step {
+            Step::Wait(timer) if interested => {
+                Step::Wait(Some(timer.map_or(now + RECHECK, |t| t.min(now + RECHECK))))
+            }
+            other => other,
+        })
     }
 
-    /// Blocks until the object changes, a timer is due, the deadline passes or
-    /// the caller cancels.
-    fn wait_for_change(&mut self, timer: Option<Instant>) -> Result<()> {
-        let follow = self.follow.get_or_insert_with(|| {
-            Follow::start(self.shared, &self.object, self.options.cancel.as_ref())
+    fn granted(&self, token: u64, anchor: Instant) -> Granted {
+        Granted {
+            holder: self.holder.clone(),
+            token,
+            ttl: self.hold_ttl,
+            anchor,
+            waited: self.started.elapsed(),
+            queue: None,
+        }
+    }
+
+    /// Takes over a grant found in the object under our ticket: handed to us
+    /// by a release, or taken by a write of ours whose answer was lost.
+    fn adopt(&mut self, slots: &Slots, token: u64) -> Result<Granted> {
+        let record = slots
+            .record_of(&self.ticket)
+            .cloned()
+            .unwrap_or_default();
+        // No later than anyone could have seen the grant: a hand-off was
+        // decided from a version of our waiter object we wrote at a known
+        // time; a take of ours, at the start of a take whose answer was lost.
+        let handed_from = record.handoff.and_then(|heartbeat| {
+            let queued = self.queued.as_ref()?;
+            queued.writes.get(usize::try_from(heartbeat).ok()?).copied()
         });
+        let anchor = handed_from
+            .or(self.unanswered_take)
+            .or(self.first_write)
+            .unwrap_or_else(Instant::now);
+        let record_ttl = server_ttl(&record.ttl, self.waiter_ttl);
+        let mut granted = self.granted(token, anchor);
+        if record_ttl < self.hold_ttl {
+            // A hand-off lives for the waiter's liveness TTL until renewed:
+            // renew to our own TTL before returning.
+            granted.anchor = self.renew_once(token)?;
+        } else {
+            granted.ttl = record_ttl.min(self.hold_ttl);
+        }
+        let slots = self.object.slots();
+        Ok(self.leave_queue(&slots, granted))
+    }
+
+    /// One renewal of our fresh grant to our TTL; returns its start.
+    fn renew_once(&mut self, token: u64) -> Result<Instant> {
+        loop {
+            let started = Instant::now();
+            let mut slots = self.object.slots();
+            if !slots.renew(&self.holder, token, &format_duration(self.hold_ttl), &now_rfc3339()) {
+                return Err(Error::Lost {
+                    kind: K::KIND,
+                    name: self.name.to_owned(),
+                    holder: self.holder.clone(),
+                    reason: "it was reclaimed before it could be renewed".to_owned(),
+                });
+            }
+            let mut updated = self.object.clone();
+            updated.store(slots);
+            match self.objects.write_status(&self.object, &updated) {
+                Ok(written) => {
+                    self.shared.latest.put(&written);
+                    self.object = written;
+                    return Ok(started);
+                }
+                Err(error) if error.is_conflict() || error.is_retryable() => {
+                    self.conflicts += 1;
+                    after_lost_race(self.conflicts);
+                    self.reread()?;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Deletes our waiter object once we hold a slot, and hands the queue
+    /// view to the grant (so its release can hand the slot on).
+    fn leave_queue(&mut self, _slots: &Slots, mut granted: Granted) -> Granted {
+        if let Some(queued) = self.queued.take() {
+            queued.queue.unlisten(queued.listener);
+            // Best effort: a waiter object left behind goes stale and is
+            // deleted by the next head; a hand-off to it meanwhile is
+            // reclaimed within its liveness TTL.
+            let _ = self
+                .objects
+                .delete::<Waiter>(&self.shared.namespace, &queued.waiter.metadata.name);
+            granted.queue = Some(queued.queue);
+        }
+        granted
+    }
+
+    /// Creates our waiter object and joins the queue's view.
+    fn enqueue(&mut self) -> Result<()> {
+        let meta = self.object.metadata();
+        let mut labels = BTreeMap::new();
+        labels.insert(TARGET_UID_LABEL.to_owned(), meta.uid.clone());
+        let mut extra = serde_json::Map::new();
+        extra.insert(
+            "ownerReferences".to_owned(),
+            serde_json::json!([{
+                "apiVersion": API_VERSION,
+                "kind": K::KIND,
+                "name": meta.name,
+                "uid": meta.uid,
+            }]),
+        );
+        let waiter = Waiter {
+            api_version: API_VERSION.to_owned(),
+            kind: Waiter::KIND.to_owned(),
+            metadata: ObjectMeta {
+                name: self.ticket.clone(),
+                labels,
+                extra,
+                ..ObjectMeta::default()
+            },
+            spec: WaiterSpec {
+                target: WaiterTarget {
+                    kind: K::KIND.to_owned(),
+                    name: meta.name.clone(),
+                    uid: meta.uid.clone(),
+                },
+                holder: self.holder.clone(),
+                ticket: self.ticket.clone(),
+                priority: self.priority,
+                ttl: format_duration(self.waiter_ttl),
+                hold_ttl: format_duration(self.hold_ttl),
+                renew_count: 0,
+                sequence: None,
+                enqueued_at: now_rfc3339(),
+            },
+            status: None,
+        };
+        let write_started = Instant::now();
+        self.first_write.get_or_insert(write_started);
+        let created = loop {
+            match self.objects.create(&self.shared.namespace, &waiter) {
+                Ok(created) => break created,
+                // Named after our ticket: it is ours, from a create whose
+                // answer was lost.
+                Err(Error::AlreadyExists { .. }) => {
+                    break self.objects.get(&self.shared.namespace, &self.ticket)?
+                }
+                Err(error) if error.is_retryable() => {
+                    self.conflicts += 1;
+                    after_lost_race(self.conflicts);
+                }
+                Err(error) => return Err(error),
+            }
+        };
+        let queue = Queue::join(self.shared, &meta.uid);
+        queue.synced(self.deadline)?;
+        let follow = self.follow();
+        let nudge = follow.nudger();
+        let interested = self.interested.clone();
+        let listener = queue.listen(Box::new(move || !interested.load(Ordering::SeqCst) || nudge()));
+        self.queued = Some(Queued {
+            writes: vec![write_started],
+            waiter: created,
+            queue,
+            listener,
+        });
+        Ok(())
+    }
+
+    /// When our waiter object's next heartbeat is due.
+    fn heartbeat_due(&self) -> Option<Instant> {
+        let queued = self.queued.as_ref()?;
+        Some(*queued.writes.last()? + self.waiter_ttl / 3)
+    }
+
+    /// Heartbeats our waiter object when due: one small write to it, never
+    /// to the contended object. If it was deleted (judged stale while we
+    /// could not write), queue again at the back.
+    fn heartbeat_if_due(&mut self) -> Result<()> {
+        if self.heartbeat_due().is_none_or(|due| Instant::now() < due) {
+            return Ok(());
+        }
+        let Some(queued) = &mut self.queued else {
+            return Ok(());
+        };
+        let count = queued.waiter.spec.renew_count;
+        let sequence = queued
+            .waiter
+            .spec
+            .sequence
+            .clone()
+            .unwrap_or_else(|| queued.waiter.metadata.resource_version.clone());
+        let patch = serde_json::json!([
+            { "op": "test", "path": "/spec/renewCount", "value": count },
+            { "op": "replace", "path": "/spec/renewCount", "value": count + 1 },
+            { "op": "add", "path": "/spec/sequence", "value": sequence },
+        ]);
+        let write_started = Instant::now();
+        match self.objects.patch::<Waiter>(
+            &self.shared.namespace,
+            &queued.waiter.metadata.name,
+            &patch,
+        ) {
+            Ok(written) => {
+                queued.writes.push(write_started);
+                queued.waiter = written;
+                Ok(())
+            }
+            // Deleted as stale: queue afresh.
+            Err(Error::NotFound { .. }) => {
+                if let Some(queued) = self.queued.take() {
+                    queued.queue.unlisten(queued.listener);
+                }
+                Ok(())
+            }
+            // Not answered, or the test failed (an earlier unanswered
+            // heartbeat landed): read what is there and go on.
+            Err(error) if error.is_retryable() || matches!(&error, Error::Api(s) if s.code == 422) => {
+                if let Ok(current) = self
+                    .objects
+                    .get::<Waiter>(&self.shared.namespace, &queued.waiter.metadata.name)
+                {
+                    if current.spec.renew_count > count {
+                        queued.writes.push(write_started);
+                    }
+                    queued.waiter = current;
+                }
+                Ok(())
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    fn follow(&mut self) -> &Follow<K> {
+        let (shared, object, cancel) = (self.shared, &self.object, self.options.cancel.as_ref());
+        self.follow
+            .get_or_insert_with(|| Follow::start(shared, object, cancel))
+    }
+
+    /// Blocks until the object or the queue changes, a timer is due, the
+    /// deadline passes or the caller cancels.
+    fn wait_for_change(&mut self, timer: Option<Instant>) -> Result<()> {
         let wake_at = match (timer, self.deadline) {
             (Some(t), Some(d)) => Some(t.min(d)),
             (t, d) => t.or(d),
         };
-        for wake in follow.changes(wake_at) {
+        let wakes = self.follow().changes(wake_at);
+        for wake in wakes {
             match wake {
                 Wake::Changed(object) => {
                     if is_newer(
                         &object.metadata().resource_version,
                         &self.object.metadata().resource_version,
                     ) {
+                        self.shared.latest.put(&object);
                         self.object = object;
+                        self.from_cache = false;
                     }
                 }
                 Wake::Deleted => {
+                    self.shared.latest.forget::<K>(&self.shared.namespace, self.name);
                     return Err(crate::objects::not_found::<K>(
                         &self.shared.namespace,
                         self.name,
-                    ))
+                    ));
                 }
                 Wake::Failed(error) => return Err(error),
                 Wake::Cancelled => return Err(Error::Cancelled { what: self.what() }),
+                Wake::Nudged => {}
             }
         }
         if self.deadline.is_some_and(|d| Instant::now() >= d) {
@@ -494,167 +717,104 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         }
     }
 
-    /// Removes our waiter entry, or the slot granted to us meanwhile, from a
-    /// fresh read (our last answer may have been lost). Bounded by
-    /// [`LEAVE_BUDGET`]; what it cannot remove expires on its own.
+    /// Deletes our waiter object, then gives back the slot granted to us
+    /// meanwhile (or by a write whose answer was lost), handing it on, from a
+    /// fresh read. Bounded by [`LEAVE_BUDGET`]; what it cannot remove expires
+    /// on its own.
     fn leave(&mut self) {
         let objects = self
             .shared
             .objects
             .until(Instant::now().checked_add(LEAVE_BUDGET));
+        let queue = self.queued.take().map(|queued| {
+            let _ = objects.delete::<Waiter>(&self.shared.namespace, &queued.waiter.metadata.name);
+            queued.queue
+        });
         for attempt in 1..=20 {
             let Ok(object) = objects.get::<K>(&self.shared.namespace, self.name) else {
                 return;
             };
             let mut slots = object.slots();
-            // Our records by ticket; by name when tickets were stripped (a
-            // pruning CRD, or an older writer rewriting the status).
-            let stripped = ticket_pruned(&slots, &self.holder, &self.ticket);
-            let removed = if self.tickets_kept && !stripped {
-                slots.withdraw(&self.ticket)
-            } else {
-                slots.remove(&self.holder, None)
-            };
-            if !removed {
+            if !slots.withdraw(&self.ticket) {
                 return;
             }
-            slots.grant_free(&now_rfc3339());
+            if let Some(queue) = &queue {
+                hand_off(&mut slots, queue, Instant::now(), &now_rfc3339());
+            }
             let mut updated = object.clone();
             updated.store(slots);
             match objects.write_status(&object, &updated) {
                 Err(error) if error.is_conflict() => after_lost_race(attempt),
+                Ok(written) => {
+                    self.shared.latest.put(&written);
+                    return;
+                }
                 _ => return,
             }
         }
     }
 }
 
-/// True when `slots`, written after our record, hold a record under our name
-/// without any ticket and none with ours: the server pruned the field, or an
-/// older writer rewrote the status without it.
-fn ticket_pruned(slots: &Slots, holder: &str, ticket: &str) -> bool {
-    let untagged = |name: &str, t: &str| name == holder && t.is_empty();
-    slots.place_of(holder, ticket) == Place::Absent
-        && (slots.holders.iter().any(|h| untagged(&h.holder, &h.ticket))
-            || slots.waiters.iter().any(|w| untagged(&w.holder, &w.ticket)))
-}
-
-/// The contender's side of a planning decision.
+/// The contender's side of a decision.
 struct Contender<'a> {
     holder: &'a str,
     ticket: &'a str,
     priority: i32,
     hold_ttl: Duration,
-    waiter_ttl: Duration,
-    /// Start of our last successful write of our waiter entry (none: not queued).
-    last_waiter_write: Option<Instant>,
-    /// An atomic append of our waiter entry can work (the object has a waiter list).
-    may_append: bool,
     /// A zero timeout: take a free slot or give up, never queue.
     try_once: bool,
 }
 
-/// Decides the next write, if any, from the object's slots, our place in
-/// them and which records are stale: evict stale records, take a free slot,
-/// queue, settle (hand free slots to the queue) or refresh the waiter entry.
-/// Also returns when to look again if nothing changes. Pure: no I/O, no clock.
-fn plan(
+/// Decides the next step from the object's holders, our standing in the
+/// queue (none: not queued yet) and which holders are stale: evict stale
+/// holders (only at the head of the queue, or as a newcomer), take a free
+/// slot when fewer live waiters are ahead of us than slots are free, else
+/// queue or wait. Also says whether queue changes matter now (a slot is free
+/// but not ours yet). Pure: no I/O, no clock.
+fn decide(
     me: &Contender,
     slots: &Slots,
-    place: &Place,
+    standing: Option<&Standing>,
     verdict: &Verdict,
-    now: Instant,
     now_text: &str,
-) -> (Option<Write>, Option<Instant>) {
-    let mut wake_at = verdict.next_expiry;
-
+) -> (Step, bool) {
+    let ahead = standing.map_or(0, |s| s.ahead);
     let mut next = slots.clone();
-    let mut changed = false;
-    // Only the first live waiter in grant order (or, with no live waiter,
-    // a newcomer) evicts and settles, so one event does not set off a
-    // herd of conflicting writes.
-    let order = slots.grant_order();
-    let ahead = match place {
-        Place::Queued(rank) => &order[..*rank],
-        _ => &order[..],
-    };
-    let live_ahead = ahead.iter().any(|&i| {
-        let w = &slots.waiters[i];
-        !verdict
-            .stale
-            .contains(&waiter_key(&w.holder, w.renew_count))
-    });
-    if !verdict.stale.is_empty() && !live_ahead {
+    let mut evicted = false;
+    if !verdict.stale.is_empty() && ahead == 0 {
         next.holders.retain(|h| {
             !verdict
                 .stale
                 .contains(&holder_key(&h.holder, h.token, h.renew_count))
         });
-        next.waiters.retain(|w| {
-            !verdict
-                .stale
-                .contains(&waiter_key(&w.holder, w.renew_count))
-        });
-        changed = true;
+        evicted = next.holders.len() != slots.holders.len();
     }
-
-    let mut plan = Plan::Housekeeping;
-    match place {
-        Place::Absent => {
-            if next.waiters.is_empty() && next.free() > 0 {
-                let token = next.take(
-                    me.holder,
-                    me.ticket,
-                    me.priority,
-                    &format_duration(me.hold_ttl),
-                    now_text,
-                );
-                plan = Plan::Take(token);
-                changed = true;
-            } else if me.try_once {
-                // No room: evictions alone are not worth a write.
-                return (None, wake_at);
-            } else {
-                let waiter = WaiterRecord {
-                    holder: me.holder.to_owned(),
-                    ticket: me.ticket.to_owned(),
-                    priority: me.priority,
-                    enqueued_at: now_text.to_owned(),
-                    renewed_at: now_text.to_owned(),
-                    renew_count: 0,
-                    ttl: format_duration(me.waiter_ttl),
-                    hold_ttl: format_duration(me.hold_ttl),
-                };
-                if !changed && me.may_append {
-                    // Appending never conflicts, so a crowd of newcomers
-                    // queues in one request each.
-                    return (Some(Write::Append(waiter)), wake_at);
-                }
-                next.enqueue(waiter);
-                plan = Plan::Queue;
-                changed = true;
-            }
-        }
-        Place::Queued(_) => {
-            let heartbeat_at = me.last_waiter_write.map(|t| t + me.waiter_ttl / 3);
-            if heartbeat_at.is_some_and(|at| now >= at) {
-                next.heartbeat(me.holder, now_text);
-                plan = Plan::Queue;
-                changed = true;
-            } else if let Some(at) = heartbeat_at {
-                wake_at = Some(wake_at.map_or(at, |w| w.min(at)));
-            }
-            if next.free() > 0 && !live_ahead {
-                changed = true;
-            }
-        }
-        Place::Holding(_) => {}
+    let free = next.free();
+    if free > ahead {
+        let token = next.take(
+            me.holder,
+            me.ticket,
+            me.priority,
+            &format_duration(me.hold_ttl),
+            now_text,
+        );
+        return (Step::Write(next, Plan::Take(token)), false);
     }
-    if changed {
-        next.grant_free(now_text);
-        (Some(Write::Put(next, plan)), wake_at)
-    } else {
-        (None, wake_at)
+    if evicted {
+        return (Step::Write(next, Plan::Evict), false);
+    }
+    if me.try_once {
+        return (Step::Busy, false);
+    }
+    match standing {
+        None => (Step::Enqueue, false),
+        Some(standing) => {
+            let timer = [verdict.next_expiry, standing.next_expiry]
+                .into_iter()
+                .flatten()
+                .min();
+            (Step::Wait(timer), free > 0)
+        }
     }
 }
 
@@ -671,180 +831,126 @@ mod tests {
             ticket: "t",
             priority: 0,
             hold_ttl: Duration::from_secs(30),
-            waiter_ttl: Duration::from_secs(30),
-            last_waiter_write: None,
-            may_append: true,
             try_once: false,
         }
     }
 
-    fn holder(name: &str, token: u64) -> HolderRecord {
-        HolderRecord {
-            holder: name.to_owned(),
-            token,
-            ttl: "30s".to_owned(),
-            ..HolderRecord::default()
-        }
-    }
-
-    fn waiter(name: &str, priority: i32) -> WaiterRecord {
-        WaiterRecord {
-            holder: name.to_owned(),
-            priority,
-            ttl: "30s".to_owned(),
-            hold_ttl: "30s".to_owned(),
-            ..WaiterRecord::default()
-        }
-    }
-
-    fn slots(capacity: u32, holders: &[&str], waiters: &[&str]) -> Slots {
+    fn slots(capacity: u32, holders: &[&str]) -> Slots {
         Slots {
             capacity,
             holders: holders
                 .iter()
                 .enumerate()
-                .map(|(i, h)| holder(h, i as u64 + 1))
+                .map(|(i, h)| HolderRecord {
+                    holder: (*h).to_owned(),
+                    token: i as u64 + 1,
+                    ttl: "30s".to_owned(),
+                    ..HolderRecord::default()
+                })
                 .collect(),
-            waiters: waiters.iter().map(|w| waiter(w, 0)).collect(),
             fencing: holders.len() as u64,
         }
     }
 
     fn fresh() -> Verdict {
-        Verdict {
-            stale: Vec::new(),
-            next_expiry: None,
-        }
+        Verdict::default()
     }
 
-    fn stale(keys: &[String]) -> Verdict {
-        Verdict {
-            stale: keys.to_vec(),
-            next_expiry: None,
+    fn queued(ahead: usize) -> Standing {
+        Standing {
+            ahead,
+            ..Standing::default()
         }
-    }
-
-    fn decide(me: &Contender, slots: &Slots, verdict: &Verdict) -> Option<Write> {
-        let place = slots.place(me.holder);
-        plan(me, slots, &place, verdict, Instant::now(), NOW).0
     }
 
     #[test]
     fn a_newcomer_takes_a_free_slot_with_the_next_fencing_token() {
-        let before = slots(2, &["a"], &[]);
-        match decide(&me("b"), &before, &fresh()) {
-            Some(Write::Put(after, Plan::Take(token))) => {
+        let before = slots(2, &["a"]);
+        match decide(&me("b"), &before, None, &fresh(), NOW).0 {
+            Step::Write(after, Plan::Take(token)) => {
                 assert_eq!(token, 2);
                 assert_eq!(after.fencing, 2);
                 assert_eq!(after.holders.len(), 2);
+                assert_eq!(after.holders[1].ticket, "t");
             }
             other => panic!("expected to take the free slot, got {other:?}"),
         }
     }
 
     #[test]
-    fn a_newcomer_never_jumps_the_queue_and_appends_itself() {
-        let before = slots(2, &["a"], &["w"]);
-        match decide(&me("b"), &before, &fresh()) {
-            Some(Write::Append(entry)) => {
-                assert_eq!(entry.holder, "b");
-                assert_eq!(entry.hold_ttl, "30s");
-            }
-            other => panic!("expected an append behind the queue, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn without_an_appendable_list_the_newcomer_queues_with_a_guarded_write() {
-        let before = slots(1, &["a"], &[]);
-        let mut b = me("b");
-        b.may_append = false;
-        match decide(&b, &before, &fresh()) {
-            Some(Write::Put(after, Plan::Queue)) => {
-                assert_eq!(after.holders, before.holders);
-                assert_eq!(after.waiters.len(), 1);
-            }
-            other => panic!("expected a guarded enqueue, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn try_once_without_room_writes_nothing_even_with_stale_records() {
-        let before = slots(1, &["a"], &["w"]);
+    fn a_newcomer_without_room_queues_and_a_try_once_gives_up() {
+        let full = slots(1, &["a"]);
+        assert_eq!(decide(&me("b"), &full, None, &fresh(), NOW).0, Step::Enqueue);
         let mut b = me("b");
         b.try_once = true;
-        let verdict = stale(&[waiter_key("w", 0)]);
-        assert!(decide(&b, &before, &verdict).is_none());
+        assert_eq!(decide(&b, &full, None, &fresh(), NOW).0, Step::Busy);
     }
 
     #[test]
-    fn a_stale_holder_is_evicted_and_its_slot_taken() {
-        let before = slots(1, &["dead"], &[]);
-        let verdict = stale(&[holder_key("dead", 1, 0)]);
-        match decide(&me("b"), &before, &verdict) {
-            Some(Write::Put(after, Plan::Take(2))) => {
+    fn a_waiter_takes_only_when_fewer_live_waiters_are_ahead_than_slots_are_free() {
+        let one_free = slots(2, &["a"]);
+        let (step, interested) = decide(&me("b"), &one_free, Some(&queued(1)), &fresh(), NOW);
+        assert_eq!(step, Step::Wait(None), "the one ahead takes it");
+        assert!(interested, "if the one ahead leaves, look again");
+        assert!(matches!(
+            decide(&me("b"), &one_free, Some(&queued(0)), &fresh(), NOW).0,
+            Step::Write(_, Plan::Take(2))
+        ));
+        let two_free = slots(3, &["a"]);
+        assert!(matches!(
+            decide(&me("b"), &two_free, Some(&queued(1)), &fresh(), NOW).0,
+            Step::Write(_, Plan::Take(_))
+        ));
+    }
+
+    #[test]
+    fn a_full_object_makes_a_waiter_wait_until_the_next_expiry_quietly() {
+        let full = slots(1, &["a"]);
+        let soon = Instant::now() + Duration::from_secs(3);
+        let verdict = Verdict {
+            stale: Vec::new(),
+            next_expiry: Some(soon),
+        };
+        let (step, interested) = decide(&me("b"), &full, Some(&queued(4)), &verdict, NOW);
+        assert_eq!(step, Step::Wait(Some(soon)));
+        assert!(!interested, "queue changes do not matter while no slot is free");
+    }
+
+    #[test]
+    fn only_the_head_evicts_a_stale_holder_and_takes_its_slot() {
+        let before = slots(1, &["dead"]);
+        let verdict = Verdict {
+            stale: vec![holder_key("dead", 1, 0)],
+            next_expiry: None,
+        };
+        assert!(
+            matches!(
+                decide(&me("second"), &before, Some(&queued(1)), &verdict, NOW).0,
+                Step::Wait(_)
+            ),
+            "a waiter behind a live head must not write"
+        );
+        match decide(&me("head"), &before, Some(&queued(0)), &verdict, NOW).0 {
+            Step::Write(after, Plan::Take(2)) => {
                 assert_eq!(after.holders.len(), 1);
-                assert_eq!(after.holders[0].holder, "b");
+                assert_eq!(after.holders[0].holder, "head");
             }
             other => panic!("expected eviction and take with token 2, got {other:?}"),
         }
     }
 
     #[test]
-    fn only_the_head_of_the_queue_settles_a_free_slot() {
-        // A slot is free (capacity 2, one holder) but the queue has not been
-        // settled yet: the head hands it over, the one behind stays quiet.
-        let before = slots(2, &["a"], &["head", "second"]);
-        let mut second = me("second");
-        second.last_waiter_write = Some(Instant::now());
-        assert!(
-            decide(&second, &before, &fresh()).is_none(),
-            "a waiter behind a live head must not write"
-        );
-        let mut head = me("head");
-        head.last_waiter_write = Some(Instant::now());
-        match decide(&head, &before, &fresh()) {
-            Some(Write::Put(after, Plan::Housekeeping)) => {
-                assert!(after.holders.iter().any(|h| h.holder == "head"));
-                assert_eq!(after.waiters.len(), 1);
-            }
-            other => panic!("expected the head to settle, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_queued_waiter_heartbeats_only_when_due_and_says_when() {
-        let before = slots(1, &["a"], &["b"]);
-        let written = Instant::now();
+    fn a_try_once_evicts_a_stale_holder_to_take_its_slot_but_never_queues() {
+        let before = slots(1, &["dead"]);
+        let verdict = Verdict {
+            stale: vec![holder_key("dead", 1, 0)],
+            next_expiry: None,
+        };
         let mut b = me("b");
-        b.last_waiter_write = Some(written);
-        let place = before.place("b");
-        let (write, wake_at) = plan(&b, &before, &place, &fresh(), written, NOW);
-        assert!(write.is_none(), "no heartbeat before a third of the TTL");
-        assert_eq!(wake_at, Some(written + Duration::from_secs(10)));
-        let later = written + Duration::from_secs(11);
-        match plan(&b, &before, &place, &fresh(), later, NOW) {
-            (Some(Write::Put(after, Plan::Queue)), _) => {
-                assert_eq!(after.waiters[0].renew_count, 1);
-            }
-            other => panic!("expected a heartbeat, got {:?}", other.0),
-        }
-    }
-
-    #[test]
-    fn a_server_that_prunes_tickets_is_noticed() {
-        let mut kept = slots(1, &["a"], &[]);
-        kept.waiters.push(WaiterRecord {
-            ticket: "t".to_owned(),
-            ..waiter("b", 0)
-        });
-        assert!(!ticket_pruned(&kept, "b", "t"), "our ticket came back");
-        let pruned = slots(1, &["a"], &["b"]);
-        assert!(
-            ticket_pruned(&pruned, "b", "t"),
-            "our name came back without it"
-        );
-        let other = slots(1, &["a"], &[]);
-        assert!(!ticket_pruned(&other, "b", "t"), "no record of ours at all");
+        b.try_once = true;
+        assert!(matches!(
+            decide(&b, &before, None, &verdict, NOW).0,
+            Step::Write(_, Plan::Take(2))
+        ));
     }
 }

@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::held::{Grant, Held};
 use crate::names::validate_name;
 use crate::options::Options;
-use crate::resource::Resource;
+use crate::queue::{order_of, selector_of};
+use crate::resource::{Resource, Waiter};
 
 /// Typed access to the objects of kind `K` in the client's namespace, as
 /// kube-rs's `Api<K>`: `client.api::<Semaphore>().get("api-quota")`.
@@ -80,12 +81,29 @@ impl<K: Slotted> Api<K> {
     /// Errors: [`Error::NotFound`], [`Error::Timeout`], [`Error::Cancelled`],
     /// the kind's busy error for a zero timeout that found no free slot
     /// ([`Error::Timeout`] for a semaphore, [`Error::LeaseHeld`] for a lease),
-    /// [`Error::AlreadyHeld`] when this holder already holds or waits.
+    /// [`Error::AlreadyHeld`] when this holder name already holds a slot
+    /// under another acquisition.
     pub fn acquire(&self, name: &str, options: &Options) -> Result<Held<K>> {
         let shared = &self.client.shared;
         let granted = acquire::<K>(shared, name, options)?;
         let grant = Grant::new(shared.clone(), name, granted, options.observer.clone());
         Ok(Held::new(grant, options.auto_renew))
+    }
+
+    /// The acquisitions queued for object `name`, in grant order (higher
+    /// priority first, then arrival). Each is a [`Waiter`] object of its own;
+    /// stale ones (whose process stopped heartbeating) are included until
+    /// someone deletes them.
+    pub fn waiters(&self, name: &str) -> Result<Vec<Waiter>> {
+        let object = self.get(name)?;
+        let selector = selector_of(&object.metadata().uid);
+        let (mut waiters, _) = self
+            .client
+            .shared
+            .objects
+            .list_selected::<Waiter>(self.namespace(), &selector)?;
+        waiters.sort_by(|a, b| order_of(a).cmp(&order_of(b)));
+        Ok(waiters)
     }
 
     /// Takes a slot only if one is free now: [`Api::acquire`] with a zero timeout.

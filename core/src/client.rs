@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::error::Result;
+use crate::latest::Latest;
 use crate::names::validate_namespace;
 use crate::objects::Objects;
 use crate::staleness::Staleness;
@@ -24,8 +25,10 @@ pub(crate) struct Shared {
     pub(crate) namespace: String,
     /// First-seen times of holder records, for expiry by this process's clock.
     pub(crate) staleness: Arc<Staleness>,
-    /// One shared watch per followed object.
+    /// One shared watch per followed object (and per followed queue).
     pub(crate) hubs: Arc<Hubs>,
+    /// The newest version of each object seen, to write from without a read.
+    pub(crate) latest: Arc<Latest>,
 }
 
 impl Client {
@@ -44,6 +47,7 @@ impl Client {
                 namespace: config.namespace().to_owned(),
                 staleness: Arc::new(Staleness::default()),
                 hubs: Arc::new(Hubs::default()),
+                latest: Arc::new(Latest::default()),
             }),
         })
     }
@@ -62,6 +66,7 @@ impl Client {
                 namespace: namespace.to_owned(),
                 staleness: self.shared.staleness.clone(),
                 hubs: self.shared.hubs.clone(),
+                latest: self.shared.latest.clone(),
             }),
         })
     }

@@ -11,13 +11,15 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::acquire::{observe, waiter_key, Granted, Slotted};
+use crate::acquire::{Granted, Slotted};
 use crate::backoff::after_lost_race;
 use crate::cancel::CancelToken;
 use crate::client::Shared;
 use crate::duration::format_duration;
 use crate::error::{Error, Result};
+use crate::objects::Objects;
 use crate::observer::{Event, Observer};
+use crate::queue::{hand_off, Queue};
 use crate::time::now_rfc3339;
 
 /// The least time a release may take to reach the server, even for a grant
@@ -33,6 +35,9 @@ pub(crate) struct Grant<K> {
     ttl: Duration,
     acquired: Instant,
     observer: Option<Arc<dyn Observer>>,
+    /// The queue's view, when the grant came through the queue: kept so that
+    /// the release can hand the slot on.
+    queue: Option<Queue>,
     state: Mutex<State>,
     changed: Condvar,
     /// Fired when the grant is lost, for callers that stop work on loss.
@@ -61,6 +66,7 @@ impl<K: Slotted> Grant<K> {
             ttl: granted.ttl,
             acquired: Instant::now(),
             observer,
+            queue: granted.queue,
             state: Mutex::new(State {
                 deadline: granted.anchor + granted.ttl,
                 released: false,
@@ -185,9 +191,10 @@ impl<K: Slotted> Grant<K> {
         // others may already have taken the slot.
         let objects = self.shared.objects.until(Some(self.lock().deadline));
         let mut races_lost = 0;
+        let mut fresh = false;
         loop {
             let started = Instant::now();
-            let read: K = match objects.get(&self.shared.namespace, &self.name) {
+            let (read, remembered) = match self.read(&objects, fresh) {
                 Ok(object) => object,
                 Err(Error::NotFound { .. }) => {
                     self.mark_lost("the object was deleted");
@@ -198,6 +205,11 @@ impl<K: Slotted> Grant<K> {
             let now = now_rfc3339();
             let mut slots = read.slots();
             if !slots.renew(&self.holder, self.token, &format_duration(self.ttl), &now) {
+                if remembered {
+                    // Our copy may be out of date: judge from a fresh read.
+                    fresh = true;
+                    continue;
+                }
                 self.mark_lost("it was reclaimed as expired");
                 return Err(self.lost_error("it was reclaimed as expired"));
             }
@@ -205,7 +217,8 @@ impl<K: Slotted> Grant<K> {
             let mut object = read.clone();
             object.store(slots);
             match objects.write_status(&read, &object) {
-                Ok(_) => {
+                Ok(written) => {
+                    self.shared.latest.put(&written);
                     let mut state = self.lock();
                     if state.lost.is_none() && !state.released {
                         state.deadline = started + self.ttl;
@@ -216,6 +229,7 @@ impl<K: Slotted> Grant<K> {
                 }
                 Err(error) if error.is_conflict() => {
                     races_lost += 1;
+                    fresh = true;
                     after_lost_race(races_lost);
                 }
                 Err(Error::NotFound { .. }) => {
@@ -256,43 +270,59 @@ impl<K: Slotted> Grant<K> {
             .map_or(deadline, |floor| floor.max(deadline));
         let objects = self.shared.objects.until(Some(until));
         let mut races_lost = 0;
+        let mut fresh = false;
         loop {
-            let read: K = match objects.get(&self.shared.namespace, &self.name) {
+            let (read, remembered) = match self.read(&objects, fresh) {
                 Ok(object) => object,
                 Err(Error::NotFound { .. }) => return Ok(()),
                 Err(error) => return Err(error),
             };
-            let now = now_rfc3339();
             let mut slots = read.slots();
             if !slots.remove(&self.holder, Some(self.token)) {
+                if remembered {
+                    fresh = true;
+                    continue;
+                }
                 return Ok(());
             }
-            // Skip waiters that stopped heartbeating, so the slot does not go
-            // to a dead process and sit unused for a whole TTL.
-            let verdict = observe(
-                &self.shared.staleness,
-                &read,
-                &slots,
-                &self.holder,
-                self.ttl,
-            );
-            slots.waiters.retain(|w| {
-                !verdict
-                    .stale
-                    .contains(&waiter_key(&w.holder, w.renew_count))
-            });
-            slots.grant_free(&now);
+            // Hand the slot to the head of the queue in the same write, when
+            // this process follows the queue; otherwise the head takes it.
+            let queue = self
+                .queue
+                .clone()
+                .or_else(|| Queue::find(&self.shared, &read.metadata().uid));
+            if let Some(queue) = &queue {
+                hand_off(&mut slots, queue, Instant::now(), &now_rfc3339());
+            }
             let mut object = read.clone();
             object.store(slots);
             match objects.write_status(&read, &object) {
-                Ok(_) | Err(Error::NotFound { .. }) => return Ok(()),
+                Ok(written) => {
+                    self.shared.latest.put(&written);
+                    return Ok(());
+                }
+                Err(Error::NotFound { .. }) => return Ok(()),
                 Err(error) if error.is_conflict() => {
                     races_lost += 1;
+                    fresh = true;
                     after_lost_race(races_lost);
                 }
                 Err(error) => return Err(error),
             }
         }
+    }
+
+    /// The object to write from: the client's remembered copy unless
+    /// `fresh` is asked for (or there is none), then a read. True when remembered.
+    fn read(&self, objects: &Objects, fresh: bool) -> Result<(K, bool)> {
+        if !fresh {
+            if let Some(object) = self.shared.latest.get::<K>(&self.shared.namespace, &self.name) {
+                return Ok((object, true));
+            }
+        }
+        let object = objects.get::<K>(&self.shared.namespace, &self.name)?;
+        self.shared.latest.put(&object);
+        Ok((object, false))
     }
 
     /// Starts background renewal at a third of the TTL and a watchdog that
@@ -477,6 +507,7 @@ mod tests {
             ttl,
             anchor,
             waited: Duration::ZERO,
+            queue: None,
         };
         Held::new(Grant::new(client.shared, "s", granted, None), auto_renew)
     }

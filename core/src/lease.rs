@@ -26,13 +26,13 @@ impl Slotted for LeaseObject {
                 renewed_at: status.renewed_at.unwrap_or_default(),
                 renew_count: status.renew_count,
                 ttl: status.ttl.unwrap_or_else(|| format_duration(DEFAULT_TTL)),
+                handoff: status.holder_handoff,
             }],
             None => Vec::new(),
         };
         Slots {
             capacity: 1,
             holders,
-            waiters: status.waiters,
             fencing: status.transitions,
         }
     }
@@ -40,13 +40,13 @@ impl Slotted for LeaseObject {
     fn store(&mut self, slots: Slots) {
         let mut status = self.status.take().unwrap_or_default();
         status.transitions = slots.fencing;
-        status.waiters = slots.waiters;
         match slots.holders.into_iter().next() {
             Some(h) => {
                 let ttl = server_ttl(&h.ttl, DEFAULT_TTL);
                 status.expires_at = parse_rfc3339(&h.renewed_at).map(|t| format_rfc3339(t + ttl));
                 status.holder = Some(h.holder);
                 status.holder_ticket = Some(h.ticket).filter(|t| !t.is_empty());
+                status.holder_handoff = h.handoff;
                 status.holder_priority = h.priority;
                 status.acquired_at = Some(h.acquired_at);
                 status.renewed_at = Some(h.renewed_at);
@@ -57,6 +57,7 @@ impl Slotted for LeaseObject {
             None => {
                 status.holder = None;
                 status.holder_ticket = None;
+                status.holder_handoff = None;
                 status.holder_priority = 0;
                 status.acquired_at = None;
                 status.renewed_at = None;
@@ -82,13 +83,7 @@ impl Slotted for LeaseObject {
             .holders
             .first()
             .map(|h| h.holder.clone())
-            .or_else(|| {
-                slots
-                    .waiters
-                    .first()
-                    .map(|w| format!("{} (queued)", w.holder))
-            })
-            .unwrap_or_default();
+            .unwrap_or_else(|| "(queued waiters)".to_owned());
         Error::LeaseHeld {
             name: name.to_owned(),
             holder,
@@ -149,7 +144,6 @@ mod tests {
         lease.store(Slots {
             capacity: 1,
             holders,
-            waiters: Vec::new(),
             fencing: 1,
         });
         let status = lease.status.expect("stored");

@@ -91,6 +91,7 @@ mod duration;
 mod error;
 mod gate;
 mod held;
+mod latest;
 mod leader;
 mod lease;
 mod names;
@@ -98,6 +99,7 @@ mod objects;
 mod observer;
 mod options;
 mod patch;
+mod queue;
 pub mod resource;
 mod semaphore;
 mod slots;
@@ -127,7 +129,8 @@ pub use time::{format_rfc3339, parse_rfc3339};
 /// The coordination state machine, for the operator and other writers that
 /// must follow the same protocol as the clients.
 pub mod protocol {
-    pub use crate::acquire::{holder_key, observed_records, waiter_key, Slotted, MAX_WAITER_TTL};
+    pub use crate::acquire::{holder_key, observed_records, Slotted};
+    pub use crate::queue::MAX_WAITER_TTL;
     pub use crate::slots::{Place, Slots};
     pub use crate::staleness::{margin, Observed, Staleness, Verdict};
 }

@@ -88,24 +88,19 @@ impl Objects {
         Ok(list.items)
     }
 
-    /// Lists just the object `name` (absent when it does not exist) with the
+    /// Lists the objects matching `selector` (a query fragment such as
+    /// `fieldSelector=…` or `labelSelector=…`, already escaped) with the
     /// collection's current resourceVersion, from which a watch can always
-    /// start, however long ago the object itself last changed.
-    pub(crate) fn list_one<K: Resource>(
+    /// start, however long ago the objects themselves last changed.
+    pub(crate) fn list_selected<K: Resource>(
         &self,
         namespace: &str,
-        name: &str,
-    ) -> Result<(Option<K>, String)> {
-        let path = format!(
-            "{}?fieldSelector=metadata.name%3D{name}",
-            Self::collection::<K>(namespace)
-        );
+        selector: &str,
+    ) -> Result<(Vec<K>, String)> {
+        let path = format!("{}?{selector}", Self::collection::<K>(namespace));
         let reply = self.transport.send(Method::Get, &path, None, Retry::Safe)?;
         let list: List<K> = decode(&reply.check()?)?;
-        Ok((
-            list.items.into_iter().next(),
-            list.metadata.resource_version,
-        ))
+        Ok((list.items, list.metadata.resource_version))
     }
 
     /// Creates an object; it must not exist yet.
@@ -173,9 +168,26 @@ impl Objects {
         )?)
     }
 
-    /// Writes `new` (computed from `old`) as a guarded JSON patch that
-    /// tolerates concurrent waiter appends (see `patch.rs`), else as a
-    /// resourceVersion-guarded PUT. A concurrent change of anything the
+    /// Applies a JSON patch to the object itself (not its status), once: the
+    /// patch's own tests make a repeat fail rather than apply twice.
+    pub(crate) fn patch<K: Resource>(
+        &self,
+        namespace: &str,
+        name: &str,
+        patch: &serde_json::Value,
+    ) -> Result<K> {
+        let body = encode(patch)?;
+        decode(&self.send_about::<K>(
+            Method::Patch,
+            (namespace, name),
+            "",
+            Some(&body),
+            Retry::Safe,
+        )?)
+    }
+
+    /// Writes `new` (computed from `old`) as a guarded JSON patch (see
+    /// `patch.rs`), else as a resourceVersion-guarded PUT. A concurrent change of anything the
     /// write depends on fails it with a 409 conflict: re-read and retry.
     pub(crate) fn write_status<K: Resource>(&self, old: &K, new: &K) -> Result<K> {
         let status = |object: &K| {
@@ -184,8 +196,10 @@ impl Objects {
                 .and_then(|v| v.get("status").cloned())
         };
         if let (Some(old_status), Some(new_status)) = (status(old), status(new)) {
-            let generation = old.metadata().generation;
-            if let Some(patch) = guarded_status_patch(&old_status, &new_status, generation) {
+            let meta = old.metadata();
+            if let Some(patch) =
+                guarded_status_patch(&old_status, &new_status, &meta.uid, meta.generation)
+            {
                 let meta = new.metadata();
                 match self.patch_status::<K>(&meta.namespace, &meta.name, &patch, Retry::Safe) {
                     // A failed test: fall back to the PUT, which says whether
@@ -199,16 +213,17 @@ impl Objects {
         self.replace_status(new)
     }
 
-    /// Opens a watch of one object from `resource_version`, ending after `seconds`.
+    /// Opens a watch of the objects matching `selector` (as for
+    /// [`Objects::list_selected`]) from `resource_version`, ending after `seconds`.
     pub(crate) fn watch<K: Resource>(
         &self,
         namespace: &str,
-        name: &str,
+        selector: &str,
         resource_version: &str,
         seconds: u64,
     ) -> Result<Box<dyn Read + Send>> {
         let mut path = format!(
-            "{}?watch=true&allowWatchBookmarks=true&fieldSelector=metadata.name%3D{name}&timeoutSeconds={seconds}",
+            "{}?watch=true&allowWatchBookmarks=true&{selector}&timeoutSeconds={seconds}",
             Self::collection::<K>(namespace)
         );
         if !resource_version.is_empty() {
@@ -217,6 +232,26 @@ impl Objects {
         }
         self.transport
             .stream(&path, Duration::from_secs(seconds + 15))
+    }
+
+    /// Deletes an object only while it still has `resource_version` (a
+    /// precondition the API server checks): true when deleted, false when it
+    /// changed or was already gone.
+    pub(crate) fn delete_if_unchanged<K: Resource>(
+        &self,
+        namespace: &str,
+        name: &str,
+        resource_version: &str,
+    ) -> Result<bool> {
+        let body = encode(&serde_json::json!({
+            "preconditions": { "resourceVersion": resource_version }
+        }))?;
+        match self.send_about::<K>(Method::Delete, (namespace, name), "", Some(&body), Retry::Safe) {
+            Ok(_) => Ok(true),
+            Err(Error::NotFound { .. }) => Ok(false),
+            Err(error) if error.is_conflict() => Ok(false),
+            Err(error) => Err(error),
+        }
     }
 }
 

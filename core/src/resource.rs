@@ -1,9 +1,10 @@
-//! The four custom resources of `sync.konductor.io/v1`, as stored in the API server.
+//! The custom resources of `sync.konductor.io/v1`, as stored in the API server.
 //!
 //! Spec fields follow the original Konductor CRDs, so existing YAML applies.
-//! Status holds the coordination state (holders, waiters, arrivals) that
-//! clients and the operator change with resourceVersion-guarded writes, plus
-//! fields derived from it for `kubectl get`.
+//! Status holds the coordination state (holders, arrivals) that clients and
+//! the operator change with guarded writes, plus fields derived from it for
+//! `kubectl get`. Queued acquisitions are objects of their own ([`Waiter`]),
+//! so a contended object stays small however long its queue grows.
 
 use std::collections::BTreeMap;
 
@@ -107,41 +108,73 @@ pub struct HolderRecord {
     pub renew_count: u64,
     /// Time-to-live after the last renewal, as a duration string.
     pub ttl: String,
+    /// Set on a grant handed to a queued waiter by another writer: the
+    /// heartbeat count of the waiter's [`Waiter`] object the granter saw.
+    /// Such a grant lives for the waiter's liveness TTL (its `ttl` here)
+    /// until its holder renews it, so a grant to a waiter that has died is
+    /// reclaimed as soon as a dead waiter would be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff: Option<u64>,
 }
 
-/// One queued waiter, in grant order (priority first, then arrival).
+/// The label on a [`Waiter`] naming the uid of the object it waits for.
+pub const TARGET_UID_LABEL: &str = "sync.konductor.io/target-uid";
+
+/// The object a [`Waiter`] queues for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
-pub struct WaiterRecord {
-    /// Waiter identity (becomes the holder identity when granted).
+pub struct WaiterTarget {
+    /// `Semaphore` or `Lease`.
+    pub kind: String,
+    /// Name of the object, in the waiter's namespace.
+    pub name: String,
+    /// Uid of the object: a waiter never queues for a re-created namesake.
+    pub uid: String,
+}
+
+/// One queued acquisition of a semaphore permit or a lease: its own small
+/// object, so the contended object stays O(permits) and heartbeats never
+/// write it. Named after its ticket; labelled with [`TARGET_UID_LABEL`].
+/// Grant order: higher priority first, then arrival (the resourceVersion at
+/// which the waiter was created, see [`Waiter::sequence`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct WaiterSpec {
+    /// The object waited for.
+    pub target: WaiterTarget,
+    /// Holder identity the waiter will hold under.
     pub holder: String,
-    /// The acquisition that made this record (unique per call): how a caller
-    /// recognises its own grant after a lost answer, and tells itself apart
-    /// from another caller using the same holder name. Empty in records
-    /// written by older clients.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    /// The acquisition (unique per call); also the object's name.
     pub ticket: String,
     /// Priority; higher is granted first.
     #[serde(default)]
     pub priority: i32,
-    /// RFC 3339 time the waiter queued itself (informational).
-    #[serde(default)]
-    pub enqueued_at: String,
-    /// RFC 3339 time of the waiter's last heartbeat (informational).
-    #[serde(default)]
-    pub renewed_at: String,
-    /// Number of heartbeats; changes restart observers' expiry clocks.
+    /// How long the entry lives without a heartbeat, as a duration string.
+    pub ttl: String,
+    /// Time-to-live the waiter asks for once granted.
+    pub hold_ttl: String,
+    /// Number of heartbeats; each changes the object, which restarts
+    /// observers' expiry clocks.
     #[serde(default)]
     pub renew_count: u64,
-    /// How long the waiter entry lives without a heartbeat.
-    pub ttl: String,
-    /// Time-to-live the waiter wants for its permit once granted.
-    pub hold_ttl: String,
+    /// The resourceVersion the waiter was created at, written with its first
+    /// heartbeat (until then the object's own resourceVersion is that).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<String>,
+    /// RFC 3339 time the waiter queued, by its own clock (informational).
+    #[serde(default)]
+    pub enqueued_at: String,
 }
 
+/// A waiter has no status: everything it says is in its spec.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct WaiterStatus {}
+
 /// A Kubernetes resource kind of this crate: knows its REST path segment and kind name.
-pub trait Resource: Serialize + DeserializeOwned + Clone + Send + 'static {
+pub trait Resource: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     /// `kind`, e.g. `Semaphore`.
     const KIND: &'static str;
     /// Lower-case plural used in REST paths, e.g. `semaphores`.
@@ -297,6 +330,24 @@ resource!(
     /// A gate that opens when all of its conditions hold (evaluated by the operator).
     Gate, GateSpec, GateStatus, "Gate", "gates"
 );
+resource!(
+    /// One queued acquisition of a semaphore permit or a lease.
+    Waiter, WaiterSpec, WaiterStatus, "Waiter", "waiters"
+);
+
+impl Waiter {
+    /// Arrival order: the resourceVersion the waiter was created at (from its
+    /// first heartbeat on, `spec.sequence`; before it, the object's own).
+    /// Unreadable values sort last.
+    pub fn sequence(&self) -> u64 {
+        let created = match &self.spec.sequence {
+            Some(sequence) => sequence.as_str(),
+            None if self.spec.renew_count == 0 => self.metadata.resource_version.as_str(),
+            None => "",
+        };
+        created.parse().unwrap_or(u64::MAX)
+    }
+}
 
 /// Semaphore configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -320,9 +371,6 @@ pub struct SemaphoreStatus {
     /// Current holders, in grant order.
     #[serde(default)]
     pub holders: Vec<HolderRecord>,
-    /// Queued waiters, in grant order.
-    #[serde(default)]
-    pub waiters: Vec<WaiterRecord>,
     /// The last fencing token handed out; the next grant gets a larger one.
     #[serde(default)]
     pub fencing_token: u64,
@@ -420,6 +468,10 @@ pub struct LeaseStatus {
     /// The acquisition that holds the lease (see [`HolderRecord::ticket`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holder_ticket: Option<String>,
+    /// The heartbeat count of the waiter a hand-off granted the lease to,
+    /// until its holder renews (see [`HolderRecord::handoff`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder_handoff: Option<u64>,
     /// Fencing token of the current grant (the number of grants so far).
     #[serde(default)]
     pub transitions: u64,
@@ -444,9 +496,6 @@ pub struct LeaseStatus {
     /// `Available`, `Held` or `Expired`; none until first written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<LeasePhase>,
-    /// Queued waiters, in grant order.
-    #[serde(default)]
-    pub waiters: Vec<WaiterRecord>,
     /// Conditions written by the operator.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,

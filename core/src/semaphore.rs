@@ -17,7 +17,6 @@ impl Slotted for Semaphore {
         Slots {
             capacity: self.spec.permits,
             holders: status.holders,
-            waiters: status.waiters,
             fencing: status.fencing_token,
         }
     }
@@ -33,7 +32,6 @@ impl Slotted for Semaphore {
             SemaphorePhase::Full
         });
         status.holders = slots.holders;
-        status.waiters = slots.waiters;
         status.fencing_token = slots.fencing;
         self.status = Some(status);
     }

@@ -169,6 +169,23 @@ impl Transport {
         let url = format!("{}{}", self.server, path);
         let auth = self.credentials.authorization()?;
         let result = match method {
+            Method::Delete if body.is_some() => {
+                // DeleteOptions (preconditions) travel in the body.
+                let mut request = self
+                    .agent
+                    .delete(&url)
+                    .force_send_body()
+                    .header("Accept", "application/json")
+                    .header("Content-Type", "application/json");
+                if let Some(auth) = &auth {
+                    request = request.header("Authorization", auth);
+                }
+                request
+                    .config()
+                    .timeout_global(Some(timeout))
+                    .build()
+                    .send(body.unwrap_or_default())
+            }
             Method::Get | Method::Delete => {
                 let mut request = if method == Method::Get {
                     self.agent.get(&url)

@@ -66,6 +66,7 @@ pub(crate) fn wait_until<K: Resource, T>(
                     }
                     Wake::Failed(error) => return Err(error),
                     Wake::Cancelled => return Err(Error::Cancelled { what }),
+                    Wake::Nudged => {}
                 }
             }
         }

@@ -40,6 +40,8 @@ pub(crate) enum Wake<K> {
     Failed(Error),
     /// The caller's cancel token fired.
     Cancelled,
+    /// Something else the waiter follows changed (its queue).
+    Nudged,
 }
 
 /// The shared watches of one client, by object.
@@ -49,7 +51,7 @@ pub(crate) struct Hubs {
 }
 
 impl Hubs {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<dyn Any + Send + Sync>>> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<dyn Any + Send + Sync>>> {
         self.hubs.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -92,6 +94,7 @@ impl<K: Resource> Hub<K> {
 /// version newer than the one it started from.
 pub(crate) struct Follow<K: Resource> {
     receiver: Receiver<Wake<K>>,
+    sender: Sender<Wake<K>>,
     hub: Arc<Hub<K>>,
     hubs: Arc<Hubs>,
     id: u64,
@@ -111,6 +114,7 @@ impl<K: Resource> Follow<K> {
                 let _ = sender.send(Wake::Cancelled);
             }))
         });
+        let nudges = sender.clone();
         let id;
         let hub;
         {
@@ -150,28 +154,34 @@ impl<K: Resource> Follow<K> {
                         next_id: AtomicU64::new(1),
                     });
                     hubs.insert(key, created.clone());
-                    let watcher = Watcher {
+                    Watcher {
                         objects: shared.objects.clone(),
                         namespace: meta.namespace.clone(),
-                        name: meta.name.clone(),
+                        selector: format!("fieldSelector=metadata.name%3D{}", meta.name),
                         resource_version: meta.resource_version.clone(),
-                        hub: created.clone(),
-                    };
-                    thread::Builder::new()
-                        .name(format!("konductor-watch-{}", meta.name))
-                        .spawn(move || watcher.run())
-                        .expect("failed to spawn watch thread");
+                        sink: created.clone(),
+                        kind: std::marker::PhantomData,
+                    }
+                    .spawn(&meta.name);
                     hub = created;
                 }
             }
         }
         Follow {
             receiver,
+            sender: nudges,
             hub,
             hubs: shared.hubs.clone(),
             id,
             _cancel: cancel,
         }
+    }
+
+    /// A function that wakes this follower (with [`Wake::Nudged`]); false
+    /// once the follower is gone.
+    pub(crate) fn nudger(&self) -> Box<dyn Fn() -> bool + Send> {
+        let sender = self.sender.clone();
+        Box::new(move || sender.send(Wake::Nudged).is_ok())
     }
 
     /// Waits for the next change until `deadline` (None = no deadline).
@@ -231,12 +241,64 @@ fn duplicate(error: &Error) -> Error {
     }
 }
 
-struct Watcher<K> {
-    objects: Objects,
-    namespace: String,
-    name: String,
-    resource_version: String,
-    hub: Arc<Hub<K>>,
+/// Where a watch delivers what it sees: one object's followers, or a
+/// collection's cache (the waiter queue).
+pub(crate) trait Sink<K>: Send + Sync + 'static {
+    /// A new version of an object; false when nobody listens any more.
+    fn changed(&self, object: K) -> bool;
+    /// An object was deleted (the last version, when the event carried it).
+    fn deleted(&self, object: Option<K>) -> bool;
+    /// A fresh list (after `410 Gone`) replaces everything seen so far.
+    fn relisted(&self, objects: Vec<K>) -> bool;
+    /// The watch failed for good (e.g. forbidden), or an event could not be
+    /// decoded; false when nobody listens any more.
+    fn failed(&self, error: Error) -> bool;
+    /// True once nobody listens: the watch ends at its next event or timeout.
+    fn stopped(&self) -> bool;
+    /// Marks the sink stopped, so it is never joined again.
+    fn stop(&self);
+}
+
+impl<K: Resource> Sink<K> for Hub<K> {
+    fn changed(&self, object: K) -> bool {
+        let copy = object.clone();
+        self.broadcast(move || Wake::Changed(object.clone()), Some(copy), false)
+    }
+
+    fn deleted(&self, _object: Option<K>) -> bool {
+        self.broadcast(|| Wake::Deleted, None, true)
+    }
+
+    fn relisted(&self, objects: Vec<K>) -> bool {
+        match objects.into_iter().next() {
+            Some(object) => self.changed(object),
+            None => self.deleted(None),
+        }
+    }
+
+    fn failed(&self, error: Error) -> bool {
+        self.broadcast(|| Wake::Failed(duplicate(&error)), None, false)
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// The thread that keeps one watch open for a sink.
+pub(crate) struct Watcher<K, S> {
+    pub(crate) objects: Objects,
+    pub(crate) namespace: String,
+    /// `fieldSelector=…` or `labelSelector=…`, escaped.
+    pub(crate) selector: String,
+    /// Where to resume; empty for "now" (the server first sends what exists).
+    pub(crate) resource_version: String,
+    pub(crate) sink: Arc<S>,
+    pub(crate) kind: std::marker::PhantomData<fn() -> K>,
 }
 
 #[derive(Deserialize)]
@@ -254,8 +316,8 @@ enum Decoded<K> {
     Changed { object: K, version: String },
     /// `ADDED` or `MODIFIED` whose object is not of the kind.
     Undecodable { error: Error, version: String },
-    /// `DELETED`.
-    Deleted { version: String },
+    /// `DELETED`, with the object's last version when it decodes.
+    Deleted { object: Option<K>, version: String },
     /// `BOOKMARK`: nothing changed up to this version.
     Bookmark { version: String },
     /// `ERROR` 410: the version fell out of the server's window; relist.
@@ -293,7 +355,10 @@ fn decode_event<K: Resource>(line: &str, current: &str) -> Decoded<K> {
                 version,
             },
         },
-        "DELETED" => Decoded::Deleted { version },
+        "DELETED" => Decoded::Deleted {
+            object: serde_json::from_value::<K>(event.object).ok(),
+            version,
+        },
         "BOOKMARK" => Decoded::Bookmark { version },
         "ERROR" if event.object.get("code").and_then(|c| c.as_u64()) == Some(410) => Decoded::Gone,
         "ERROR" => Decoded::ServerError,
@@ -301,40 +366,31 @@ fn decode_event<K: Resource>(line: &str, current: &str) -> Decoded<K> {
     }
 }
 
-impl<K: Resource> Watcher<K> {
+impl<K: Resource, S: Sink<K>> Watcher<K, S> {
+    /// Runs the watch on its own thread.
+    pub(crate) fn spawn(self, name: &str) {
+        thread::Builder::new()
+            .name(format!("konductor-watch-{name}"))
+            .spawn(move || self.run())
+            .expect("failed to spawn watch thread");
+    }
+
     /// Runs the watch until no follower is left (or it fails for good); a
-    /// stopped hub is never joined again.
+    /// stopped sink is never joined again.
     fn run(mut self) {
-        self.follow_changes();
-        self.hub.stop.store(true, Ordering::SeqCst);
-    }
-
-    fn stopped(&self) -> bool {
-        self.hub.stop.load(Ordering::SeqCst)
-    }
-
-    /// Tells every follower; false when none is left and the watch should end.
-    fn send(&self, wake: Wake<K>) -> bool {
-        match wake {
-            Wake::Changed(object) => {
-                let copy = object.clone();
-                self.hub
-                    .broadcast(move || Wake::Changed(object.clone()), Some(copy), false)
-            }
-            Wake::Deleted => self.hub.broadcast(|| Wake::Deleted, None, true),
-            Wake::Failed(error) => {
-                self.hub
-                    .broadcast(|| Wake::Failed(duplicate(&error)), None, false)
-            }
-            Wake::Cancelled => true,
+        if self.resource_version.is_empty() && !self.relist() {
+            self.sink.stop();
+            return;
         }
+        self.follow_changes();
+        self.sink.stop();
     }
 
     fn follow_changes(&mut self) {
-        while !self.stopped() {
+        while !self.sink.stopped() {
             let stream = self.objects.watch::<K>(
                 &self.namespace,
-                &self.name,
+                &self.selector,
                 &self.resource_version,
                 WATCH_SECONDS,
             );
@@ -349,8 +405,7 @@ impl<K: Resource> Watcher<K> {
                 Err(
                     error @ (Error::Forbidden(_) | Error::Unauthorized(_) | Error::Config { .. }),
                 ) => {
-                    self.send(Wake::Failed(error));
-                    self.hub.stop.store(true, Ordering::SeqCst);
+                    self.sink.failed(error);
                     return;
                 }
                 Err(_) => {
@@ -363,7 +418,7 @@ impl<K: Resource> Watcher<K> {
             let mut events = 0;
             for line in BufReader::new(stream).lines() {
                 events += 1;
-                if self.stopped() {
+                if self.sink.stopped() {
                     return;
                 }
                 let Ok(line) = line else { break };
@@ -382,21 +437,21 @@ impl<K: Resource> Watcher<K> {
         }
     }
 
-    /// Acts on one decoded event; false when the follower is gone and the
-    /// thread should end.
+    /// Acts on one decoded event; false when nobody listens any more and
+    /// the thread should end.
     fn handle(&mut self, event: Decoded<K>) -> bool {
         match event {
             Decoded::Changed { object, version } => {
                 self.resource_version = version;
-                self.send(Wake::Changed(object))
+                self.sink.changed(object)
             }
             Decoded::Undecodable { error, version } => {
                 self.resource_version = version;
-                self.send(Wake::Failed(error))
+                self.sink.failed(error)
             }
-            Decoded::Deleted { version } => {
+            Decoded::Deleted { object, version } => {
                 self.resource_version = version;
-                self.send(Wake::Deleted)
+                self.sink.deleted(object)
             }
             Decoded::Bookmark { version } => {
                 self.resource_version = version;
@@ -413,22 +468,26 @@ impl<K: Resource> Watcher<K> {
         }
     }
 
-    /// After `410 Gone`: list the object afresh and watch on from the
-    /// collection's resourceVersion (the object's own may be older than the
-    /// server's watch window when it has not changed for a while).
+    /// At the start (no version yet) and after `410 Gone`: list afresh and
+    /// watch on from the collection's resourceVersion (an object's own may
+    /// be older than the server's watch window when it has not changed for
+    /// a while).
     fn relist(&mut self) -> bool {
-        match self.objects.list_one::<K>(&self.namespace, &self.name) {
-            Ok((Some(object), version)) => {
+        match self
+            .objects
+            .list_selected::<K>(&self.namespace, &self.selector)
+        {
+            Ok((objects, version)) => {
                 self.resource_version = version;
-                self.send(Wake::Changed(object))
+                self.sink.relisted(objects)
             }
-            Ok((None, version)) => {
-                self.resource_version = version;
-                self.send(Wake::Deleted)
+            Err(error @ (Error::Forbidden(_) | Error::Unauthorized(_))) => {
+                self.sink.failed(error);
+                false
             }
             Err(_) => {
                 thread::sleep(RECONNECT_DELAY);
-                true
+                !self.sink.stopped()
             }
         }
     }
@@ -475,7 +534,7 @@ mod tests {
                 let event = decode_event::<Semaphore>(&line.unwrap(), &version);
                 if let Decoded::Changed { version: v, .. }
                 | Decoded::Bookmark { version: v }
-                | Decoded::Deleted { version: v } = &event
+                | Decoded::Deleted { version: v, .. } = &event
                 {
                     version = v.clone();
                 }
@@ -497,7 +556,7 @@ mod tests {
                     )
                 }
                 Decoded::Undecodable { version, .. } => format!("undecodable at {version}"),
-                Decoded::Deleted { version } => format!("deleted at {version}"),
+                Decoded::Deleted { version, .. } => format!("deleted at {version}"),
                 Decoded::Bookmark { version } => format!("bookmark at {version}"),
                 other => format!("{other:?}"),
             })

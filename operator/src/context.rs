@@ -24,7 +24,7 @@ use crate::status::Concluding;
 pub struct Context {
     /// The API client.
     pub client: Client,
-    /// First-sight times of holder and waiter records, by this process's monotonic clock.
+    /// First-sight times of holder records, by this process's monotonic clock.
     pub staleness: Staleness,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,

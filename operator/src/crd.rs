@@ -39,7 +39,7 @@ type Column = (&'static str, &'static str, &'static str, i32);
 /// The column every kind ends with, as `kubectl get` shows for built-in kinds.
 const AGE: Column = ("Age", "date", ".metadata.creationTimestamp", 0);
 
-/// The CRDs of the four kinds, in a fixed order, with their plural names.
+/// The CRDs of the kinds, in a fixed order, with their plural names.
 pub fn all() -> Result<Vec<(&'static str, CustomResourceDefinition)>> {
     Ok(vec![
         (
@@ -96,6 +96,21 @@ pub fn all() -> Result<Vec<(&'static str, CustomResourceDefinition)>> {
                     ("Phase", "string", ".status.phase", 0),
                     ("Opened", "date", ".status.openedAt", 0),
                     ("Message", "string", ".status.message", 1),
+                ],
+            })?,
+        ),
+        (
+            r::Waiter::PLURAL,
+            build::<r::Waiter, r::WaiterSpec, r::WaiterStatus>(Shape {
+                singular: "waiter",
+                short_name: "kw",
+                description: "One queued acquisition of a semaphore permit or a lease, heartbeated by its waiter; the queue lives outside the contended object.",
+                columns: &[
+                    ("Kind", "string", ".spec.target.kind", 0),
+                    ("Target", "string", ".spec.target.name", 0),
+                    ("Holder", "string", ".spec.holder", 0),
+                    ("Priority", "integer", ".spec.priority", 0),
+                    ("Heartbeats", "integer", ".spec.renewCount", 1),
                 ],
             })?,
         ),
@@ -374,6 +389,6 @@ mod tests {
                 crd.spec.names.short_names.unwrap()[0].clone()
             })
             .collect();
-        assert_eq!(short, ["sem", "bar", "kl", "gate"]);
+        assert_eq!(short, ["sem", "bar", "kl", "gate", "kw"]);
     }
 }

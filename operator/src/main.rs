@@ -2,7 +2,7 @@
 //!
 //! Clients coordinate through resourceVersion-guarded status writes on their
 //! own; this process adds what needs someone always running: prompt reclaim
-//! of holders and waiters that stopped renewing, barrier and gate timeouts,
+//! of holders that stopped renewing, barrier and gate timeouts,
 //! gate condition evaluation, derived status fields, Events and metrics.
 //! `konductor-operator crds` prints the CustomResourceDefinitions generated
 //! from the Rust types.

@@ -79,7 +79,7 @@ impl Metrics {
         h.sum += secs;
     }
 
-    /// Records `n` stale records removed from a `kind` object; `record` is `holder` or `waiter`.
+    /// Records `n` stale records removed from a `kind` object; `record` says which (`holder`).
     pub fn reclaimed(&self, kind: &'static str, record: &'static str, n: usize) {
         if n > 0 {
             self.add("konductor_reclaimed_total", kind, record, n as u64);
@@ -128,7 +128,7 @@ impl Metrics {
             ),
             (
                 "konductor_reclaimed_total",
-                "Stale holder and waiter records removed, by kind and record.",
+                "Stale holder records removed, by kind and record.",
                 "record",
             ),
             (
@@ -182,7 +182,6 @@ impl Metrics {
             "# HELP konductor_leader 1 when this replica holds the leader lease.\n# TYPE konductor_leader gauge\nkonductor_leader {leader}"
         );
         let mut objects: BTreeMap<&str, u64> = BTreeMap::new();
-        let mut waiters: BTreeMap<&str, u64> = BTreeMap::new();
         let mut holders: BTreeMap<&str, u64> = BTreeMap::new();
         let mut open_gates = 0u64;
         for (kind, store) in self.stores.lock().unwrap_or_else(|e| e.into_inner()).iter() {
@@ -192,11 +191,9 @@ impl Metrics {
                 let count = |field: &str| status[field].as_array().map_or(0, |a| a.len() as u64);
                 match *kind {
                     "Semaphore" => {
-                        *waiters.entry(kind).or_default() += count("waiters");
                         *holders.entry(kind).or_default() += count("holders");
                     }
                     "Lease" => {
-                        *waiters.entry(kind).or_default() += count("waiters");
                         *holders.entry(kind).or_default() +=
                             u64::from(status["holder"].is_string());
                     }
@@ -210,11 +207,6 @@ impl Metrics {
                 "konductor_objects",
                 "Konductor objects in the watched namespaces, by kind.",
                 &objects,
-            ),
-            (
-                "konductor_waiters",
-                "Queued waiters (queue length), summed over objects, by kind.",
-                &waiters,
             ),
             (
                 "konductor_holders",

@@ -1,5 +1,6 @@
-//! Reconciling semaphores and leases: reclaim stale holders and waiters, hand
-//! freed slots to the head of the queue, keep the derived fields true.
+//! Reconciling semaphores and leases: reclaim stale holders and keep the
+//! derived fields true. (The queue lives in the clients' `Waiter` objects:
+//! the head of the queue takes a reclaimed slot itself.)
 //!
 //! The operator follows the clients' protocol exactly (`konductor::protocol`):
 //! a record is stale only after this process has seen it unchanged for its
@@ -9,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use konductor::protocol::{holder_key, observed_records, waiter_key, Slotted, Staleness};
+use konductor::protocol::{holder_key, observed_records, Slotted, Staleness};
 use konductor::resource::{Lease, LeasePhase, Semaphore};
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
@@ -20,7 +21,7 @@ use crate::object::describe;
 use crate::reconciler::{Decision, Reconciler};
 use crate::status::{set_ready, ConditionStatus, Phased};
 
-/// What the operator needs of a kind with holders and waiters, beyond [`Slotted`].
+/// What the operator needs of a kind with holders, beyond [`Slotted`].
 pub trait Tracked: Slotted + Phased + Sync {
     /// Why the spec cannot be used, if it cannot.
     fn spec_problem(&self) -> Option<String>;
@@ -65,17 +66,13 @@ pub fn plan<K: Tracked>(
 ) -> Decision<K, Reclaimed> {
     let slots = object.slots();
     let hold_ttl = object.default_ttl().unwrap_or(konductor::DEFAULT_TTL);
-    let observed = observed_records(&slots, None, hold_ttl);
+    let observed = observed_records(&slots, hold_ttl);
     let verdict = staleness.observe(&object.key(), &observed, now);
 
     let mut next = slots.clone();
     let reclaimed_holders = remove_stale(&mut next.holders, &verdict.stale, |h| {
         (holder_key(&h.holder, h.token, h.renew_count), &h.holder)
     });
-    let reclaimed_waiters = remove_stale(&mut next.waiters, &verdict.stale, |w| {
-        (waiter_key(&w.holder, w.renew_count), &w.holder)
-    });
-    let granted = next.grant_free(now_text);
 
     let mut updated = object.clone();
     updated.store(next);
@@ -87,7 +84,7 @@ pub fn plan<K: Tracked>(
         None => (
             ConditionStatus::True,
             "Reconciled",
-            "holders and waiters are tracked by the operator".to_owned(),
+            "holders are tracked by the operator".to_owned(),
         ),
     };
     set_ready(&mut updated, ready, reason, message, now_text);
@@ -96,8 +93,6 @@ pub fn plan<K: Tracked>(
         write: changed.then_some(updated),
         note: Reclaimed {
             holders: reclaimed_holders,
-            waiters: reclaimed_waiters,
-            granted,
             next_expiry: verdict.next_expiry,
         },
     }
@@ -126,10 +121,6 @@ fn remove_stale<R>(
 pub struct Reclaimed {
     /// Holders removed as stale.
     pub holders: Vec<String>,
-    /// Waiters removed as stale.
-    pub waiters: Vec<String>,
-    /// Waiters granted a freed slot by this write.
-    pub granted: Vec<String>,
     /// When the next remaining record turns stale if it stays unchanged.
     pub next_expiry: Option<Instant>,
 }
@@ -142,7 +133,7 @@ impl<K: Tracked> Reconciler for K {
         plan(object, &ctx.staleness, Instant::now(), &now_rfc3339())
     }
 
-    /// Reports what was reclaimed and granted; looks again at the next expiry.
+    /// Reports what was reclaimed; looks again at the next expiry.
     fn settled(ctx: &Context, object: &K, reclaimed: Reclaimed) -> Action {
         report(ctx, object, &reclaimed);
         note_phase(ctx, object);
@@ -157,26 +148,12 @@ fn report<K: Tracked>(ctx: &Context, object: &K, reclaimed: &Reclaimed) {
     let what = describe(object);
     ctx.metrics
         .reclaimed(K::KIND, "holder", reclaimed.holders.len());
-    ctx.metrics
-        .reclaimed(K::KIND, "waiter", reclaimed.waiters.len());
-    let changes: [Change; 3] = [
+    let changes: [Change; 1] = [
         (
             &reclaimed.holders,
             "Reclaimed",
             "reclaimed a holder that stopped renewing",
             |holder| format!("holder {holder} stopped renewing; its slot was reclaimed"),
-        ),
-        (
-            &reclaimed.waiters,
-            "WaiterExpired",
-            "removed a waiter that stopped heartbeating",
-            |waiter| format!("waiter {waiter} stopped heartbeating and left the queue"),
-        ),
-        (
-            &reclaimed.granted,
-            "Granted",
-            "handed a freed slot to the head waiter",
-            |holder| format!("freed slot handed to waiter {holder}"),
         ),
     ];
     for (names, reason, log, note) in changes {
@@ -216,7 +193,7 @@ fn requeue_at(next_expiry: Option<Instant>) -> Action {
 mod tests {
     use super::*;
     use konductor::protocol::Slots;
-    use konductor::resource::{HolderRecord, SemaphorePhase, SemaphoreSpec, WaiterRecord};
+    use konductor::resource::{HolderRecord, SemaphorePhase, SemaphoreSpec};
 
     fn semaphore(permits: u32) -> Semaphore {
         let mut s = Semaphore::new(
@@ -231,7 +208,7 @@ mod tests {
         s
     }
 
-    fn with_slots<K: Tracked>(mut object: K, holders: &[&str], waiters: &[&str]) -> K {
+    fn with_slots<K: Tracked>(mut object: K, holders: &[&str]) -> K {
         let mut slots = Slots {
             capacity: 0,
             ..object.slots()
@@ -245,22 +222,14 @@ mod tests {
                 ..HolderRecord::default()
             });
         }
-        for w in waiters {
-            slots.waiters.push(WaiterRecord {
-                holder: (*w).into(),
-                ttl: "30s".into(),
-                hold_ttl: "10s".into(),
-                ..WaiterRecord::default()
-            });
-        }
         object.store(slots);
         object
     }
 
     #[test]
-    fn a_holder_is_reclaimed_only_after_its_ttl_by_our_clock_and_the_slot_goes_to_the_head() {
+    fn a_holder_is_reclaimed_only_after_its_ttl_by_our_clock() {
         let staleness = Staleness::default();
-        let sem = with_slots(semaphore(1), &["dead"], &["w1", "w2"]);
+        let sem = with_slots(semaphore(2), &["live", "dead"]);
         let t0 = Instant::now();
         let first = plan(&sem, &staleness, t0, "t0");
         assert!(first.note.holders.is_empty());
@@ -273,26 +242,21 @@ mod tests {
         let sem = first.write.unwrap();
 
         let later = plan(&sem, &staleness, t0 + Duration::from_millis(10_500), "t1");
-        assert_eq!(later.note.holders, ["dead"]);
-        assert_eq!(later.note.granted, ["w1"]);
+        assert_eq!(later.note.holders, ["live", "dead"]);
         let written = later.write.unwrap();
         let status = written.status.as_ref().unwrap();
-        assert_eq!(status.holder_names(), ["w1"]);
-        assert_eq!(
-            status.holders[0].token, 2,
-            "the new grant carries a larger fencing token"
-        );
+        assert!(status.holder_names().is_empty());
+        assert_eq!(status.fencing_token, 2, "the fencing counter never goes back");
         assert_eq!(
             (status.in_use, status.available, status.phase),
-            (1, 0, Some(SemaphorePhase::Full))
+            (0, 2, Some(SemaphorePhase::Ready))
         );
-        assert_eq!(status.waiters.len(), 1);
     }
 
     #[test]
     fn nothing_is_written_when_nothing_changed() {
         let staleness = Staleness::default();
-        let sem = with_slots(semaphore(2), &["a"], &[]);
+        let sem = with_slots(semaphore(2), &["a"]);
         let t0 = Instant::now();
         let sem = plan(&sem, &staleness, t0, "t0")
             .write
@@ -305,21 +269,11 @@ mod tests {
     }
 
     #[test]
-    fn raising_permits_grants_queued_waiters() {
-        let staleness = Staleness::default();
-        let mut sem = with_slots(semaphore(1), &["a"], &["w1", "w2"]);
-        sem.spec.permits = 3;
-        let p = plan(&sem, &staleness, Instant::now(), "t0");
-        assert_eq!(p.note.granted, ["w1", "w2"]);
-        assert_eq!(p.write.unwrap().status.unwrap().available, 0);
-    }
-
-    #[test]
     fn an_expired_lease_without_waiters_shows_expired_and_stays_so() {
         let staleness = Staleness::default();
         let mut lease = Lease::new("l", Default::default());
         lease.metadata.uid = "u2".into();
-        let lease = with_slots(lease, &["leader"], &[]);
+        let lease = with_slots(lease, &["leader"]);
         let t0 = Instant::now();
         let lease = plan(&lease, &staleness, t0, "t0").write.unwrap();
         let p = plan(&lease, &staleness, t0 + Duration::from_secs(11), "t1");

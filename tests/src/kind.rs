@@ -3,6 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use konductor::resource::{Lease as LeaseObject, Semaphore};
 use konductor::{CancelToken, Client, Lease, Options, Permit, Result};
 
 use crate::namespace::Namespace;
@@ -60,16 +61,14 @@ impl Kind {
     /// The holders queued for `name`, in queue order; panics when the get fails.
     pub fn waiters(self, client: &Client, name: &str) -> Vec<String> {
         let waiters = match self {
-            Kind::Semaphore => {
-                let semaphore = client.get_semaphore(name).expect("get semaphore");
-                semaphore.status.unwrap_or_default().waiters
-            }
-            Kind::Lease => {
-                let lease = client.get_lease(name).expect("get lease");
-                lease.status.unwrap_or_default().waiters
-            }
+            Kind::Semaphore => client.api::<Semaphore>().waiters(name),
+            Kind::Lease => client.api::<LeaseObject>().waiters(name),
         };
-        waiters.into_iter().map(|w| w.holder).collect()
+        waiters
+            .expect("list waiters")
+            .into_iter()
+            .map(|w| w.spec.holder)
+            .collect()
     }
 
     /// The holders of `name`'s slots, in grant order (at most one for a lease); panics when the get fails.

@@ -140,7 +140,7 @@ fn final_fencing(client: &Client, kind: Kind) -> (u64, usize, usize) {
             (
                 status.transitions,
                 usize::from(status.holder.is_some()),
-                status.waiters.len(),
+                kind.waiters(client, "hot").len(),
             )
         }
         Kind::Semaphore => {
@@ -152,7 +152,7 @@ fn final_fencing(client: &Client, kind: Kind) -> (u64, usize, usize) {
             (
                 status.fencing_token,
                 status.holders.len(),
-                status.waiters.len(),
+                kind.waiters(client, "hot").len(),
             )
         }
     }

@@ -227,7 +227,9 @@ fn the_lease_priority_from_the_spec_applies_to_acquirers_without_one() {
     eventually(Duration::from_secs(10), "the waiter to queue", || {
         Kind::Lease.waiters(&client, "l") == ["w"]
     });
-    let waiter_priority = status_of::<Lease>(&client, "l").waiters[0].priority;
+    let waiter_priority = client.api::<Lease>().waiters("l").expect("waiters")[0]
+        .spec
+        .priority;
     assert_eq!(waiter_priority, 7);
     held.release().expect("release");
     waiter

@@ -1,0 +1,401 @@
+//! The queue of one semaphore or lease, as this client sees it.
+//!
+//! Each queued acquisition is a small [`Waiter`] object labelled with the
+//! uid of the object it waits for. One watch per queue per client keeps a
+//! local copy of all of them, and notes when it first saw each version of
+//! each waiter: a waiter whose heartbeat this process has not seen change for
+//! longer than its TTL is stale, by this process's own clock, as holders are.
+//! Order: higher priority first, then arrival (creation resourceVersion).
+//!
+//! Waiting threads ask how many live waiters are ahead of them; a releaser
+//! asks for the heads of the queue to hand its slot to. Both are local reads:
+//! however long the queue, a grant costs the API server O(1) requests. The
+//! watch lives while someone uses the queue and for [`LINGER`] after, so a
+//! process that keeps acquiring keeps its view.
+
+use std::any::Any;
+use std::cmp::Reverse;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::client::Shared;
+use crate::duration::server_ttl;
+use crate::error::{Error, Result};
+use crate::resource::{Resource, Waiter, TARGET_UID_LABEL};
+use crate::slots::{Candidate, Slots};
+use crate::staleness::margin;
+use crate::watch::{Sink, Watcher};
+
+/// Longest time a waiter entry lives without a heartbeat, whatever it claims.
+pub const MAX_WAITER_TTL: Duration = Duration::from_secs(60);
+
+/// How long a queue's watch outlives its last user.
+const LINGER: Duration = Duration::from_secs(60);
+
+/// One waiter as seen here.
+struct Entry {
+    waiter: Waiter,
+    /// When this version of it was first seen.
+    seen: Instant,
+    /// Its claimed liveness TTL, capped.
+    ttl: Duration,
+}
+
+impl Entry {
+    fn order(&self) -> (Reverse<i32>, u64, &str) {
+        order_of(&self.waiter)
+    }
+
+    fn expiry(&self) -> Instant {
+        self.seen + self.ttl + margin(self.ttl)
+    }
+}
+
+/// Grant order: higher priority first, then arrival, then name.
+pub(crate) fn order_of(waiter: &Waiter) -> (Reverse<i32>, u64, &str) {
+    (
+        Reverse(waiter.spec.priority),
+        waiter.sequence(),
+        waiter.metadata.name.as_str(),
+    )
+}
+
+#[derive(Default)]
+struct State {
+    entries: HashMap<String, Entry>,
+    /// True once the first list arrived.
+    synced: bool,
+    /// Why the watch stopped for good (e.g. forbidden).
+    failure: Option<String>,
+    /// Called when someone joins or leaves the queue; false = remove.
+    listeners: Vec<(u64, Box<dyn Fn() -> bool + Send>)>,
+    users: usize,
+    idle_since: Option<Instant>,
+}
+
+/// One queue's watch and the copy it keeps.
+struct Hub {
+    state: Mutex<State>,
+    synced: Condvar,
+    stop: AtomicBool,
+    next_id: AtomicU64,
+}
+
+impl Hub {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn notify(state: &mut State) {
+        state.listeners.retain(|(_, listener)| listener());
+    }
+
+    /// False once the queue has been unused for longer than [`LINGER`].
+    fn wanted(&self, state: &State) -> bool {
+        state.users > 0 || state.idle_since.is_none_or(|idle| idle.elapsed() < LINGER)
+    }
+
+    fn insert(state: &mut State, waiter: Waiter, now: Instant) -> bool {
+        let name = waiter.metadata.name.clone();
+        let ttl = server_ttl(&waiter.spec.ttl, MAX_WAITER_TTL).min(MAX_WAITER_TTL);
+        let seen = match state.entries.get(&name) {
+            Some(known) if known.waiter.metadata.resource_version == waiter.metadata.resource_version => {
+                known.seen
+            }
+            _ => now,
+        };
+        state
+            .entries
+            .insert(name, Entry { waiter, seen, ttl })
+            .is_none()
+    }
+}
+
+impl Sink<Waiter> for Hub {
+    fn changed(&self, waiter: Waiter) -> bool {
+        let mut state = self.lock();
+        if Hub::insert(&mut state, waiter, Instant::now()) {
+            Hub::notify(&mut state);
+        }
+        self.wanted(&state)
+    }
+
+    fn deleted(&self, waiter: Option<Waiter>) -> bool {
+        let mut state = self.lock();
+        if let Some(waiter) = waiter {
+            if state.entries.remove(&waiter.metadata.name).is_some() {
+                Hub::notify(&mut state);
+            }
+        }
+        self.wanted(&state)
+    }
+
+    fn relisted(&self, waiters: Vec<Waiter>) -> bool {
+        let now = Instant::now();
+        let mut state = self.lock();
+        let names: HashSet<&str> = waiters.iter().map(|w| w.metadata.name.as_str()).collect();
+        state.entries.retain(|name, _| names.contains(name.as_str()));
+        for waiter in waiters {
+            Hub::insert(&mut state, waiter, now);
+        }
+        state.synced = true;
+        Hub::notify(&mut state);
+        self.synced.notify_all();
+        self.wanted(&state)
+    }
+
+    fn failed(&self, error: Error) -> bool {
+        let mut state = self.lock();
+        state.failure = Some(error.to_string());
+        Hub::notify(&mut state);
+        self.synced.notify_all();
+        self.wanted(&state)
+    }
+
+    fn stopped(&self) -> bool {
+        if self.stop.load(Ordering::SeqCst) {
+            return true;
+        }
+        let state = self.lock();
+        if self.wanted(&state) {
+            return false;
+        }
+        drop(state);
+        self.stop.store(true, Ordering::SeqCst);
+        true
+    }
+
+    fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.synced.notify_all();
+    }
+}
+
+/// The label selector of the waiters of the object with `uid`, escaped.
+pub(crate) fn selector_of(uid: &str) -> String {
+    format!("labelSelector={}%3D{uid}", TARGET_UID_LABEL.replace('/', "%2F"))
+}
+
+/// A live waiter that could be handed a slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Head {
+    pub holder: String,
+    pub ticket: String,
+    pub priority: i32,
+    pub ttl: String,
+    pub heartbeat: u64,
+}
+
+impl Head {
+    pub(crate) fn candidate(&self) -> Candidate<'_> {
+        Candidate {
+            holder: &self.holder,
+            ticket: &self.ticket,
+            priority: self.priority,
+            ttl: &self.ttl,
+            heartbeat: self.heartbeat,
+        }
+    }
+}
+
+/// Where one acquisition stands in the queue.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Standing {
+    /// Live waiters ahead of it that hold nothing yet.
+    pub ahead: usize,
+    /// When the next of those turns stale, if it stays unchanged.
+    pub next_expiry: Option<Instant>,
+    /// Stale waiters (name, resourceVersion) anyone may delete.
+    pub stale: Vec<(String, String)>,
+}
+
+/// A use of one queue's shared view; the watch lives while any exists (and
+/// for [`LINGER`] after).
+pub(crate) struct Queue {
+    hub: Arc<Hub>,
+}
+
+impl Queue {
+    fn hub_key(uid: &str) -> String {
+        format!("{}/{uid}", Waiter::PLURAL)
+    }
+
+    /// Joins the view of the queue of the object with `uid`, starting its watch if needed.
+    pub(crate) fn join(shared: &Shared, uid: &str) -> Queue {
+        let key = Queue::hub_key(uid);
+        let mut hubs = shared.hubs.lock();
+        let existing = hubs
+            .get(&key)
+            .and_then(|hub| Arc::clone(hub).downcast::<Hub>().ok())
+            .filter(|hub| !hub.stop.load(Ordering::SeqCst));
+        let hub = match existing {
+            Some(hub) => hub,
+            None => {
+                let hub = Arc::new(Hub {
+                    state: Mutex::new(State::default()),
+                    synced: Condvar::new(),
+                    stop: AtomicBool::new(false),
+                    next_id: AtomicU64::new(0),
+                });
+                hubs.insert(key, hub.clone() as Arc<dyn Any + Send + Sync>);
+                Watcher {
+                    objects: shared.objects.clone(),
+                    namespace: shared.namespace.clone(),
+                    selector: selector_of(uid),
+                    resource_version: String::new(),
+                    sink: hub.clone(),
+                    kind: std::marker::PhantomData,
+                }
+                .spawn(&format!("queue-{uid}"));
+                hub
+            }
+        };
+        hub.lock().users += 1;
+        Queue { hub }
+    }
+
+    /// The view of the queue of the object with `uid`, when this client
+    /// follows it already (a releaser hands its slot over only then).
+    pub(crate) fn find(shared: &Shared, uid: &str) -> Option<Queue> {
+        let hubs = shared.hubs.lock();
+        let hub = hubs
+            .get(&Queue::hub_key(uid))
+            .and_then(|hub| Arc::clone(hub).downcast::<Hub>().ok())
+            .filter(|hub| !hub.stop.load(Ordering::SeqCst))?;
+        let mut state = hub.lock();
+        if !state.synced {
+            return None;
+        }
+        state.users += 1;
+        drop(state);
+        Some(Queue { hub })
+    }
+
+    /// Waits until the view holds the whole queue (its first list), or `deadline`.
+    pub(crate) fn synced(&self, deadline: Option<Instant>) -> Result<()> {
+        let mut state = self.hub.lock();
+        loop {
+            if let Some(failure) = &state.failure {
+                return Err(Error::Api(Box::new(crate::error::ApiStatus {
+                    message: format!("cannot follow the queue: {failure}"),
+                    ..Default::default()
+                })));
+            }
+            if state.synced {
+                return Ok(());
+            }
+            let wait = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()),
+                None => Duration::from_secs(1),
+            };
+            if wait.is_zero() {
+                return Err(Error::Timeout {
+                    what: "the queue's first list".to_owned(),
+                    waited: Duration::ZERO,
+                });
+            }
+            state = self
+                .hub
+                .synced
+                .wait_timeout(state, wait.min(Duration::from_secs(1)))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Calls `listener` whenever a waiter joins or leaves, until it returns
+    /// false or [`Queue::unlisten`]; returns its id.
+    pub(crate) fn listen(&self, listener: Box<dyn Fn() -> bool + Send>) -> u64 {
+        let id = self.hub.next_id.fetch_add(1, Ordering::Relaxed);
+        self.hub.lock().listeners.push((id, listener));
+        id
+    }
+
+    /// Stops calling the listener `id`.
+    pub(crate) fn unlisten(&self, id: u64) {
+        self.hub.lock().listeners.retain(|(i, _)| *i != id);
+    }
+
+    /// Where the waiter `me` stands at `now`, given the current holders
+    /// (a waiter that holds a slot already is not ahead of anyone).
+    pub(crate) fn standing(&self, me: &Waiter, slots: &Slots, now: Instant) -> Standing {
+        let state = self.hub.lock();
+        let mine = order_of(me);
+        let mut standing = Standing::default();
+        for entry in state.entries.values() {
+            if entry.waiter.spec.ticket == me.spec.ticket {
+                continue;
+            }
+            let expiry = entry.expiry();
+            if now >= expiry {
+                standing.stale.push((
+                    entry.waiter.metadata.name.clone(),
+                    entry.waiter.metadata.resource_version.clone(),
+                ));
+                continue;
+            }
+            if entry.order() < mine && !slots.holds(&entry.waiter.spec.ticket) {
+                standing.ahead += 1;
+                standing.next_expiry = Some(standing.next_expiry.map_or(expiry, |e| e.min(expiry)));
+            }
+        }
+        standing
+    }
+
+    /// The first `count` live waiters that hold nothing, in grant order.
+    pub(crate) fn heads(&self, count: usize, slots: &Slots, now: Instant) -> Vec<Head> {
+        if count == 0 {
+            return Vec::new();
+        }
+        let state = self.hub.lock();
+        let mut live: Vec<&Entry> = state
+            .entries
+            .values()
+            .filter(|e| now < e.expiry() && !slots.holds(&e.waiter.spec.ticket))
+            .collect();
+        if live.len() > count {
+            live.select_nth_unstable_by(count - 1, |a, b| a.order().cmp(&b.order()));
+            live.truncate(count);
+        }
+        live.sort_by(|a, b| a.order().cmp(&b.order()));
+        live.iter()
+            .map(|e| Head {
+                holder: e.waiter.spec.holder.clone(),
+                ticket: e.waiter.spec.ticket.clone(),
+                priority: e.waiter.spec.priority,
+                ttl: e.waiter.spec.ttl.clone(),
+                heartbeat: e.waiter.spec.renew_count,
+            })
+            .collect()
+    }
+}
+
+impl Clone for Queue {
+    fn clone(&self) -> Queue {
+        self.hub.lock().users += 1;
+        Queue {
+            hub: self.hub.clone(),
+        }
+    }
+}
+
+impl Drop for Queue {
+    fn drop(&mut self) {
+        let mut state = self.hub.lock();
+        state.users = state.users.saturating_sub(1);
+        if state.users == 0 {
+            state.idle_since = Some(Instant::now());
+        }
+    }
+}
+
+/// Hands the free slots of `slots` to the heads of `queue`. Returns how many.
+pub(crate) fn hand_off(slots: &mut Slots, queue: &Queue, now: Instant, now_text: &str) -> usize {
+    let heads = queue.heads(slots.free(), slots, now);
+    heads
+        .iter()
+        .filter(|head| slots.hand_to(&head.candidate(), now_text))
+        .count()
+}
