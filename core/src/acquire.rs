@@ -337,9 +337,12 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                 // Ours: handed over by someone's write, or taken by a write
                 // of ours whose answer was lost.
                 Place::Holding(token) => return self.adopt(&slots, token),
-                // The name holds a slot under another acquisition (unless
-                // our copy is out of date).
-                Place::Absent if slots.place(&self.holder) != Place::Absent => {
+                // At the start, the name holds a slot under another
+                // acquisition (unless our copy is out of date). Once queued,
+                // we are an acquisition of our own, granted by ticket.
+                Place::Absent
+                    if self.queued.is_none() && slots.place(&self.holder) != Place::Absent =>
+                {
                     if self.from_cache {
                         self.reread()?;
                         continue;
@@ -515,11 +518,11 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         if let Some(queued) = self.queued.take() {
             queued.queue.unlisten(queued.listener);
             // Best effort: a waiter object left behind goes stale and is
-            // deleted by the next head; a hand-off to it meanwhile is
-            // reclaimed within its liveness TTL.
-            let _ = self
-                .objects
-                .delete::<Waiter>(&self.shared.namespace, &queued.waiter.metadata.name);
+            // deleted by the next head (and our ticket, once finished, is
+            // never handed a slot again).
+            let name = &queued.waiter.metadata.name;
+            let _ = self.objects.delete::<Waiter>(&self.shared.namespace, name);
+            queued.queue.forget(name);
             granted.queue = Some(queued.queue);
         }
         granted
@@ -727,7 +730,9 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             .objects
             .until(Instant::now().checked_add(LEAVE_BUDGET));
         let queue = self.queued.take().map(|queued| {
-            let _ = objects.delete::<Waiter>(&self.shared.namespace, &queued.waiter.metadata.name);
+            let name = &queued.waiter.metadata.name;
+            let _ = objects.delete::<Waiter>(&self.shared.namespace, name);
+            queued.queue.forget(name);
             queued.queue
         });
         for attempt in 1..=20 {
@@ -782,12 +787,11 @@ fn decide(
     let mut next = slots.clone();
     let mut evicted = false;
     if !verdict.stale.is_empty() && ahead == 0 {
-        next.holders.retain(|h| {
-            !verdict
+        evicted = next.evict(|h| {
+            verdict
                 .stale
                 .contains(&holder_key(&h.holder, h.token, h.renew_count))
-        });
-        evicted = next.holders.len() != slots.holders.len();
+        }) > 0;
     }
     let free = next.free();
     if free > ahead {
@@ -849,6 +853,7 @@ mod tests {
                 })
                 .collect(),
             fencing: holders.len() as u64,
+            finished: Vec::new(),
         }
     }
 

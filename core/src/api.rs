@@ -82,7 +82,8 @@ impl<K: Slotted> Api<K> {
     /// the kind's busy error for a zero timeout that found no free slot
     /// ([`Error::Timeout`] for a semaphore, [`Error::LeaseHeld`] for a lease),
     /// [`Error::AlreadyHeld`] when this holder name already holds a slot
-    /// under another acquisition.
+    /// under another acquisition when the call starts (a queued call is an
+    /// acquisition of its own, granted by its ticket).
     pub fn acquire(&self, name: &str, options: &Options) -> Result<Held<K>> {
         let shared = &self.client.shared;
         let granted = acquire::<K>(shared, name, options)?;

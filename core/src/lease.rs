@@ -34,12 +34,14 @@ impl Slotted for LeaseObject {
             capacity: 1,
             holders,
             fencing: status.transitions,
+            finished: status.finished,
         }
     }
 
     fn store(&mut self, slots: Slots) {
         let mut status = self.status.take().unwrap_or_default();
         status.transitions = slots.fencing;
+        status.finished = slots.finished;
         match slots.holders.into_iter().next() {
             Some(h) => {
                 let ttl = server_ttl(&h.ttl, DEFAULT_TTL);
@@ -145,6 +147,7 @@ mod tests {
             capacity: 1,
             holders,
             fencing: 1,
+            finished: Vec::new(),
         });
         let status = lease.status.expect("stored");
         assert_eq!(status.holder.as_deref(), Some("h"));

@@ -313,6 +313,12 @@ impl Queue {
         id
     }
 
+    /// Drops the waiter `name` from this view at once (its own process
+    /// deleted it; the watch will confirm).
+    pub(crate) fn forget(&self, name: &str) {
+        self.hub.lock().entries.remove(name);
+    }
+
     /// Stops calling the listener `id`.
     pub(crate) fn unlisten(&self, id: u64) {
         self.hub.lock().listeners.retain(|(i, _)| *i != id);

@@ -371,6 +371,10 @@ pub struct SemaphoreStatus {
     /// Current holders, in grant order.
     #[serde(default)]
     pub holders: Vec<HolderRecord>,
+    /// Tickets of the latest grants given back or reclaimed (newest last,
+    /// bounded): never handed a slot again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub finished: Vec<String>,
     /// The last fencing token handed out; the next grant gets a larger one.
     #[serde(default)]
     pub fencing_token: u64,
@@ -472,6 +476,10 @@ pub struct LeaseStatus {
     /// until its holder renews (see [`HolderRecord::handoff`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holder_handoff: Option<u64>,
+    /// Tickets of the latest grants given back or reclaimed (newest last,
+    /// bounded): never handed the lease again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub finished: Vec<String>,
     /// Fencing token of the current grant (the number of grants so far).
     #[serde(default)]
     pub transitions: u64,

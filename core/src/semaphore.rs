@@ -18,6 +18,7 @@ impl Slotted for Semaphore {
             capacity: self.spec.permits,
             holders: status.holders,
             fencing: status.fencing_token,
+            finished: status.finished,
         }
     }
 
@@ -32,6 +33,7 @@ impl Slotted for Semaphore {
             SemaphorePhase::Full
         });
         status.holders = slots.holders;
+        status.finished = slots.finished;
         status.fencing_token = slots.fencing;
         self.status = Some(status);
     }

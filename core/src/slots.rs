@@ -42,7 +42,14 @@ pub struct Slots {
     pub holders: Vec<HolderRecord>,
     /// Last fencing token handed out.
     pub fencing: u64,
+    /// Tickets of the latest grants given back or reclaimed, newest last (at
+    /// most [`FINISHED`]): another process's view of the queue may still list
+    /// such a waiter for a moment, and a slot is never handed to it.
+    pub finished: Vec<String>,
 }
+
+/// How many finished tickets an object remembers.
+pub const FINISHED: usize = 32;
 
 impl Slots {
     /// Where `holder` stands by name alone (records of older clients carry no ticket).
@@ -77,12 +84,34 @@ impl Slots {
 
     /// Removes the grant of the acquisition with `ticket`. True when removed.
     pub fn withdraw(&mut self, ticket: &str) -> bool {
-        if ticket.is_empty() {
+        if ticket.is_empty() || !self.holds(ticket) {
             return false;
         }
-        let before = self.holders.len();
         self.holders.retain(|h| h.ticket != ticket);
-        before != self.holders.len()
+        self.finish(ticket.to_owned());
+        true
+    }
+
+    /// Notes that the acquisition with `ticket` is over.
+    fn finish(&mut self, ticket: String) {
+        if ticket.is_empty() || self.finished.contains(&ticket) {
+            return;
+        }
+        self.finished.push(ticket);
+        let excess = self.finished.len().saturating_sub(FINISHED);
+        self.finished.drain(..excess);
+    }
+
+    /// Removes the holders for which `stale` is true (noting their tickets
+    /// as finished); returns how many.
+    pub fn evict(&mut self, stale: impl Fn(&HolderRecord) -> bool) -> usize {
+        let (gone, kept): (Vec<_>, Vec<_>) = self.holders.drain(..).partition(|h| stale(h));
+        self.holders = kept;
+        let count = gone.len();
+        for holder in gone {
+            self.finish(holder.ticket);
+        }
+        count
     }
 
     /// Number of free slots.
@@ -111,7 +140,10 @@ impl Slots {
     /// grant lives for the waiter's liveness TTL until it renews. False when
     /// no slot is free or the acquisition already holds one.
     pub fn hand_to(&mut self, waiter: &Candidate, now: &str) -> bool {
-        if self.free() == 0 || self.holds(waiter.ticket) {
+        if self.free() == 0
+            || self.holds(waiter.ticket)
+            || self.finished.iter().any(|t| t == waiter.ticket)
+        {
             return false;
         }
         self.fencing += 1;
@@ -132,10 +164,7 @@ impl Slots {
     /// Removes a holder (only if it still has `token`, when given). True
     /// when something was removed.
     pub fn remove(&mut self, holder: &str, token: Option<u64>) -> bool {
-        let before = self.holders.len();
-        self.holders
-            .retain(|h| !(h.holder == holder && token.map_or(true, |t| t == h.token)));
-        before != self.holders.len()
+        self.evict(|h| h.holder == holder && token.map_or(true, |t| t == h.token)) > 0
     }
 
     /// Records a renewal of the holder with `token` (which also ends a
@@ -196,6 +225,24 @@ mod tests {
             !s.hand_to(&candidate("w", "tw"), "t3"),
             "never granted twice"
         );
+    }
+
+    #[test]
+    fn a_finished_ticket_is_never_handed_a_slot_again_and_the_memory_is_bounded() {
+        let mut s = slots(1);
+        assert!(s.hand_to(&candidate("w", "tw"), "t1"));
+        let token = s.fencing;
+        assert!(s.remove("w", Some(token)));
+        assert!(
+            !s.hand_to(&candidate("w", "tw"), "t2"),
+            "a stale view of the queue still lists w: it must not get the slot back"
+        );
+        for i in 0..100 {
+            s.take("x", &format!("t{i}"), 0, "1s", "t");
+            assert!(s.withdraw(&format!("t{i}")));
+        }
+        assert_eq!(s.finished.len(), FINISHED);
+        assert_eq!(s.finished.last().map(String::as_str), Some("t99"));
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use konductor::protocol::{holder_key, observed_records, Slotted, Staleness};
-use konductor::resource::{Lease, LeasePhase, Semaphore};
+use konductor::resource::{HolderRecord, Lease, LeasePhase, Semaphore};
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 
@@ -70,9 +70,18 @@ pub fn plan<K: Tracked>(
     let verdict = staleness.observe(&object.key(), &observed, now);
 
     let mut next = slots.clone();
-    let reclaimed_holders = remove_stale(&mut next.holders, &verdict.stale, |h| {
-        (holder_key(&h.holder, h.token, h.renew_count), &h.holder)
-    });
+    let is_stale = |h: &HolderRecord| {
+        verdict
+            .stale
+            .contains(&holder_key(&h.holder, h.token, h.renew_count))
+    };
+    let reclaimed_holders: Vec<String> = slots
+        .holders
+        .iter()
+        .filter(|h| is_stale(h))
+        .map(|h| h.holder.clone())
+        .collect();
+    next.evict(is_stale);
 
     let mut updated = object.clone();
     updated.store(next);
@@ -96,25 +105,6 @@ pub fn plan<K: Tracked>(
             next_expiry: verdict.next_expiry,
         },
     }
-}
-
-/// Removes the records whose staleness key is in `stale`; returns their
-/// holders. `identify` gives a record's key and holder.
-fn remove_stale<R>(
-    records: &mut Vec<R>,
-    stale: &[String],
-    identify: impl Fn(&R) -> (String, &String),
-) -> Vec<String> {
-    let mut removed = Vec::new();
-    records.retain(|record| {
-        let (key, holder) = identify(record);
-        let keep = !stale.contains(&key);
-        if !keep {
-            removed.push(holder.clone());
-        }
-        keep
-    });
-    removed
 }
 
 /// What a reclaim does besides the write, for Events and metrics once it is written.
