@@ -58,21 +58,38 @@
 //! - **One object, one linearization point.** Every change of a semaphore or
 //!   lease is a write of its own status that applies only to the state it was
 //!   computed from: a JSON patch whose `test` operations cover every field the
-//!   decision read (the holders, the fencing counter, each waiter entry it
-//!   changes), or a `PUT` carrying the `resourceVersion`. etcd orders the
-//!   writes, so "at most `permits` holders" holds whoever writes (client or
-//!   operator), and fencing tokens strictly increase.
-//! - **Waiting is a watch.** A waiter appends itself to the queue in the
-//!   object (an atomic append that never conflicts), then follows the object
-//!   through one watch per object per process, resuming after dropped streams
-//!   and relisting after `410 Gone`. The write that frees a slot hands it to
-//!   the head of the queue (priority, then arrival), so a hand-off costs one
-//!   write and one watch event, with no herd of retries.
-//! - **Expiry by the observer's own clock.** A record is stale when this
-//!   process has seen it unchanged for longer than its TTL (plus a margin);
-//!   the holder itself gives up at its TTL counted from before its last
-//!   successful write, so it learns of the loss first. Waiters heartbeat
-//!   rarely (every TTL/3, at most 20 s apart) and dead ones are skipped.
+//!   decision read (the object's uid and spec generation, the holders, the
+//!   fencing counter), or a `PUT` carrying the `resourceVersion`. etcd orders
+//!   the writes, so "at most `permits` holders" holds whoever writes (client
+//!   or operator), and fencing tokens strictly increase.
+//! - **The contended object stays small.** It holds only its holders, its
+//!   fencing counter and the tickets of its last few finished grants:
+//!   O(permits), however many wait. A caller that finds no free slot creates
+//!   a small [`resource::Waiter`] object of its own (named after its ticket,
+//!   labelled with the target's uid) and heartbeats *that* (every TTL/3, at
+//!   most 20 s apart), never the contended object.
+//! - **Waiting is a watch.** Each process follows the contended object and
+//!   its queue (the waiter objects) with one watch each, however many of its
+//!   threads wait, resuming after dropped streams and relisting after
+//!   `410 Gone`. Grant order is priority, then arrival (the resourceVersion
+//!   the waiter was created at). A release hands the slot to the head of the
+//!   queue in its own write when its process follows the queue; otherwise the
+//!   head, seeing a free slot with nobody live ahead, takes it. A release
+//!   therefore wakes one writer, not a herd.
+//! - **Every acquisition has its own identity** (a ticket): a caller adopts
+//!   exactly the grant that carries its ticket (after a lost answer, say) and
+//!   undoes exactly its own leftovers; a finished ticket is never handed a
+//!   slot again.
+//! - **Expiry by the observer's own clock.** A holder record, or a waiter
+//!   object, is stale when this process has seen it unchanged for longer than
+//!   its TTL (plus a margin); the holder itself gives up at its TTL counted
+//!   from before its last successful write, so it learns of the loss first.
+//!   A slot handed to a waiter lives only for the waiter's liveness TTL
+//!   (at most 60 s) until the waiter renews it, so a grant to a waiter that
+//!   has died is reclaimed as fast as the dead waiter itself.
+//! - **Uncontended, a cycle is two requests**: the client remembers the
+//!   object as it last read or wrote it and writes from that copy (the guard
+//!   catches a stale copy, which costs one read).
 //! - **No step needs the operator**: it adds prompt reclaim, timeouts, gate
 //!   evaluation and derived status.
 //!
