@@ -873,11 +873,7 @@ fn worker(spec: &str) {
                 if stop.wait(Some(until(arrival))) {
                     return;
                 }
-                let options = Options::new()
-                    .holder(format!("scale-{gi}"))
-                    .ttl(TTL)
-                    .timeout(spec.timeout)
-                    .cancel(&stop);
+                let options = Options::new().ttl(TTL).timeout(spec.timeout).cancel(&stop);
                 waiter(&client, &spec, gi, &options, &stop);
             })
         })
@@ -898,10 +894,16 @@ fn waiter(client: &Client, spec: &WorkerSpec, gi: usize, options: &Options, stop
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}");
     };
-    while !stop.is_cancelled() {
+    // Each acquisition its own holder identity, as a fresh pod or call
+    // would have: an entry left behind by a failed call is not this one.
+    for cycle in 0.. {
+        if stop.is_cancelled() {
+            break;
+        }
+        let options = options.clone().holder(format!("scale-{gi}-{cycle}"));
         let start = now_ns();
         report(format!("A {gi} {start}"));
-        match Slot::acquire(client, spec.kind, &spec.name, options) {
+        match Slot::acquire(client, spec.kind, &spec.name, &options) {
             Ok(slot) => {
                 let got = now_ns();
                 let token = slot.token();
@@ -920,7 +922,13 @@ fn waiter(client: &Client, spec: &WorkerSpec, gi: usize, options: &Options, stop
             Err(Error::Cancelled { .. }) => break,
             Err(Error::Timeout { .. }) => report(format!("T {gi} {start} {}", now_ns())),
             Err(error) => {
+                // The variant's name first, for the counts per kind of error.
+                let variant: String = format!("{error:?}")
+                    .chars()
+                    .take_while(char::is_ascii_alphanumeric)
+                    .collect();
                 let message = error.chain().replace(['\n', '\r'], " ");
+                let message = format!("{variant}: {message}");
                 report(format!("X {gi} {} {message}", now_ns()));
                 stop.wait(Some(Duration::from_millis(200)));
             }
@@ -1013,6 +1021,8 @@ struct Analysis {
     release_errors: usize,
     lost: usize,
     first_failure: Option<String>,
+    /// Acquire errors in the window by variant.
+    failure_kinds: BTreeMap<String, usize>,
     waits: Vec<u64>,
     longest_pending: u64,
     /// Durations (ns) of release calls that returned in the window.
@@ -1090,6 +1100,8 @@ impl Analysis {
                     if inside(at) {
                         a.failures += 1;
                         a.first_failure.get_or_insert_with(|| message.clone());
+                        let variant = message.split(':').next().unwrap_or("");
+                        *a.failure_kinds.entry(variant.to_owned()).or_default() += 1;
                     }
                 }
             }
@@ -1359,7 +1371,15 @@ impl Row {
             ));
         }
         if let Some(failure) = &a.first_failure {
-            problems.push(format!("first acquire error: {failure}"));
+            let kinds: Vec<String> = a
+                .failure_kinds
+                .iter()
+                .map(|(kind, count)| format!("{count} {kind}"))
+                .collect();
+            problems.push(format!(
+                "acquire errors: {}; first: {failure}",
+                kinds.join(", ")
+            ));
         }
         if m.killed > 0 {
             problems.push(format!("{} workers killed after the stop grace", m.killed));
