@@ -8,6 +8,7 @@ pub mod cancel;
 pub mod cluster;
 pub mod condition;
 pub mod failure;
+pub mod faults;
 pub mod flags;
 pub mod holds;
 pub mod kind;

@@ -110,12 +110,19 @@ fn tunnel(client: TcpStream, tunnels: &AtomicU32, open: &Mutex<Vec<TcpStream>>) 
 /// An admin client of `namespace` whose every request goes through `proxy`;
 /// None when the admin kubeconfig has no CA and bearer token to reuse.
 pub fn client_through(proxy: &Proxy, namespace: &str) -> Option<Client> {
+    client_via(&proxy.url, namespace)
+}
+
+/// An admin client of `namespace` whose every request goes through the HTTP
+/// proxy at `proxy_url`; None when the admin kubeconfig has no CA and bearer
+/// token to reuse.
+pub fn client_via(proxy_url: &str, namespace: &str) -> Option<Client> {
     let access = admin_access();
     let config = Config::new(&access.server)
         .expect("server URL")
         .with_ca_pem(access.ca_pem.as_ref()?)
         .with_token(access.token.as_ref()?)
-        .with_proxy(&proxy.url)
+        .with_proxy(proxy_url)
         .with_namespace(namespace);
     Some(Client::new(Some(config)).expect("client through the proxy"))
 }

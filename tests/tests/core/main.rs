@@ -10,6 +10,7 @@ mod barrier;
 mod config;
 mod contention;
 mod fairness;
+mod faults;
 mod gate;
 mod lease;
 mod liveness;
