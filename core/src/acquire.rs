@@ -369,9 +369,8 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                             self.object = written;
                             self.from_cache = false;
                             if let Plan::Take(token) = plan {
-                                let slots = self.object.slots();
                                 let granted = self.granted(token, write_started);
-                                return Ok(self.leave_queue(&slots, granted));
+                                return Ok(self.leave_queue(granted));
                             }
                         }
                         Err(error) if error.is_conflict() => {
@@ -468,17 +467,19 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             .or(self.unanswered_take)
             .or(self.first_write)
             .unwrap_or_else(Instant::now);
-        let record_ttl = server_ttl(&record.ttl, self.waiter_ttl);
+        let record_ttl = server_ttl(&record.ttl, self.waiter_ttl).min(self.hold_ttl);
         let mut granted = self.granted(token, anchor);
-        if record_ttl < self.hold_ttl {
-            // A hand-off lives for the waiter's liveness TTL until renewed:
-            // renew to our own TTL before returning.
+        granted.ttl = record_ttl;
+        let left = (anchor + record_ttl).saturating_duration_since(Instant::now());
+        if record_ttl < self.hold_ttl || left < record_ttl / 2 {
+            // A hand-off lives for the waiter's liveness TTL until renewed,
+            // and a grant found late may have little of it left: renew to
+            // our own TTL before returning, never returning a grant that is
+            // about to run out.
             granted.anchor = self.renew_once(token)?;
-        } else {
-            granted.ttl = record_ttl.min(self.hold_ttl);
+            granted.ttl = self.hold_ttl;
         }
-        let slots = self.object.slots();
-        Ok(self.leave_queue(&slots, granted))
+        Ok(self.leave_queue(granted))
     }
 
     /// One renewal of our fresh grant to our TTL; returns its start.
@@ -514,16 +515,28 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
 
     /// Deletes our waiter object once we hold a slot, and hands the queue
     /// view to the grant (so its release can hand the slot on).
-    fn leave_queue(&mut self, _slots: &Slots, mut granted: Granted) -> Granted {
+    fn leave_queue(&mut self, mut granted: Granted) -> Granted {
         if let Some(queued) = self.queued.take() {
             queued.queue.unlisten(queued.listener);
             // Best effort: a waiter object left behind goes stale and is
             // deleted by the next head (and our ticket, once finished, is
             // never handed a slot again).
-            let name = &queued.waiter.metadata.name;
-            let _ = self.objects.delete::<Waiter>(&self.shared.namespace, name);
-            queued.queue.forget(name);
+            let name = queued.waiter.metadata.name.clone();
+            queued.queue.forget(&name);
             granted.queue = Some(queued.queue);
+            // Off the caller's path: the grant is ours already, and the
+            // hand-off costs the caller no more than one watch event.
+            let objects = self.shared.objects.until(Instant::now().checked_add(LEAVE_BUDGET));
+            let namespace = self.shared.namespace.clone();
+            let delete = move || {
+                let _ = objects.delete::<Waiter>(&namespace, &name);
+            };
+            let spawned = std::thread::Builder::new()
+                .name("konductor-dequeue".to_owned())
+                .spawn(delete.clone());
+            if spawned.is_err() {
+                delete();
+            }
         }
         granted
     }

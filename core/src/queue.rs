@@ -37,6 +37,8 @@ const LINGER: Duration = Duration::from_secs(60);
 /// One waiter as seen here.
 struct Entry {
     waiter: Waiter,
+    /// Its place in grant order (priority, arrival), read once.
+    rank: (Reverse<i32>, u64),
     /// When this version of it was first seen.
     seen: Instant,
     /// Its claimed liveness TTL, capped.
@@ -45,7 +47,7 @@ struct Entry {
 
 impl Entry {
     fn order(&self) -> (Reverse<i32>, u64, &str) {
-        order_of(&self.waiter)
+        (self.rank.0, self.rank.1, self.waiter.metadata.name.as_str())
     }
 
     fn expiry(&self) -> Instant {
@@ -106,9 +108,18 @@ impl Hub {
             }
             _ => now,
         };
+        let rank = (Reverse(waiter.spec.priority), waiter.sequence());
         state
             .entries
-            .insert(name, Entry { waiter, seen, ttl })
+            .insert(
+                name,
+                Entry {
+                    waiter,
+                    rank,
+                    seen,
+                    ttl,
+                },
+            )
             .is_none()
     }
 }
@@ -325,7 +336,8 @@ impl Queue {
     }
 
     /// Where the waiter `me` stands at `now`, given the current holders
-    /// (a waiter that holds a slot already is not ahead of anyone).
+    /// (a waiter that holds a slot already, or has finished, is not ahead
+    /// of anyone).
     pub(crate) fn standing(&self, me: &Waiter, slots: &Slots, now: Instant) -> Standing {
         let state = self.hub.lock();
         let mine = order_of(me);
@@ -342,7 +354,7 @@ impl Queue {
                 ));
                 continue;
             }
-            if entry.order() < mine && !slots.holds(&entry.waiter.spec.ticket) {
+            if entry.order() < mine && !slots.served(&entry.waiter.spec.ticket) {
                 standing.ahead += 1;
                 standing.next_expiry = Some(standing.next_expiry.map_or(expiry, |e| e.min(expiry)));
             }
@@ -350,7 +362,8 @@ impl Queue {
         standing
     }
 
-    /// The first `count` live waiters that hold nothing, in grant order.
+    /// The first `count` live waiters that hold nothing and have not
+    /// finished, in grant order.
     pub(crate) fn heads(&self, count: usize, slots: &Slots, now: Instant) -> Vec<Head> {
         if count == 0 {
             return Vec::new();
@@ -359,7 +372,7 @@ impl Queue {
         let mut live: Vec<&Entry> = state
             .entries
             .values()
-            .filter(|e| now < e.expiry() && !slots.holds(&e.waiter.spec.ticket))
+            .filter(|e| now < e.expiry() && !slots.served(&e.waiter.spec.ticket))
             .collect();
         if live.len() > count {
             live.select_nth_unstable_by(count - 1, |a, b| a.order().cmp(&b.order()));

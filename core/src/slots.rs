@@ -82,6 +82,12 @@ impl Slots {
         self.record_of(ticket).is_some()
     }
 
+    /// True when the acquisition with `ticket` holds a slot or has finished:
+    /// it waits no more, whatever a view of the queue still says.
+    pub fn served(&self, ticket: &str) -> bool {
+        self.holds(ticket) || self.finished.iter().any(|t| t == ticket)
+    }
+
     /// Removes the grant of the acquisition with `ticket`. True when removed.
     pub fn withdraw(&mut self, ticket: &str) -> bool {
         if ticket.is_empty() || !self.holds(ticket) {
@@ -140,10 +146,7 @@ impl Slots {
     /// grant lives for the waiter's liveness TTL until it renews. False when
     /// no slot is free or the acquisition already holds one.
     pub fn hand_to(&mut self, waiter: &Candidate, now: &str) -> bool {
-        if self.free() == 0
-            || self.holds(waiter.ticket)
-            || self.finished.iter().any(|t| t == waiter.ticket)
-        {
+        if self.free() == 0 || self.served(waiter.ticket) {
             return false;
         }
         self.fencing += 1;
