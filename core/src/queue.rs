@@ -418,3 +418,96 @@ pub(crate) fn hand_off(slots: &mut Slots, queue: &Queue, now: Instant, now_text:
         .filter(|head| slots.hand_to(&head.candidate(), now_text))
         .count()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::WaiterSpec;
+
+    fn waiter(name: &str, priority: i32, created_at: &str) -> Waiter {
+        let mut w = Waiter::new(
+            name,
+            WaiterSpec {
+                holder: format!("holder-{name}"),
+                ticket: name.to_owned(),
+                priority,
+                ttl: "10s".to_owned(),
+                hold_ttl: "1m0s".to_owned(),
+                ..WaiterSpec::default()
+            },
+        );
+        w.metadata.resource_version = created_at.to_owned();
+        w
+    }
+
+    fn queue(waiters: Vec<Waiter>) -> Queue {
+        let hub = Arc::new(Hub {
+            state: Mutex::new(State::default()),
+            synced: Condvar::new(),
+            stop: AtomicBool::new(false),
+            next_id: AtomicU64::new(0),
+        });
+        hub.relisted(waiters);
+        hub.lock().users += 1;
+        Queue { hub }
+    }
+
+    fn slots() -> Slots {
+        Slots {
+            capacity: 1,
+            ..Slots::default()
+        }
+    }
+
+    #[test]
+    fn grant_order_is_priority_then_creation_version() {
+        let q = queue(vec![
+            waiter("a", 0, "10"),
+            waiter("b", 5, "30"),
+            waiter("c", 0, "20"),
+            waiter("d", 5, "40"),
+        ]);
+        let now = Instant::now();
+        let heads: Vec<String> = q.heads(4, &slots(), now).into_iter().map(|h| h.ticket).collect();
+        assert_eq!(heads, ["b", "d", "a", "c"]);
+        let me = waiter("me", 0, "15");
+        assert_eq!(q.standing(&me, &slots(), now).ahead, 3, "b, d and a");
+        let first: Vec<String> = q.heads(1, &slots(), now).into_iter().map(|h| h.ticket).collect();
+        assert_eq!(first, ["b"]);
+    }
+
+    #[test]
+    fn served_and_stale_waiters_are_not_ahead_and_get_nothing() {
+        let q = queue(vec![waiter("a", 0, "10"), waiter("b", 0, "20"), waiter("c", 0, "30")]);
+        let mut s = slots();
+        s.take("holder-a", "a", 0, "1m0s", "t");
+        s.finished.push("b".to_owned());
+        let now = Instant::now();
+        let me = waiter("me", 0, "99");
+        assert_eq!(q.standing(&me, &s, now).ahead, 1, "only c waits");
+        assert_eq!(q.heads(2, &s, now).len(), 1);
+        let later = now + Duration::from_secs(11);
+        let standing = q.standing(&me, &s, later);
+        assert_eq!(standing.ahead, 0, "unheard of for longer than its TTL: stale");
+        assert_eq!(standing.stale.len(), 3);
+        assert!(q.heads(1, &s, later).is_empty());
+    }
+
+    #[test]
+    fn a_heartbeat_restarts_the_clock_and_its_sequence_keeps_the_place() {
+        let q = queue(vec![waiter("a", 0, "10"), waiter("b", 0, "20")]);
+        let start = Instant::now();
+        let mut beat = waiter("b", 0, "50");
+        beat.spec.renew_count = 1;
+        beat.spec.sequence = Some("20".to_owned());
+        std::thread::sleep(Duration::from_millis(300));
+        q.hub.changed(beat);
+        let me = waiter("me", 0, "30");
+        let later = start + Duration::from_millis(10_300);
+        let standing = q.standing(&me, &slots(), later);
+        assert_eq!(standing.stale, [("a".to_owned(), "10".to_owned())]);
+        assert_eq!(standing.ahead, 1, "b still counts, and still before me (20 < 30)");
+        q.forget("b");
+        assert_eq!(q.standing(&me, &slots(), start).ahead, 1, "a is ahead, b is gone");
+    }
+}
