@@ -11,6 +11,7 @@ mod config;
 mod contention;
 mod fairness;
 mod gate;
+mod invariants;
 mod lease;
 mod liveness;
 mod partition;
