@@ -3,17 +3,18 @@
 //! The spec and status schemas come from `schemars` derives on the types in
 //! `konductor::resource` (feature `schema`), rewritten into Kubernetes'
 //! structural form the way kube's own derive does it; names, printer columns
-//! and the cross-field rules that a type cannot express are added here.
+//! and what the apiserver enforces beyond the types (bounds and CEL rules,
+//! see operator/README.md, "What the apiserver enforces") are added here.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceColumnDefinition, CustomResourceDefinition, CustomResourceDefinitionNames,
     CustomResourceDefinitionSpec, CustomResourceDefinitionVersion, CustomResourceSubresourceStatus,
-    CustomResourceSubresources, CustomResourceValidation, JSONSchemaProps, ValidationRule,
+    CustomResourceSubresources, CustomResourceValidation, JSONSchemaProps,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use konductor::format_duration;
 use konductor::resource::{self as r, Resource};
 use schemars::JsonSchema;
 use serde_json::{json, Value};
@@ -154,45 +155,188 @@ fn known_formats(schema: &mut Value) {
     }
 }
 
-/// Cross-field rules (CEL) that the types cannot state.
-fn add_rules<K: Resource>(spec: &mut JSONSchemaProps) {
-    let rule = |rule: &str, message: &str| ValidationRule {
-        rule: rule.to_owned(),
-        message: Some(message.to_owned()),
-        ..ValidationRule::default()
-    };
-    match K::KIND {
+/// Most holders a Semaphore lists, and so its largest `spec.permits`. The
+/// apiserver estimates the cost of a CEL rule from the longest list it can
+/// walk, and refuses CRDs whose estimate is too high; at this bound the
+/// rules over `status.holders` stay near 1% of it. (etcd's request limit
+/// already stops a semaphore near 8,000 holders.)
+const MAX_PERMITS: u32 = 10_000;
+
+/// Shortest TTL the clients accept; the apiserver refuses shorter ones too.
+const MIN_TTL: &str = "100ms";
+
+/// Longest holder identity the clients accept (that of a Kubernetes object
+/// name); the apiserver refuses longer ones too.
+const MAX_HOLDER_LEN: usize = 253;
+
+/// Longest duration string; bounds the cost of parsing it in a rule.
+const MAX_DURATION_LEN: usize = 64;
+
+/// Adds what the apiserver enforces beyond the types' own schemas to the
+/// root schema of `kind`: bounds, and CEL rules, some of them
+/// transition rules comparing with the stored object (`oldSelf`). A rule that
+/// compares status with spec or with the stored status sits at the root: a
+/// rule on `status` would not run when the whole status is removed.
+fn constrain(kind: &str, root: &mut Value) -> Result<()> {
+    let mut schema = Schema { kind, root };
+    match kind {
+        "Semaphore" => {
+            schema.set("spec.permits", json!({"maximum": MAX_PERMITS}))?;
+            schema.ttl("spec.ttl")?;
+            schema.set("status.holders", json!({"maxItems": MAX_PERMITS}))?;
+            schema.holder_name("status.holders[].holder")?;
+            schema.set("status.holders[].token", json!({"minimum": 1}))?;
+            schema.ttl("status.holders[].ttl")?;
+            schema.rule(
+                "status",
+                "!has(self.holders) || self.holders.all(h, h.token <= self.?fencingToken.orValue(0))",
+                "every holder's token must be at most status.fencingToken",
+            )?;
+            // Grant order makes the tokens unique at a cost linear in the
+            // holders; a list keyed by token would do it too, but would
+            // double the object with per-holder managedFields.
+            schema.rule(
+                "status",
+                "!has(self.holders) || self.holders.all(i, h, i == 0 || self.holders[i - 1].token < h.token)",
+                "status.holders must be in grant order, each token larger than the one before \
+                 (so no token is held twice)",
+            )?;
+            schema.rule(
+                "",
+                "self.?status.?fencingToken.orValue(0) >= oldSelf.?status.?fencingToken.orValue(0)",
+                "status.fencingToken must not decrease",
+            )?;
+            schema.rule(
+                "",
+                "size(self.?status.?holders.orValue([])) <= self.spec.permits \
+                 || size(self.?status.?holders.orValue([])) <= size(oldSelf.?status.?holders.orValue([]))",
+                "status.holders must not outnumber spec.permits \
+                 (while permits are lowered below the holders, their number may only shrink)",
+            )?;
+        }
+        "Lease" => {
+            schema.ttl("spec.ttl")?;
+            schema.holder_name("status.holder")?;
+            schema.ttl("status.ttl")?;
+            schema.rule(
+                "status",
+                "!has(self.holder) || has(self.ttl)",
+                "a lease with a holder must have a ttl",
+            )?;
+            schema.rule(
+                "status",
+                "!has(self.holder) || self.?transitions.orValue(0) >= 1",
+                "a lease with a holder must have a fencing token (status.transitions at least 1)",
+            )?;
+            schema.rule(
+                "",
+                "self.?status.?transitions.orValue(0) >= oldSelf.?status.?transitions.orValue(0)",
+                "status.transitions (the fencing token) must not decrease",
+            )?;
+        }
         "Barrier" => {
-            spec.x_kubernetes_validations = Some(vec![rule(
+            schema.rule(
+                "spec",
                 "!has(self.quorum) || self.quorum <= self.expected",
                 "quorum must not exceed expected",
-            )]);
+            )?;
+            // Arrivals are not keyed by holder: a list keyed by holder would
+            // more than double the object (per-arrival managedFields) and
+            // make each arrival several times slower at a thousand arrivals;
+            // the client never writes a holder twice.
+            schema.holder_name("status.arrivals[].holder")?;
+            schema.rule(
+                "status",
+                "self.?arrived.orValue(0) == size(self.?arrivals.orValue([]))",
+                "status.arrived must equal the number of status.arrivals",
+            )?;
         }
         "Gate" => {
-            let item = spec
-                .properties
-                .as_mut()
-                .and_then(|p| p.get_mut("conditions"))
-                .and_then(|c| c.items.as_mut())
-                .and_then(|items| match items {
-                    k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSONSchemaPropsOrArray::Schema(s) => {
-                        Some(s.as_mut())
-                    }
-                    _ => None,
-                });
-            if let Some(item) = item {
-                item.x_kubernetes_validations = Some(vec![rule(
-                    "!has(self.state) || \
-                     (self.type == 'Job' && self.state in ['Complete', 'Failed', 'Active']) || \
-                     ((self.type == 'Barrier' || self.type == 'Gate') && self.state in ['Open', 'Closed']) || \
-                     (self.type == 'Lease' && self.state in ['Acquired', 'Available']) || \
-                     (self.type == 'Semaphore' && self.state == 'Available')",
-                    "state must fit the type: Job Complete/Failed/Active, Barrier and Gate Open/Closed, \
-                     Lease Acquired/Available, Semaphore Available",
-                )]);
-            }
+            schema.rule(
+                "spec.conditions[]",
+                "!has(self.state) || \
+                 (self.type == 'Job' && self.state in ['Complete', 'Failed', 'Active']) || \
+                 ((self.type == 'Barrier' || self.type == 'Gate') && self.state in ['Open', 'Closed']) || \
+                 (self.type == 'Lease' && self.state in ['Acquired', 'Available']) || \
+                 (self.type == 'Semaphore' && self.state == 'Available')",
+                "state must fit the type: Job Complete/Failed/Active, Barrier and Gate Open/Closed, \
+                 Lease Acquired/Available, Semaphore Available",
+            )?;
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// The root schema of one kind, edited at dotted field paths (`status.holders[].ttl`;
+/// `[]` steps into a list's items, the empty path is the root).
+struct Schema<'a> {
+    kind: &'a str,
+    root: &'a mut Value,
+}
+
+impl Schema<'_> {
+    /// The schema object at `path`; an error when the types have no such field.
+    fn at(&mut self, path: &str) -> Result<&mut serde_json::Map<String, Value>> {
+        let mut pointer = String::new();
+        for step in path.split('.').filter(|step| !step.is_empty()) {
+            let (name, items) = match step.strip_suffix("[]") {
+                Some(name) => (name, true),
+                None => (step, false),
+            };
+            pointer.push_str("/properties/");
+            pointer.push_str(name);
+            if items {
+                pointer.push_str("/items");
+            }
+        }
+        let kind = self.kind;
+        self.root
+            .pointer_mut(&pointer)
+            .and_then(Value::as_object_mut)
+            .ok_or_else(|| Error::Config(format!("the schema of {kind} has no field {path:?}")))
+    }
+
+    /// Sets the schema keywords in `keywords` (an object) on the field at `path`.
+    fn set(&mut self, path: &str, keywords: Value) -> Result<()> {
+        let field = self.at(path)?;
+        if let Value::Object(keywords) = keywords {
+            field.extend(keywords);
+        }
+        Ok(())
+    }
+
+    /// Adds a CEL rule with its message to the field at `path`.
+    fn rule(&mut self, path: &str, rule: &str, message: &str) -> Result<()> {
+        let rules = self
+            .at(path)?
+            .entry("x-kubernetes-validations")
+            .or_insert_with(|| json!([]));
+        if let Value::Array(rules) = rules {
+            rules.push(json!({"rule": rule, "message": message}));
+        }
+        Ok(())
+    }
+
+    /// A holder identity: not empty, and no longer than the clients accept.
+    fn holder_name(&mut self, path: &str) -> Result<()> {
+        self.set(path, json!({"minLength": 1, "maxLength": MAX_HOLDER_LEN}))
+    }
+
+    /// A TTL: a Go duration string between [`MIN_TTL`] and [`konductor::MAX_TTL`].
+    fn ttl(&mut self, path: &str) -> Result<()> {
+        let max = format_duration(konductor::MAX_TTL);
+        self.set(path, json!({"maxLength": MAX_DURATION_LEN}))?;
+        self.rule(
+            path,
+            &format!(
+                "duration(self) >= duration('{MIN_TTL}') && duration(self) <= duration('{max}')"
+            ),
+            &format!(
+                "must be a duration between {MIN_TTL} and {max} ({} days)",
+                konductor::MAX_TTL.as_secs() / 86_400
+            ),
+        )
     }
 }
 
@@ -206,28 +350,22 @@ fn props(value: Value, what: &str) -> Result<JSONSchemaProps> {
 fn build<K: Resource, Spec: JsonSchema, Status: JsonSchema>(
     shape: Shape,
 ) -> Result<CustomResourceDefinition> {
-    let mut spec = props(schema_of::<Spec>(), &format!("{}Spec", K::KIND))?;
-    add_rules::<K>(&mut spec);
-    let mut status = props(schema_of::<Status>(), &format!("{}Status", K::KIND))?;
-    status.description = Some(
-        "Coordination state and derived fields, changed by resourceVersion-guarded writes.".into(),
-    );
-    let mut root = props(
-        json!({
-            "type": "object",
-            "description": shape.description,
-            "required": ["spec"],
-            "properties": {
-                "apiVersion": {"type": "string"},
-                "kind": {"type": "string"},
-                "metadata": {"type": "object"},
-            }
-        }),
-        K::KIND,
-    )?;
-    let properties = root.properties.get_or_insert_with(BTreeMap::new);
-    properties.insert("spec".into(), spec);
-    properties.insert("status".into(), status);
+    let mut root = json!({
+        "type": "object",
+        "description": shape.description,
+        "required": ["spec"],
+        "properties": {
+            "apiVersion": {"type": "string"},
+            "kind": {"type": "string"},
+            "metadata": {"type": "object"},
+            "spec": schema_of::<Spec>(),
+            "status": schema_of::<Status>(),
+        }
+    });
+    root["properties"]["status"]["description"] =
+        json!("Coordination state and derived fields, changed by resourceVersion-guarded writes.");
+    constrain(K::KIND, &mut root)?;
+    let root = props(root, K::KIND)?;
 
     let columns = shape
         .columns
@@ -375,6 +513,46 @@ mod tests {
             &json!(["Job", "Semaphore", "Barrier", "Lease", "Gate"])
         );
         assert!(spec["conditions"]["items"]["x-kubernetes-validations"].is_array());
+    }
+
+    /// Every `message` of a rule in `schema`, depth first.
+    fn messages(schema: &Value, found: &mut Vec<String>) {
+        match schema {
+            Value::Object(map) => {
+                if let Some(Value::Array(rules)) = map.get("x-kubernetes-validations") {
+                    let texts = rules.iter().filter_map(|r| r["message"].as_str());
+                    found.extend(texts.map(str::to_owned));
+                }
+                map.values().for_each(|v| messages(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| messages(v, found)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_readme_quotes_every_rule_message() {
+        let readme = include_str!("../README.md");
+        let mut found = Vec::new();
+        for (plural, _) in all().unwrap() {
+            messages(&schema(plural), &mut found);
+        }
+        assert!(found.len() >= 10, "expected the rules, found {found:?}");
+        for message in found {
+            assert!(
+                readme.contains(&message),
+                "operator/README.md (\"What the apiserver enforces\") lacks the rule message {message:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn holder_bounds_are_what_the_client_accepts() {
+        assert!(konductor::validate_holder(&"h".repeat(MAX_HOLDER_LEN)).is_ok());
+        assert!(konductor::validate_holder(&"h".repeat(MAX_HOLDER_LEN + 1)).is_err());
+        assert!(konductor::validate_holder("").is_err());
+        let ttl = konductor::parse_duration(MIN_TTL).unwrap();
+        assert_eq!(ttl, std::time::Duration::from_millis(100));
     }
 
     #[test]

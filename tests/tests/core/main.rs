@@ -12,6 +12,7 @@ mod contention;
 mod fairness;
 mod faults;
 mod gate;
+mod invariants;
 mod lease;
 mod liveness;
 mod partition;
