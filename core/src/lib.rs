@@ -148,6 +148,6 @@ pub use time::{format_rfc3339, parse_rfc3339};
 pub mod protocol {
     pub use crate::acquire::{holder_key, observed_records, Slotted};
     pub use crate::queue::MAX_WAITER_TTL;
-    pub use crate::slots::{Place, Slots};
+    pub use crate::slots::{Candidate, Place, Slots, FINISHED};
     pub use crate::staleness::{margin, Observed, Staleness, Verdict};
 }

@@ -161,6 +161,8 @@ fn known_formats(schema: &mut Value) {
 /// rules over `status.holders` stay near 1% of it. (etcd's request limit
 /// already stops a semaphore near 8,000 holders.)
 const MAX_PERMITS: u32 = 10_000;
+/// Finished tickets a semaphore or lease remembers (`konductor::protocol::FINISHED`).
+const FINISHED: usize = konductor::protocol::FINISHED;
 
 /// Shortest TTL the clients accept; the apiserver refuses shorter ones too.
 const MIN_TTL: &str = "100ms";
@@ -184,6 +186,7 @@ fn constrain(kind: &str, root: &mut Value) -> Result<()> {
             schema.set("spec.permits", json!({"maximum": MAX_PERMITS}))?;
             schema.ttl("spec.ttl")?;
             schema.set("status.holders", json!({"maxItems": MAX_PERMITS}))?;
+            schema.set("status.finished", json!({"maxItems": FINISHED}))?;
             schema.holder_name("status.holders[].holder")?;
             schema.set("status.holders[].token", json!({"minimum": 1}))?;
             schema.ttl("status.holders[].ttl")?;
@@ -218,6 +221,7 @@ fn constrain(kind: &str, root: &mut Value) -> Result<()> {
             schema.ttl("spec.ttl")?;
             schema.holder_name("status.holder")?;
             schema.ttl("status.ttl")?;
+            schema.set("status.finished", json!({"maxItems": FINISHED}))?;
             schema.rule(
                 "status",
                 "!has(self.holder) || has(self.ttl)",
@@ -233,6 +237,15 @@ fn constrain(kind: &str, root: &mut Value) -> Result<()> {
                 "self.?status.?transitions.orValue(0) >= oldSelf.?status.?transitions.orValue(0)",
                 "status.transitions (the fencing token) must not decrease",
             )?;
+        }
+        "Waiter" => {
+            // A granted waiter becomes a holder record: the same bounds, so
+            // that no waiter can make a grant the holder rules refuse.
+            schema.holder_name("spec.holder")?;
+            schema.ttl("spec.ttl")?;
+            schema.ttl("spec.holdTtl")?;
+            schema.set("spec.ticket", json!({"minLength": 1, "maxLength": 64}))?;
+            schema.set("spec.target.name", json!({"minLength": 1, "maxLength": 253}))?;
         }
         "Barrier" => {
             schema.rule(
