@@ -338,9 +338,13 @@ fn contention_through_faults(run: Run, prefix: &str) {
         .unwrap_or_else(|e| e.into_inner());
     let granted = tally.granted.into_inner();
     if granted < run.cycles {
+        // Say how busy the machine was: the run's speed depends on it.
+        let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
         problems.push(format!(
-            "only {granted} of {} cycles done within {RUN_LIMIT:?}",
-            run.cycles
+            "only {granted} of {} cycles done within {RUN_LIMIT:?} ({:.1} cycles/s; load average {})",
+            run.cycles,
+            granted as f64 / ran_for.as_secs_f64(),
+            load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
         ));
     }
     let tokens = tally.tokens.into_inner().unwrap_or_else(|e| e.into_inner());
