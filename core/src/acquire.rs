@@ -409,6 +409,12 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         let now = Instant::now();
         let verdict = observe(&self.shared.staleness, &self.object, slots, self.hold_ttl);
         let standing = match &self.queued {
+            // Every slot held by a live holder: nothing to decide, whatever
+            // the queue says (so a wake costs O(1), not O(queue)).
+            Some(_) if slots.free() == 0 && verdict.stale.is_empty() => {
+                self.interested.store(false, Ordering::SeqCst);
+                return Ok(Step::Wait(verdict.next_expiry));
+            }
             Some(queued) => Some(queued.queue.standing(&queued.waiter, slots, now)),
             None => None,
         };

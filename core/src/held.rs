@@ -24,7 +24,11 @@ use crate::time::now_rfc3339;
 
 /// The least time a release may take to reach the server, even for a grant
 /// whose deadline is near or past.
-const RELEASE_BUDGET: Duration = Duration::from_secs(10);
+const RELEASE_BUDGET: Duration = if cfg!(test) {
+    Duration::from_secs(1)
+} else {
+    Duration::from_secs(10)
+};
 
 /// Shared state of one grant, used by its handle and its renewal threads.
 pub(crate) struct Grant<K> {
@@ -175,9 +179,10 @@ impl<K: Slotted> Grant<K> {
     /// Extends the grant by its TTL from now.
     pub(crate) fn renew(&self) -> Result<()> {
         let result = match self.renew_inner() {
-            // Cut off at our deadline: the grant is lost, say so.
-            Err(timeout @ Error::Timeout { .. }) => self.check_held().and(Err(timeout)),
-            other => other,
+            // Cut off at our deadline (or failing until it): the grant is
+            // lost, say so.
+            Err(error) => self.check_held().and(Err(error)),
+            ok => ok,
         };
         if let (Err(error), Some(observer)) = (&result, &self.observer) {
             observer.error(&self.event(), error);
@@ -252,6 +257,13 @@ impl<K: Slotted> Grant<K> {
         }
         self.changed.notify_all();
         let result = self.release_inner();
+        if result.as_ref().is_err_and(|e| e.is_retryable() || matches!(e, Error::Timeout { .. })) {
+            // The server was not reached: a later release (or the drop) tries
+            // again. Meanwhile the grant counts as lost: we asked to give it up.
+            let mut state = self.lock();
+            state.released = false;
+            state.lost.get_or_insert_with(|| "its release did not reach the server".to_owned());
+        }
         if let Some(observer) = &self.observer {
             match &result {
                 Ok(()) => observer.released(&self.event(), self.acquired.elapsed()),
@@ -590,14 +602,21 @@ mod tests {
     }
 
     #[test]
-    fn release_is_idempotent_and_leaves_the_grant_lost() {
+    fn a_release_that_did_not_reach_the_server_can_be_tried_again() {
         let held = expired();
+        let started = Instant::now();
         let first = held.release();
         assert!(
             matches!(first, Err(Error::Transport { .. } | Error::Timeout { .. })),
             "{first:?}"
         );
-        assert!(held.release().is_ok(), "a second release does nothing");
+        assert!(
+            started.elapsed() >= RELEASE_BUDGET / 2,
+            "it kept trying for its budget"
+        );
+        assert!(held.is_lost(), "asked to be given up, it counts as lost");
+        let second = held.release();
+        assert!(second.is_err(), "a second release tries again: {second:?}");
         assert!(held.is_lost());
     }
 }

@@ -8,7 +8,8 @@ use crate::config::Config;
 use crate::config::Credentials;
 use crate::error::{ApiStatus, Error, Result};
 
-/// How many times a retryable request is attempted in all.
+/// How many times a retryable request is attempted in all when the caller
+/// gave no deadline (with one, it is retried until the deadline).
 const MAX_ATTEMPTS: u32 = 5;
 /// First back-off between attempts; doubles each time.
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
@@ -141,15 +142,20 @@ impl Transport {
                     refreshed_credentials = true;
                     continue;
                 }
+                // The server's Retry-After as given (capped); our own
+                // back-off jittered, so that clients cut off together do
+                // not come back together.
                 Ok((reply, retry_after))
                     if retryable && (reply.status == 429 || reply.status >= 500) =>
                 {
-                    retry_after.unwrap_or(backoff)
+                    retry_after.map_or_else(|| jittered(backoff), |after| after.min(MAX_BACKOFF))
                 }
-                Err(Error::Transport { .. }) if retryable => backoff,
+                Err(Error::Transport { .. }) if retryable => jittered(backoff),
                 _ => return outcome.map(|(reply, _)| reply),
             };
-            if attempt >= MAX_ATTEMPTS {
+            // With a deadline, retry until it (an outage shorter than the
+            // caller's patience is ridden out); without one, a few times.
+            if self.deadline.is_none() && attempt >= MAX_ATTEMPTS {
                 return outcome.map(|(reply, _)| reply);
             }
             attempt += 1;
@@ -276,6 +282,17 @@ impl Transport {
 /// Names the request (server included, never credentials) and the cause.
 fn transport_error(method: Method, url: &str, error: ureq::Error) -> Error {
     Error::transport(format!("{} {url}: {error}", method.verb()), error)
+}
+
+/// A pause between half of `delay` and `delay`, at random.
+fn jittered(delay: Duration) -> Duration {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u128(delay.as_nanos());
+    let half = delay / 2;
+    let spread = u64::try_from(half.as_micros()).unwrap_or(u64::MAX).max(1);
+    half + Duration::from_micros(hasher.finish() % spread)
 }
 
 #[cfg(test)]
