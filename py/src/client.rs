@@ -214,6 +214,17 @@ impl Client {
         }))
     }
 
+    /// The acquisitions queued for an object of a slotted `kind`, in grant
+    /// order (higher priority first, then arrival): its `Waiter` objects.
+    fn waiters<'py>(
+        &self,
+        py: Python<'py>,
+        kind: Kind,
+        name: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        for_slotted_kind!(kind, "waiters", K => self.object(py, move |c| c.api::<K>().waiters(&name)))
+    }
+
     /// Waits until an object of `kind` (a barrier, a gate) is open.
     #[pyo3(signature = (kind, name, *, timeout=None, holder=None, cancel=None))]
     fn wait(

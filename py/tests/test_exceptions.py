@@ -61,7 +61,7 @@ def test_timeout_reports_what_and_how_long(client: konductor.Client) -> None:
         with pytest.raises(konductor.TimeoutError) as error:
             client.acquire_semaphore("s", timeout=0.25)
     assert "semaphore" in error.value.what and error.value.waited >= 0.25
-    assert client.get_semaphore("s").waiters == (), "a timed-out waiter leaves the queue"
+    assert client.semaphore_waiters("s") == (), "a timed-out waiter leaves the queue"
 
 
 def test_cancelled_from_another_thread_leaves_the_queue(client: konductor.Client) -> None:
@@ -74,7 +74,7 @@ def test_cancelled_from_another_thread_leaves_the_queue(client: konductor.Client
             client.acquire_semaphore("s", cancel=token)
         assert time.monotonic() - started < 2
     assert token.cancelled and "cancelled=True" in repr(token)
-    assert client.get_semaphore("s").waiters == ()
+    assert client.semaphore_waiters("s") == ()
 
 
 def test_lost_after_the_ttl_passed_unrenewed(client: konductor.Client) -> None:

@@ -77,7 +77,7 @@ def test_sigint_interrupts_a_queued_acquire_and_releases_everything(
         client.namespace,
         WAITER,
         "holding",
-        lambda: [w.holder for w in client.get_semaphore("busy").waiters] == ["sigint-waiter"],
+        lambda: [w.holder for w in client.semaphore_waiters("busy")] == ["sigint-waiter"],
     )
     assert returncode == 3, f"expected exit 3 after KeyboardInterrupt, got {returncode}: {err}"
     interrupted = float(out.split()[1])
@@ -86,9 +86,9 @@ def test_sigint_interrupts_a_queued_acquire_and_releases_everything(
           f"process gone after {(exited - sent) * 1000:.0f} ms")
     assert latency < 1.0, f"KeyboardInterrupt took {latency:.2f}s"
 
-    busy = client.get_semaphore("busy")
-    assert busy.waiters == (), f"the interrupted waiter is still queued: {busy.waiters}"
-    assert [h.holder for h in busy.holders] == ["blocker"]
+    queued = client.semaphore_waiters("busy")
+    assert queued == (), f"the interrupted waiter is still queued: {queued}"
+    assert [h.holder for h in client.get_semaphore("busy").holders] == ["blocker"]
     assert client.get_semaphore("held").holders == (), "the permit held by the with block was released"
     blocker.release()
 

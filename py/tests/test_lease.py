@@ -52,6 +52,54 @@ def test_try_acquire_raises_lease_held_naming_the_holder(client: konductor.Clien
     second.release()
 
 
+def test_lease_waiters_are_listed_in_grant_order_and_granted_in_it(client: konductor.Client) -> None:
+    client.create_lease("contended", ttl=60)
+    first = client.acquire_lease("contended", holder="first")
+    granted: List[konductor.Lease] = []
+    threads: List[threading.Thread] = []
+
+    def acquire(holder: str, priority: int) -> None:
+        granted.append(client.acquire_lease("contended", holder=holder, priority=priority, ttl=45, timeout=30))
+
+    for holder, priority in (("low", 1), ("high", 5)):
+        thread = threading.Thread(target=acquire, args=(holder, priority))
+        thread.start()
+        threads.append(thread)
+        deadline = time.monotonic() + 10
+        while len(client.lease_waiters("contended")) < len(threads) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    waiters = client.lease_waiters("contended")
+    assert [(w.holder, w.priority) for w in waiters] == [("high", 5), ("low", 1)], "higher priority first"
+    # The same call, generic over the kind (heartbeats may have changed the objects since).
+    assert [w.ticket for w in client.waiters(resources.Lease, "contended")] == [w.ticket for w in waiters]
+    for waiter in waiters:
+        assert isinstance(waiter, resources.Waiter)
+        assert (waiter.namespace, waiter.name) == (client.namespace, waiter.ticket)
+        assert waiter.hold_ttl == datetime.timedelta(seconds=45) and waiter.enqueued_at is not None
+        assert waiter.ttl is not None and waiter.to_dict()["kind"] == "Waiter"
+    assert client.get_lease("contended").holder == "first"
+
+    first.release()
+    deadline = time.monotonic() + 10
+    while not granted and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert [lease.holder for lease in granted] == ["high"]
+    granted[0].release()
+    for thread in threads:
+        thread.join(10)
+    assert [lease.holder for lease in granted] == ["high", "low"]
+    granted[1].release()
+    assert client.lease_waiters("contended") == ()
+
+
+def test_waiters_of_a_missing_object_or_a_kind_without_a_queue(client: konductor.Client) -> None:
+    with pytest.raises(konductor.NotFoundError):
+        client.lease_waiters("no-such-lease")
+    client.create_barrier("no-queue", 2)
+    with pytest.raises(ValueError, match="waiters is not defined for kind Barrier"):
+        client.waiters(resources.Barrier, "no-queue")
+
+
 def test_lease_context_manager_releases_on_exception(client: konductor.Client) -> None:
     client.create_lease("guarded")
     with pytest.raises(ZeroDivisionError):

@@ -16,7 +16,24 @@ LEASE = {
         "transitions": 7,
         "expiresAt": "2026-01-02T03:05:35.250+01:00",
         "phase": "Held",
-        "waiters": [{"holder": "replica-2", "priority": 3, "enqueuedAt": "", "ttl": "1m0s", "holdTtl": "30s"}],
+        "holderHandoff": 4,
+    },
+}
+
+WAITER = {
+    "apiVersion": "sync.konductor.io/v1",
+    "kind": "Waiter",
+    "metadata": {"name": "t-1f2e", "namespace": "ns", "resourceVersion": "812"},
+    "spec": {
+        "target": {"kind": "Lease", "name": "leader", "uid": "0b7c"},
+        "holder": "replica-2",
+        "ticket": "t-1f2e",
+        "priority": 3,
+        "ttl": "1m0s",
+        "holdTtl": "30s",
+        "renewCount": 2,
+        "sequence": "806",
+        "enqueuedAt": "",
     },
 }
 
@@ -30,8 +47,17 @@ def test_fields_are_read_from_their_declared_paths_and_converted_by_type() -> No
     )
     assert lease.created_at is not None and lease.created_at.tzinfo is datetime.timezone.utc
     assert lease.priority is None and lease.acquired_at is None and lease.renew_count == 0
-    assert lease.waiters == (resources.Waiter("replica-2", 3, None, datetime.timedelta(seconds=30)),)
+    assert not hasattr(lease, "waiters"), "the queue is not part of the lease"
     assert lease.to_dict() == LEASE and lease.to_dict() is not LEASE
+
+
+def test_a_waiter_is_an_object_of_its_own() -> None:
+    waiter = resources.Waiter._from_api(WAITER)
+    assert isinstance(waiter, resources.Object)
+    assert (waiter.name, waiter.namespace, waiter.holder, waiter.ticket) == ("t-1f2e", "ns", "replica-2", "t-1f2e")
+    assert (waiter.priority, waiter.renew_count, waiter.enqueued_at) == (3, 2, None)
+    assert (waiter.ttl, waiter.hold_ttl) == (datetime.timedelta(minutes=1), datetime.timedelta(seconds=30))
+    assert waiter.to_dict() == WAITER
 
 
 def test_a_semaphore_without_status_has_all_permits_available() -> None:

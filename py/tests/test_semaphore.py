@@ -117,7 +117,7 @@ def test_full_semaphore_with_zero_timeout_raises_timeout(client: konductor.Clien
         with pytest.raises(TimeoutError):  # the builtin catches it too
             client.acquire_semaphore("single", timeout=0.3)
         assert time.monotonic() - started < 3
-    assert client.get_semaphore("single").waiters == ()
+    assert client.semaphore_waiters("single") == ()
 
 
 def test_waiter_is_granted_when_the_holder_releases(client: konductor.Client) -> None:
@@ -127,9 +127,9 @@ def test_waiter_is_granted_when_the_holder_releases(client: konductor.Client) ->
     waiter = threading.Thread(target=lambda: granted.append(client.acquire_semaphore("handoff", timeout=30)))
     waiter.start()
     deadline = time.monotonic() + 10
-    while not client.get_semaphore("handoff").waiters and time.monotonic() < deadline:
+    while not client.semaphore_waiters("handoff") and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert len(client.get_semaphore("handoff").waiters) == 1, "the second acquirer should be queued"
+    assert len(client.semaphore_waiters("handoff")) == 1, "the second acquirer should be queued"
     holder.release()
     waiter.join(10)
     assert len(granted) == 1 and granted[0].token > holder.token
@@ -185,4 +185,4 @@ def test_eight_threads_share_two_permits_waiting_in_parallel(client: konductor.C
     assert elapsed < 4 * hold + 2.5, f"8 holds of {hold}s on 2 permits took {elapsed:.2f}s"
     assert ticks > 200, f"the main thread ran only {ticks} times while others waited"
     status = client.get_semaphore("pool")
-    assert status.holders == () and status.waiters == ()
+    assert status.holders == () and client.semaphore_waiters("pool") == ()

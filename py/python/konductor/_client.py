@@ -7,7 +7,7 @@ import contextlib
 import datetime
 import os
 from collections.abc import Sequence
-from typing import Any, Callable, Iterator, List, Optional, Type, TypeVar, Union
+from typing import Any, Callable, Iterator, List, Optional, Tuple, Type, TypeVar, Union
 
 from . import _arguments as check
 from . import _model, _native, resources
@@ -36,9 +36,10 @@ class Client:
     A ``timeout`` of ``None`` waits without limit; ``0`` tries once.
 
     Every call exists once, generic over the kind: ``get(resources.Semaphore,
-    name)``, ``acquire(Permit, name)``, ``wait(resources.Gate, name)``. The
-    SDK-named methods (``get_semaphore``, ``acquire_semaphore``,
-    ``wait_gate``, …) are the same calls with the kind filled in.
+    name)``, ``acquire(Permit, name)``, ``wait(resources.Gate, name)``,
+    ``waiters(resources.Lease, name)``. The SDK-named methods
+    (``get_semaphore``, ``acquire_semaphore``, ``wait_gate``,
+    ``lease_waiters``, …) are the same calls with the kind filled in.
 
     Example::
 
@@ -267,6 +268,30 @@ class Client:
         """
         return self.acquire(kind, name, ttl=ttl, timeout=0, holder=holder, priority=priority, auto_renew=auto_renew)
 
+    def waiters(self, kind: Type[resources.Object], name: str) -> Tuple[resources.Waiter, ...]:
+        """The acquisitions queued for a semaphore or lease, in grant order.
+
+        Each queued acquisition is an object of its own (a
+        :class:`resources.Waiter`), deleted when it is granted or withdrawn;
+        the semaphore or lease holds only its holders.
+
+        Args:
+            kind: :class:`resources.Semaphore` or :class:`resources.Lease`.
+            name: Name of the semaphore or lease.
+
+        Returns:
+            The waiters, higher priority first, then in arrival order. A
+            waiter whose process stopped heartbeating is included until
+            someone deletes it.
+
+        Raises:
+            NotFoundError: The object does not exist.
+            InvalidArgumentError: ``name`` is not a valid object name.
+            ValueError: ``kind`` is neither a semaphore nor a lease.
+        """
+        found = self._native.waiters(kind.__name__, check.text(name, "name"))
+        return tuple(resources.Waiter._from_api(obj) for obj in found)
+
     # A held grant is its own context manager: ``with client.semaphore(...)``
     # acquires, and releases on every exit path.
     acquire_semaphore = for_kind(acquire, Permit)
@@ -274,6 +299,8 @@ class Client:
     acquire_lease = for_kind(acquire, Lease)
     lease = for_kind(acquire, Lease)
     try_acquire_lease = for_kind(try_acquire, Lease)
+    semaphore_waiters = for_kind(waiters, resources.Semaphore)
+    lease_waiters = for_kind(waiters, resources.Lease)
 
     # Kinds that open: barriers and gates
 

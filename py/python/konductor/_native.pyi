@@ -218,6 +218,12 @@ class Client:
         Raises:
             konductor.KonductorError: See ``konductor.Client.acquire``.
         """
+    def waiters(self, kind: str, name: str) -> List[_Object]:
+        """The acquisitions queued for an object of a slotted ``kind`` (Semaphore, Lease): its Waiter objects, in grant order.
+
+        Raises:
+            konductor.NotFoundError: The object does not exist.
+        """
     def wait(
         self,
         kind: str,

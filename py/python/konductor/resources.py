@@ -1,10 +1,13 @@
-"""Read-only snapshots of Konductor objects, as returned by ``get_*`` and ``list_*``.
+"""Read-only snapshots of Konductor objects, as returned by ``get_*``,
+``list_*`` and ``*_waiters``.
 
 Each class mirrors one custom resource of ``sync.konductor.io/v1`` as core
 models it: the spec fields the user set and the status the clients and the
-operator maintain. Times are timezone-aware :class:`datetime.datetime`
-values, durations are :class:`datetime.timedelta`. ``to_dict()`` gives the
-whole object (camelCase keys, as in YAML). A class is named after its kind.
+operator maintain. A queue is not part of its semaphore or lease: each
+queued acquisition is a :class:`Waiter` object of its own. Times are
+timezone-aware :class:`datetime.datetime` values, durations are
+:class:`datetime.timedelta`. ``to_dict()`` gives the whole object (camelCase
+keys, as in YAML). A class is named after its kind.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ __all__ = [
     "Barrier",
     "Lease",
     "Gate",
-    "Holder",
     "Waiter",
+    "Holder",
     "Arrival",
     "GateCondition",
     "GateConditionStatus",
@@ -91,23 +94,6 @@ class Holder:
 
 
 @dataclass(frozen=True)
-class Waiter:
-    """One queued waiter of a semaphore or lease, in grant order.
-
-    Attributes:
-        holder: Waiter identity (its holder identity once granted).
-        priority: Priority; higher is granted first.
-        enqueued_at: Time the waiter queued itself.
-        hold_ttl: Time-to-live the waiter asked for its grant.
-    """
-
-    holder: str
-    priority: int
-    enqueued_at: Optional[datetime.datetime]
-    hold_ttl: Optional[datetime.timedelta]
-
-
-@dataclass(frozen=True)
 class Arrival:
     """One arrival at a barrier.
 
@@ -170,7 +156,6 @@ class Semaphore(Object):
         in_use: Number of holders.
         available: Free permits.
         holders: Current holders, in grant order.
-        waiters: Queued waiters, in grant order.
         fencing_token: The last fencing token handed out.
     """
 
@@ -180,7 +165,6 @@ class Semaphore(Object):
     in_use: int = api("status.inUse")
     available: int = api("status.available", "spec.permits")
     holders: Tuple[Holder, ...] = api("status.holders")
-    waiters: Tuple[Waiter, ...] = api("status.waiters")
     fencing_token: int = api("status.fencingToken")
 
 
@@ -230,7 +214,6 @@ class Lease(Object):
         renewed_at: Time of the last renewal.
         expires_at: When the holder's TTL runs out, by the writer's clock.
         renew_count: Renewals by the current holder.
-        waiters: Queued waiters, in grant order.
     """
 
     ttl: Optional[datetime.timedelta] = api("spec.ttl")
@@ -242,7 +225,6 @@ class Lease(Object):
     renewed_at: Optional[datetime.datetime] = api("status.renewedAt")
     expires_at: Optional[datetime.datetime] = api("status.expiresAt")
     renew_count: int = api("status.renewCount")
-    waiters: Tuple[Waiter, ...] = api("status.waiters")
 
 
 @dataclass(frozen=True)
@@ -270,3 +252,30 @@ class Gate(Object):
     def is_open(self) -> bool:
         """True when the gate's phase is ``Open``."""
         return self.phase == "Open"
+
+
+@dataclass(frozen=True)
+class Waiter(Object):
+    """One queued acquisition of a semaphore permit or a lease: an object of
+    its own, named after its ticket, deleted when granted or withdrawn.
+
+    Read a queue with ``Client.waiters`` (``semaphore_waiters``,
+    ``lease_waiters``), in grant order: higher priority first, then arrival.
+
+    Attributes:
+        holder: Holder identity the grant will be recorded under.
+        ticket: The acquisition (unique per call); also the object's name.
+        priority: Priority; higher is granted first.
+        enqueued_at: Time the waiter queued, by its own clock.
+        ttl: How long the entry lives without a heartbeat from its process.
+        hold_ttl: Time-to-live the waiter asked for its grant.
+        renew_count: Number of heartbeats.
+    """
+
+    holder: str = api("spec.holder")
+    ticket: str = api("spec.ticket")
+    priority: int = api("spec.priority")
+    enqueued_at: Optional[datetime.datetime] = api("spec.enqueuedAt")
+    ttl: Optional[datetime.timedelta] = api("spec.ttl")
+    hold_ttl: Optional[datetime.timedelta] = api("spec.holdTtl")
+    renew_count: int = api("spec.renewCount")
