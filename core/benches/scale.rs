@@ -339,6 +339,7 @@ impl Cluster {
                     .starts_with("etcd_debugging_mvcc_total_put_size_in_bytes")
                 || s.name == "etcd_disk_wal_write_bytes_total"
                 || s.name == "etcd_mvcc_db_total_size_in_bytes"
+                || s.name == "etcd_mvcc_db_total_size_in_use_in_bytes"
         };
         let apiserver = self
             .kubectl(&["get", "--raw", "/metrics"])
@@ -711,14 +712,18 @@ impl Run<'_> {
     }
 
     fn queued_in(&self, object: Option<&str>, baseline: Option<usize>) -> Option<usize> {
-        let in_status = self.in_status.then(|| {
-            let object: serde_json::Value =
-                serde_json::from_str(object.unwrap_or("{}")).unwrap_or_default();
-            object["status"]["waiters"].as_array().map_or(0, Vec::len)
-        });
-        let objects = self
-            .waiter_objects()
-            .map(|now| now.saturating_sub(baseline.unwrap_or(0)));
+        let in_status = if self.in_status {
+            // Not known when the object could not be read.
+            let object: serde_json::Value = serde_json::from_str(object?).ok()?;
+            Some(object["status"]["waiters"].as_array().map_or(0, Vec::len))
+        } else {
+            None
+        };
+        let objects = if self.waiter_kinds.is_empty() {
+            None
+        } else {
+            Some(self.waiter_objects()?.saturating_sub(baseline.unwrap_or(0)))
+        };
         match (in_status, objects) {
             (None, None) => None,
             (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
@@ -956,7 +961,7 @@ enum Event {
         lost: bool,
     },
     /// `T thread start at`: an acquire call timed out.
-    Timeout { thread: usize, at: u64 },
+    Timeout { thread: usize, start: u64, at: u64 },
     /// `X thread at message`: an acquire call failed otherwise.
     Failure {
         thread: usize,
@@ -999,7 +1004,11 @@ impl Event {
                 ok: *ok == 1,
                 lost: *lost == 1,
             },
-            ("T", [_start, at]) => Event::Timeout { thread, at: *at },
+            ("T", [start, at]) => Event::Timeout {
+                thread,
+                start: *start,
+                at: *at,
+            },
             _ => return None,
         })
     }
@@ -1025,6 +1034,8 @@ struct Analysis {
     failure_kinds: BTreeMap<String, usize>,
     waits: Vec<u64>,
     longest_pending: u64,
+    /// The longest acquire call (ns) that ended in a timeout in the window.
+    longest_timeout: u64,
     /// Durations (ns) of release calls that returned in the window.
     release_calls: Vec<u64>,
 }
@@ -1083,11 +1094,14 @@ impl Analysis {
                         a.lost += usize::from(lost);
                     }
                 }
-                Event::Timeout { thread, at } => {
+                Event::Timeout { thread, start, at } => {
                     if at <= w1 {
                         pending.remove(&thread);
                     }
-                    a.timeouts += usize::from(inside(at));
+                    if inside(at) {
+                        a.timeouts += 1;
+                        a.longest_timeout = a.longest_timeout.max(at.saturating_sub(start));
+                    }
                 }
                 Event::Failure {
                     thread,
@@ -1243,6 +1257,11 @@ impl Row {
                 true,
             ),
             (
+                "etcd db in use growth in window (MB)".to_owned(),
+                total(&b.etcd, &f.etcd, "etcd_mvcc_db_total_size_in_use_in_bytes").map(|v| v / 1e6),
+                true,
+            ),
+            (
                 "watch events sent per grant".to_owned(),
                 per(watch("apiserver_watch_events_total")),
                 true,
@@ -1332,6 +1351,11 @@ impl Row {
             (
                 "acquire timeouts in window".to_owned(),
                 Some(a.timeouts as f64),
+                false,
+            ),
+            (
+                "longest timed-out acquire call (s)".to_owned(),
+                (a.timeouts > 0).then(|| a.longest_timeout as f64 / 1e9),
                 false,
             ),
             (
@@ -1485,17 +1509,18 @@ fn print_table(settings: &Settings, kind: Kind, commit: &str, namespace: &str, r
     for row in rows {
         println!("N={}: {}", row.waiters, row.note);
     }
+    let permits = kind.permits();
     println!(
-        "hand-off pairing: the k-th release call to return (all processes, wall clock \
-         SystemTime ns) is paired with the grant of the (k+{})-th lowest fencing token (each \
-         release frees one slot, the first {} grants took free ones); value = that acquire's \
-         return - the release's return (negative: the acquire returned first). Holds for the \
-         over-grant check run from acquire return to release call. etcd put bytes: \
-         etcd_debugging_mvcc_total_put_size_in_bytes (keys+values put); WAL: \
-         etcd_disk_wal_write_bytes_total; db growth: etcd_mvcc_db_total_size_in_bytes; watch: \
-         apiserver_watch_events_total and _sizes_sum for group {GROUP}; CPU: utime+stime of \
-         the pids in .cache/cluster/state. Priority is not used (fairness: see the waits).",
-        kind.permits(),
-        kind.permits()
+        "COLLAPSED: under 1 grant/s, or an acquire timed out, in the window.\n\
+         hand-off: the k-th release call to return (all processes, wall clock SystemTime ns)\n  \
+         is paired with the grant of the (k+{permits})-th lowest fencing token (each release frees\n  \
+         one slot; the first {permits} grants took free ones); value = that acquire's return minus\n  \
+         the release's return (negative: the acquire returned first).\n\
+         holders at once: holds run from an acquire's return to its release call's start.\n\
+         tokens: unique, and above every token returned before the acquire began.\n\
+         etcd put bytes: etcd_debugging_mvcc_total_put_size_in_bytes (keys+values put); WAL:\n  \
+         etcd_disk_wal_write_bytes_total; db: etcd_mvcc_db_total_size[_in_use]_in_bytes.\n\
+         watch: apiserver_watch_events_total and apiserver_watch_events_sizes_sum, group {GROUP}.\n\
+         CPU: utime+stime of the pids in .cache/cluster/state. Priority is not used: see the waits."
     );
 }
