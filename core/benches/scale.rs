@@ -253,7 +253,7 @@ impl Cluster {
         let output = Command::new(self.kubectl.as_deref()?)
             .arg("--kubeconfig")
             .arg(&self.kubeconfig)
-            .arg("--request-timeout=10s")
+            .arg("--request-timeout=30s")
             .args(args)
             .stdin(Stdio::null())
             .stderr(Stdio::null())
@@ -303,9 +303,12 @@ impl Cluster {
         })
     }
 
-    /// Objects of `resource` (`plural.group`) in the namespace.
-    fn count(&self, namespace: &str, resource: &str) -> Option<usize> {
-        let names = self.kubectl(&["get", resource, "-n", namespace, "-o", "name"])?;
+    /// Objects of `resources` (`plural.group`, comma-separated) in the namespace.
+    fn count(&self, namespace: &str, resources: &str) -> Option<usize> {
+        if resources.is_empty() {
+            return Some(0);
+        }
+        let names = self.kubectl(&["get", resources, "-n", namespace, "-o", "name"])?;
         Some(names.lines().filter(|l| !l.trim().is_empty()).count())
     }
 
@@ -341,6 +344,7 @@ impl Cluster {
                 || s.name == "etcd_mvcc_db_total_size_in_bytes"
                 || s.name == "etcd_mvcc_db_total_size_in_use_in_bytes"
         };
+        let started = now_ns();
         let apiserver = self
             .kubectl(&["get", "--raw", "/metrics"])
             .map(|t| parse_metrics(&t).into_iter().filter(keep).collect());
@@ -348,11 +352,14 @@ impl Cluster {
             .etcd_port
             .and_then(|port| http_get(port, "/metrics"))
             .map(|t| parse_metrics(&t).into_iter().filter(keep).collect());
+        let apiserver_cpu = self.cpu_seconds(self.apiserver_pid);
+        let etcd_cpu = self.cpu_seconds(self.etcd_pid);
         Snapshot {
             apiserver,
             etcd,
-            apiserver_cpu: self.cpu_seconds(self.apiserver_pid),
-            etcd_cpu: self.cpu_seconds(self.etcd_pid),
+            apiserver_cpu,
+            etcd_cpu,
+            at: started / 2 + now_ns() / 2,
         }
     }
 
@@ -486,6 +493,8 @@ struct Snapshot {
     etcd: Option<Vec<Sample>>,
     apiserver_cpu: Option<f64>,
     etcd_cpu: Option<f64>,
+    /// Wall clock (ns) halfway through the reads: the window's bound.
+    at: u64,
 }
 
 /// Sums of `after - before` per key, over the samples `key` maps to a key.
@@ -572,7 +581,7 @@ impl Run<'_> {
         let procs = settings.procs.min(n);
         let spawned = Instant::now();
         let start_ns = now_ns() + 1_000_000_000;
-        let budget = settings.warmup + settings.window + Duration::from_secs(60);
+        let budget = settings.warmup + settings.window + Duration::from_secs(150);
         let reports: Arc<Mutex<Reports>> = Arc::default();
         let mut children: Vec<Child> = Vec::new();
         let mut readers = Vec::new();
@@ -624,7 +633,8 @@ impl Run<'_> {
             let started = reports.lock().unwrap().started.len();
             if started >= n {
                 queued = self.queued(&name, waiters_before);
-                if queued.map_or(true, |q| q + permits + slack >= n) {
+                let shown = self.in_status || !self.waiter_kinds.is_empty();
+                if !shown || queued.is_some_and(|q| q + permits + slack >= n) {
                     break true;
                 }
             }
@@ -649,11 +659,13 @@ impl Run<'_> {
             settings.window.as_secs()
         );
 
-        let w0 = now_ns();
         let before = self.cluster.snapshot();
         thread::sleep(settings.window);
         let after = self.cluster.snapshot();
-        let w1 = now_ns();
+        let (w0, w1) = (before.at, after.at);
+        let load = std::fs::read_to_string("/proc/loadavg")
+            .ok()
+            .and_then(|l| l.split(' ').next()?.parse().ok());
         let object = self.cluster.object(self.namespace, kind, &name);
         let queued_at_end = self.queued_in(object.as_deref(), waiters_before);
         let others = self.other_objects();
@@ -692,6 +704,7 @@ impl Run<'_> {
             warmed,
             queued,
             queued_at_end,
+            load,
             killed,
             object_bytes: object.map(|o| o.len()),
             others: match (others_before, others) {
@@ -705,7 +718,8 @@ impl Run<'_> {
     }
 
     /// Waiters the server shows: entries of `status.waiters` (when the CRD has
-    /// it) plus objects of the group's other kinds; `None` if neither exists.
+    /// it) plus objects of the group's other kinds; `None` if neither exists
+    /// or they could not be read.
     fn queued(&self, name: &str, baseline: Option<usize>) -> Option<usize> {
         let object = self.cluster.object(self.namespace, self.kind, name);
         self.queued_in(object.as_deref(), baseline)
@@ -732,10 +746,8 @@ impl Run<'_> {
 
     /// Objects of the group's non-base kinds in the namespace.
     fn waiter_objects(&self) -> Option<usize> {
-        self.waiter_kinds
-            .iter()
-            .map(|r| self.cluster.count(self.namespace, r))
-            .sum()
+        self.cluster
+            .count(self.namespace, &self.waiter_kinds.join(","))
     }
 
     /// Objects of every kind of the group in the namespace but the contended one.
@@ -744,9 +756,8 @@ impl Run<'_> {
             .iter()
             .filter(|&&k| k != self.kind.plural())
             .map(|k| format!("{k}.{GROUP}"));
-        base.chain(self.waiter_kinds.iter().cloned())
-            .map(|r| self.cluster.count(self.namespace, &r))
-            .sum()
+        let all: Vec<String> = base.chain(self.waiter_kinds.iter().cloned()).collect();
+        self.cluster.count(self.namespace, &all.join(","))
     }
 }
 
@@ -1187,6 +1198,8 @@ struct Measured {
     warmed: Duration,
     queued: Option<usize>,
     queued_at_end: Option<usize>,
+    /// The machine's 1-minute load average at the window's end.
+    load: Option<f64>,
     killed: usize,
     object_bytes: Option<usize>,
     others: Option<f64>,
@@ -1338,6 +1351,11 @@ impl Row {
                 true,
             ),
             ("grants in window".to_owned(), Some(grants), false),
+            (
+                "load average (1 min) at window end".to_owned(),
+                m.load,
+                false,
+            ),
             (
                 format!("max holders at once (limit {permits})"),
                 Some(a.max_holders as f64),
