@@ -11,7 +11,8 @@
 //! size; and checks that no more than `permits` hold at once and that fencing
 //! tokens are unique and ordered. A row whose grants stop or whose waiters
 //! time out is marked `COLLAPSED`, and the run goes on: every N is bounded
-//! (about 4 minutes at the defaults).
+//! (4 minutes at most at the defaults, plus kubectl calls to an overloaded
+//! server, each cut at 30 s; workers stop by themselves if the parent dies).
 //!
 //! Needs a cluster with the CRDs: `tests/cluster/up` (CPU and etcd figures
 //! need its pid files and etcd port, under `.cache/cluster/`), or
