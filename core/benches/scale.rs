@@ -11,7 +11,8 @@
 //! size; and checks that no more than `permits` hold at once and that fencing
 //! tokens are unique and ordered. A row whose grants stop or whose waiters
 //! time out is marked `COLLAPSED`, and the run goes on: every N is bounded
-//! (about 4 minutes at the defaults).
+//! (4 minutes at most at the defaults, plus kubectl calls to an overloaded
+//! server, each cut at 30 s; workers stop by themselves if the parent dies).
 //!
 //! Needs a cluster with the CRDs: `tests/cluster/up` (CPU and etcd figures
 //! need its pid files and etcd port, under `.cache/cluster/`), or
@@ -253,7 +254,7 @@ impl Cluster {
         let output = Command::new(self.kubectl.as_deref()?)
             .arg("--kubeconfig")
             .arg(&self.kubeconfig)
-            .arg("--request-timeout=10s")
+            .arg("--request-timeout=30s")
             .args(args)
             .stdin(Stdio::null())
             .stderr(Stdio::null())
@@ -303,9 +304,12 @@ impl Cluster {
         })
     }
 
-    /// Objects of `resource` (`plural.group`) in the namespace.
-    fn count(&self, namespace: &str, resource: &str) -> Option<usize> {
-        let names = self.kubectl(&["get", resource, "-n", namespace, "-o", "name"])?;
+    /// Objects of `resources` (`plural.group`, comma-separated) in the namespace.
+    fn count(&self, namespace: &str, resources: &str) -> Option<usize> {
+        if resources.is_empty() {
+            return Some(0);
+        }
+        let names = self.kubectl(&["get", resources, "-n", namespace, "-o", "name"])?;
         Some(names.lines().filter(|l| !l.trim().is_empty()).count())
     }
 
@@ -339,7 +343,9 @@ impl Cluster {
                     .starts_with("etcd_debugging_mvcc_total_put_size_in_bytes")
                 || s.name == "etcd_disk_wal_write_bytes_total"
                 || s.name == "etcd_mvcc_db_total_size_in_bytes"
+                || s.name == "etcd_mvcc_db_total_size_in_use_in_bytes"
         };
+        let started = now_ns();
         let apiserver = self
             .kubectl(&["get", "--raw", "/metrics"])
             .map(|t| parse_metrics(&t).into_iter().filter(keep).collect());
@@ -347,11 +353,14 @@ impl Cluster {
             .etcd_port
             .and_then(|port| http_get(port, "/metrics"))
             .map(|t| parse_metrics(&t).into_iter().filter(keep).collect());
+        let apiserver_cpu = self.cpu_seconds(self.apiserver_pid);
+        let etcd_cpu = self.cpu_seconds(self.etcd_pid);
         Snapshot {
             apiserver,
             etcd,
-            apiserver_cpu: self.cpu_seconds(self.apiserver_pid),
-            etcd_cpu: self.cpu_seconds(self.etcd_pid),
+            apiserver_cpu,
+            etcd_cpu,
+            at: started / 2 + now_ns() / 2,
         }
     }
 
@@ -485,6 +494,8 @@ struct Snapshot {
     etcd: Option<Vec<Sample>>,
     apiserver_cpu: Option<f64>,
     etcd_cpu: Option<f64>,
+    /// Wall clock (ns) halfway through the reads: the window's bound.
+    at: u64,
 }
 
 /// Sums of `after - before` per key, over the samples `key` maps to a key.
@@ -571,7 +582,7 @@ impl Run<'_> {
         let procs = settings.procs.min(n);
         let spawned = Instant::now();
         let start_ns = now_ns() + 1_000_000_000;
-        let budget = settings.warmup + settings.window + Duration::from_secs(60);
+        let budget = settings.warmup + settings.window + Duration::from_secs(150);
         let reports: Arc<Mutex<Reports>> = Arc::default();
         let mut children: Vec<Child> = Vec::new();
         let mut readers = Vec::new();
@@ -623,7 +634,8 @@ impl Run<'_> {
             let started = reports.lock().unwrap().started.len();
             if started >= n {
                 queued = self.queued(&name, waiters_before);
-                if queued.map_or(true, |q| q + permits + slack >= n) {
+                let shown = self.in_status || !self.waiter_kinds.is_empty();
+                if !shown || queued.is_some_and(|q| q + permits + slack >= n) {
                     break true;
                 }
             }
@@ -648,11 +660,13 @@ impl Run<'_> {
             settings.window.as_secs()
         );
 
-        let w0 = now_ns();
         let before = self.cluster.snapshot();
         thread::sleep(settings.window);
         let after = self.cluster.snapshot();
-        let w1 = now_ns();
+        let (w0, w1) = (before.at, after.at);
+        let load = std::fs::read_to_string("/proc/loadavg")
+            .ok()
+            .and_then(|l| l.split(' ').next()?.parse().ok());
         let object = self.cluster.object(self.namespace, kind, &name);
         let queued_at_end = self.queued_in(object.as_deref(), waiters_before);
         let others = self.other_objects();
@@ -691,6 +705,7 @@ impl Run<'_> {
             warmed,
             queued,
             queued_at_end,
+            load,
             killed,
             object_bytes: object.map(|o| o.len()),
             others: match (others_before, others) {
@@ -704,21 +719,26 @@ impl Run<'_> {
     }
 
     /// Waiters the server shows: entries of `status.waiters` (when the CRD has
-    /// it) plus objects of the group's other kinds; `None` if neither exists.
+    /// it) plus objects of the group's other kinds; `None` if neither exists
+    /// or they could not be read.
     fn queued(&self, name: &str, baseline: Option<usize>) -> Option<usize> {
         let object = self.cluster.object(self.namespace, self.kind, name);
         self.queued_in(object.as_deref(), baseline)
     }
 
     fn queued_in(&self, object: Option<&str>, baseline: Option<usize>) -> Option<usize> {
-        let in_status = self.in_status.then(|| {
-            let object: serde_json::Value =
-                serde_json::from_str(object.unwrap_or("{}")).unwrap_or_default();
-            object["status"]["waiters"].as_array().map_or(0, Vec::len)
-        });
-        let objects = self
-            .waiter_objects()
-            .map(|now| now.saturating_sub(baseline.unwrap_or(0)));
+        let in_status = if self.in_status {
+            // Not known when the object could not be read.
+            let object: serde_json::Value = serde_json::from_str(object?).ok()?;
+            Some(object["status"]["waiters"].as_array().map_or(0, Vec::len))
+        } else {
+            None
+        };
+        let objects = if self.waiter_kinds.is_empty() {
+            None
+        } else {
+            Some(self.waiter_objects()?.saturating_sub(baseline.unwrap_or(0)))
+        };
         match (in_status, objects) {
             (None, None) => None,
             (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
@@ -727,10 +747,8 @@ impl Run<'_> {
 
     /// Objects of the group's non-base kinds in the namespace.
     fn waiter_objects(&self) -> Option<usize> {
-        self.waiter_kinds
-            .iter()
-            .map(|r| self.cluster.count(self.namespace, r))
-            .sum()
+        self.cluster
+            .count(self.namespace, &self.waiter_kinds.join(","))
     }
 
     /// Objects of every kind of the group in the namespace but the contended one.
@@ -739,9 +757,8 @@ impl Run<'_> {
             .iter()
             .filter(|&&k| k != self.kind.plural())
             .map(|k| format!("{k}.{GROUP}"));
-        base.chain(self.waiter_kinds.iter().cloned())
-            .map(|r| self.cluster.count(self.namespace, &r))
-            .sum()
+        let all: Vec<String> = base.chain(self.waiter_kinds.iter().cloned()).collect();
+        self.cluster.count(self.namespace, &all.join(","))
     }
 }
 
@@ -956,7 +973,7 @@ enum Event {
         lost: bool,
     },
     /// `T thread start at`: an acquire call timed out.
-    Timeout { thread: usize, at: u64 },
+    Timeout { thread: usize, start: u64, at: u64 },
     /// `X thread at message`: an acquire call failed otherwise.
     Failure {
         thread: usize,
@@ -999,7 +1016,11 @@ impl Event {
                 ok: *ok == 1,
                 lost: *lost == 1,
             },
-            ("T", [_start, at]) => Event::Timeout { thread, at: *at },
+            ("T", [start, at]) => Event::Timeout {
+                thread,
+                start: *start,
+                at: *at,
+            },
             _ => return None,
         })
     }
@@ -1025,6 +1046,8 @@ struct Analysis {
     failure_kinds: BTreeMap<String, usize>,
     waits: Vec<u64>,
     longest_pending: u64,
+    /// The longest acquire call (ns) that ended in a timeout in the window.
+    longest_timeout: u64,
     /// Durations (ns) of release calls that returned in the window.
     release_calls: Vec<u64>,
 }
@@ -1083,11 +1106,14 @@ impl Analysis {
                         a.lost += usize::from(lost);
                     }
                 }
-                Event::Timeout { thread, at } => {
+                Event::Timeout { thread, start, at } => {
                     if at <= w1 {
                         pending.remove(&thread);
                     }
-                    a.timeouts += usize::from(inside(at));
+                    if inside(at) {
+                        a.timeouts += 1;
+                        a.longest_timeout = a.longest_timeout.max(at.saturating_sub(start));
+                    }
                 }
                 Event::Failure {
                     thread,
@@ -1173,6 +1199,8 @@ struct Measured {
     warmed: Duration,
     queued: Option<usize>,
     queued_at_end: Option<usize>,
+    /// The machine's 1-minute load average at the window's end.
+    load: Option<f64>,
     killed: usize,
     object_bytes: Option<usize>,
     others: Option<f64>,
@@ -1240,6 +1268,11 @@ impl Row {
             (
                 "etcd db growth in window (MB)".to_owned(),
                 total(&b.etcd, &f.etcd, "etcd_mvcc_db_total_size_in_bytes").map(|v| v / 1e6),
+                true,
+            ),
+            (
+                "etcd db in use growth in window (MB)".to_owned(),
+                total(&b.etcd, &f.etcd, "etcd_mvcc_db_total_size_in_use_in_bytes").map(|v| v / 1e6),
                 true,
             ),
             (
@@ -1320,6 +1353,11 @@ impl Row {
             ),
             ("grants in window".to_owned(), Some(grants), false),
             (
+                "load average (1 min) at window end".to_owned(),
+                m.load,
+                false,
+            ),
+            (
                 format!("max holders at once (limit {permits})"),
                 Some(a.max_holders as f64),
                 false,
@@ -1332,6 +1370,11 @@ impl Row {
             (
                 "acquire timeouts in window".to_owned(),
                 Some(a.timeouts as f64),
+                false,
+            ),
+            (
+                "longest timed-out acquire call (s)".to_owned(),
+                (a.timeouts > 0).then(|| a.longest_timeout as f64 / 1e9),
                 false,
             ),
             (
@@ -1485,17 +1528,18 @@ fn print_table(settings: &Settings, kind: Kind, commit: &str, namespace: &str, r
     for row in rows {
         println!("N={}: {}", row.waiters, row.note);
     }
+    let permits = kind.permits();
     println!(
-        "hand-off pairing: the k-th release call to return (all processes, wall clock \
-         SystemTime ns) is paired with the grant of the (k+{})-th lowest fencing token (each \
-         release frees one slot, the first {} grants took free ones); value = that acquire's \
-         return - the release's return (negative: the acquire returned first). Holds for the \
-         over-grant check run from acquire return to release call. etcd put bytes: \
-         etcd_debugging_mvcc_total_put_size_in_bytes (keys+values put); WAL: \
-         etcd_disk_wal_write_bytes_total; db growth: etcd_mvcc_db_total_size_in_bytes; watch: \
-         apiserver_watch_events_total and _sizes_sum for group {GROUP}; CPU: utime+stime of \
-         the pids in .cache/cluster/state. Priority is not used (fairness: see the waits).",
-        kind.permits(),
-        kind.permits()
+        "COLLAPSED: under 1 grant/s, or an acquire timed out, in the window.\n\
+         hand-off: the k-th release call to return (all processes, wall clock SystemTime ns)\n  \
+         is paired with the grant of the (k+{permits})-th lowest fencing token (each release frees\n  \
+         one slot; the first {permits} grants took free ones); value = that acquire's return minus\n  \
+         the release's return (negative: the acquire returned first).\n\
+         holders at once: holds run from an acquire's return to its release call's start.\n\
+         tokens: unique, and above every token returned before the acquire began.\n\
+         etcd put bytes: etcd_debugging_mvcc_total_put_size_in_bytes (keys+values put); WAL:\n  \
+         etcd_disk_wal_write_bytes_total; db: etcd_mvcc_db_total_size[_in_use]_in_bytes.\n\
+         watch: apiserver_watch_events_total and apiserver_watch_events_sizes_sum, group {GROUP}.\n\
+         CPU: utime+stime of the pids in .cache/cluster/state. Priority is not used: see the waits."
     );
 }
