@@ -332,7 +332,19 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                     return Err(Error::Cancelled { what: self.what() });
                 }
             }
-            let slots = self.object.slots();
+            let mut slots = self.object.slots();
+            // A grant handed to an acquisition of ours that gave up (by a
+            // view of the queue that had not seen it leave) is ours to
+            // remove: in the write we make next, if any.
+            let orphans: Vec<String> = slots
+                .holders
+                .iter()
+                .filter(|h| self.shared.abandoned.contains(&h.ticket))
+                .map(|h| h.ticket.clone())
+                .collect();
+            for orphan in &orphans {
+                slots.withdraw(orphan);
+            }
             match slots.place_of(&self.holder, &self.ticket) {
                 // Ours: handed over by someone's write, or taken by a write
                 // of ours whose answer was lost.
@@ -749,6 +761,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             .objects
             .until(Instant::now().checked_add(LEAVE_BUDGET));
         let queue = self.queued.take().map(|queued| {
+            self.shared.abandoned.add(&self.ticket);
             let name = &queued.waiter.metadata.name;
             let _ = objects.delete::<Waiter>(&self.shared.namespace, name);
             queued.queue.forget(name);
@@ -763,7 +776,13 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                 return;
             }
             if let Some(queue) = &queue {
-                hand_off(&mut slots, queue, Instant::now(), &now_rfc3339());
+                hand_off(
+                    &mut slots,
+                    queue,
+                    &self.shared.abandoned,
+                    Instant::now(),
+                    &now_rfc3339(),
+                );
             }
             let mut updated = object.clone();
             updated.store(slots);

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::error::Result;
 use crate::latest::Latest;
+use crate::queue::Abandoned;
 use crate::names::validate_namespace;
 use crate::objects::Objects;
 use crate::staleness::Staleness;
@@ -29,6 +30,8 @@ pub(crate) struct Shared {
     pub(crate) hubs: Arc<Hubs>,
     /// The newest version of each object seen, to write from without a read.
     pub(crate) latest: Arc<Latest>,
+    /// Acquisitions this client gave up while queued.
+    pub(crate) abandoned: Arc<Abandoned>,
 }
 
 impl Client {
@@ -48,6 +51,7 @@ impl Client {
                 staleness: Arc::new(Staleness::default()),
                 hubs: Arc::new(Hubs::default()),
                 latest: Arc::new(Latest::default()),
+                abandoned: Arc::new(Abandoned::default()),
             }),
         })
     }
@@ -67,6 +71,7 @@ impl Client {
                 staleness: self.shared.staleness.clone(),
                 hubs: self.shared.hubs.clone(),
                 latest: self.shared.latest.clone(),
+                abandoned: self.shared.abandoned.clone(),
             }),
         })
     }

@@ -304,7 +304,13 @@ impl<K: Slotted> Grant<K> {
                 .clone()
                 .or_else(|| Queue::find(&self.shared, &read.metadata().uid));
             if let Some(queue) = &queue {
-                hand_off(&mut slots, queue, Instant::now(), &now_rfc3339());
+                hand_off(
+                    &mut slots,
+                    queue,
+                    &self.shared.abandoned,
+                    Instant::now(),
+                    &now_rfc3339(),
+                );
             }
             let mut object = read.clone();
             object.store(slots);

@@ -410,13 +410,51 @@ impl Drop for Queue {
     }
 }
 
-/// Hands the free slots of `slots` to the heads of `queue`. Returns how many.
-pub(crate) fn hand_off(slots: &mut Slots, queue: &Queue, now: Instant, now_text: &str) -> usize {
-    let heads = queue.heads(slots.free(), slots, now);
+/// Hands the free slots of `slots` to the heads of `queue`, skipping
+/// acquisitions this client abandoned. Returns how many.
+pub(crate) fn hand_off(
+    slots: &mut Slots,
+    queue: &Queue,
+    abandoned: &Abandoned,
+    now: Instant,
+    now_text: &str,
+) -> usize {
+    // A few more than the free slots, in case some were abandoned; past
+    // those, the heads of the queue take the slots themselves.
+    let heads = queue.heads(slots.free() + 8, slots, now);
     heads
         .iter()
+        .filter(|head| !abandoned.contains(&head.ticket))
         .filter(|head| slots.hand_to(&head.candidate(), now_text))
         .count()
+}
+
+/// The tickets of the acquisitions this client gave up while queued (most
+/// recent [`ABANDONED`]). Another process's view of the queue may still hand
+/// one a slot for a moment; this client then never hands them one, and an
+/// acquisition of its own that finds such a grant under its holder name
+/// removes it instead of reporting the name as held.
+#[derive(Default)]
+pub(crate) struct Abandoned {
+    tickets: Mutex<std::collections::VecDeque<String>>,
+}
+
+/// How many abandoned tickets a client remembers.
+const ABANDONED: usize = 256;
+
+impl Abandoned {
+    pub(crate) fn add(&self, ticket: &str) {
+        let mut tickets = self.tickets.lock().unwrap_or_else(|e| e.into_inner());
+        tickets.push_back(ticket.to_owned());
+        if tickets.len() > ABANDONED {
+            tickets.pop_front();
+        }
+    }
+
+    pub(crate) fn contains(&self, ticket: &str) -> bool {
+        let tickets = self.tickets.lock().unwrap_or_else(|e| e.into_inner());
+        tickets.iter().any(|t| t == ticket)
+    }
 }
 
 #[cfg(test)]
@@ -509,5 +547,18 @@ mod tests {
         assert_eq!(standing.ahead, 1, "b still counts, and still before me (20 < 30)");
         q.forget("b");
         assert_eq!(q.standing(&me, &slots(), start).ahead, 1, "a is ahead, b is gone");
+    }
+
+    #[test]
+    fn a_hand_off_skips_abandoned_acquisitions_and_fills_only_free_slots() {
+        let q = queue(vec![waiter("a", 0, "10"), waiter("b", 0, "20"), waiter("c", 0, "30")]);
+        let abandoned = Abandoned::default();
+        abandoned.add("a");
+        let mut s = slots();
+        s.capacity = 2;
+        assert_eq!(hand_off(&mut s, &q, &abandoned, Instant::now(), "t"), 2);
+        let granted: Vec<&str> = s.holders.iter().map(|h| h.ticket.as_str()).collect();
+        assert_eq!(granted, ["b", "c"]);
+        assert_eq!(hand_off(&mut s, &q, &abandoned, Instant::now(), "t"), 0, "no slot left");
     }
 }
