@@ -318,7 +318,9 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
 
     /// Re-reads the object after a failed guard.
     fn reread(&mut self) -> Result<()> {
-        self.shared.latest.forget::<K>(&self.shared.namespace, self.name);
+        self.shared
+            .latest
+            .forget::<K>(&self.shared.namespace, self.name);
         self.object = self.objects.get(&self.shared.namespace, self.name)?;
         self.from_cache = false;
         self.shared.latest.put(&self.object);
@@ -434,8 +436,11 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             if standing.ahead == 0 {
                 for (name, version) in standing.stale.iter().take(STALE_DELETES) {
                     // Only while unchanged: a heartbeat landing meanwhile saves it.
-                    self.objects
-                        .delete_if_unchanged::<Waiter>(&self.shared.namespace, name, version)?;
+                    self.objects.delete_if_unchanged::<Waiter>(
+                        &self.shared.namespace,
+                        name,
+                        version,
+                    )?;
                 }
             }
         }
@@ -446,7 +451,13 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             hold_ttl: self.hold_ttl,
             try_once: self.try_once(),
         };
-        let (step, interested) = decide(&contender, slots, standing.as_ref(), &verdict, &now_rfc3339());
+        let (step, interested) = decide(
+            &contender,
+            slots,
+            standing.as_ref(),
+            &verdict,
+            &now_rfc3339(),
+        );
         self.interested.store(interested, Ordering::SeqCst);
         Ok(match step {
             Step::Wait(timer) if interested => {
@@ -470,10 +481,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
     /// Takes over a grant found in the object under our ticket: handed to us
     /// by a release, or taken by a write of ours whose answer was lost.
     fn adopt(&mut self, slots: &Slots, token: u64) -> Result<Granted> {
-        let record = slots
-            .record_of(&self.ticket)
-            .cloned()
-            .unwrap_or_default();
+        let record = slots.record_of(&self.ticket).cloned().unwrap_or_default();
         // No later than anyone could have seen the grant: a hand-off was
         // decided from a version of our waiter object we wrote at a known
         // time; a take of ours, at the start of a take whose answer was lost.
@@ -505,7 +513,12 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         loop {
             let started = Instant::now();
             let mut slots = self.object.slots();
-            if !slots.renew(&self.holder, token, &format_duration(self.hold_ttl), &now_rfc3339()) {
+            if !slots.renew(
+                &self.holder,
+                token,
+                &format_duration(self.hold_ttl),
+                &now_rfc3339(),
+            ) {
                 return Err(Error::Lost {
                     kind: K::KIND,
                     name: self.name.to_owned(),
@@ -544,7 +557,10 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             granted.queue = Some(queued.queue);
             // Off the caller's path: the grant is ours already, and the
             // hand-off costs the caller no more than one watch event.
-            let objects = self.shared.objects.until(Instant::now().checked_add(LEAVE_BUDGET));
+            let objects = self
+                .shared
+                .objects
+                .until(Instant::now().checked_add(LEAVE_BUDGET));
             let namespace = self.shared.namespace.clone();
             let delete = move || {
                 let _ = objects.delete::<Waiter>(&namespace, &name);
@@ -622,7 +638,9 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         let follow = self.follow();
         let nudge = follow.nudger();
         let interested = self.interested.clone();
-        let listener = queue.listen(Box::new(move || !interested.load(Ordering::SeqCst) || nudge()));
+        let listener = queue.listen(Box::new(move || {
+            !interested.load(Ordering::SeqCst) || nudge()
+        }));
         self.queued = Some(Queued {
             writes: vec![write_started],
             waiter: created,
@@ -642,7 +660,10 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
     /// to the contended object. If it was deleted (judged stale while we
     /// could not write), queue again at the back.
     fn heartbeat_if_due(&mut self) -> Result<()> {
-        if self.heartbeat_due().is_none_or(|due| Instant::now() < due) {
+        if self
+            .heartbeat_due()
+            .map_or(true, |due| Instant::now() < due)
+        {
             return Ok(());
         }
         let Some(queued) = &mut self.queued else {
@@ -680,7 +701,9 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             }
             // Not answered, or the test failed (an earlier unanswered
             // heartbeat landed): read what is there and go on.
-            Err(error) if error.is_retryable() || matches!(&error, Error::Api(s) if s.code == 422) => {
+            Err(error)
+                if error.is_retryable() || matches!(&error, Error::Api(s) if s.code == 422) =>
+            {
                 if let Ok(current) = self
                     .objects
                     .get::<Waiter>(&self.shared.namespace, &queued.waiter.metadata.name)
@@ -723,7 +746,9 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                     }
                 }
                 Wake::Deleted => {
-                    self.shared.latest.forget::<K>(&self.shared.namespace, self.name);
+                    self.shared
+                        .latest
+                        .forget::<K>(&self.shared.namespace, self.name);
                     return Err(crate::objects::not_found::<K>(
                         &self.shared.namespace,
                         self.name,
@@ -923,7 +948,10 @@ mod tests {
     #[test]
     fn a_newcomer_without_room_queues_and_a_try_once_gives_up() {
         let full = slots(1, &["a"]);
-        assert_eq!(decide(&me("b"), &full, None, &fresh(), NOW).0, Step::Enqueue);
+        assert_eq!(
+            decide(&me("b"), &full, None, &fresh(), NOW).0,
+            Step::Enqueue
+        );
         let mut b = me("b");
         b.try_once = true;
         assert_eq!(decide(&b, &full, None, &fresh(), NOW).0, Step::Busy);
@@ -956,7 +984,10 @@ mod tests {
         };
         let (step, interested) = decide(&me("b"), &full, Some(&queued(4)), &verdict, NOW);
         assert_eq!(step, Step::Wait(Some(soon)));
-        assert!(!interested, "queue changes do not matter while no slot is free");
+        assert!(
+            !interested,
+            "queue changes do not matter while no slot is free"
+        );
     }
 
     #[test]

@@ -257,12 +257,17 @@ impl<K: Slotted> Grant<K> {
         }
         self.changed.notify_all();
         let result = self.release_inner();
-        if result.as_ref().is_err_and(|e| e.is_retryable() || matches!(e, Error::Timeout { .. })) {
+        if result
+            .as_ref()
+            .is_err_and(|e| e.is_retryable() || matches!(e, Error::Timeout { .. }))
+        {
             // The server was not reached: a later release (or the drop) tries
             // again. Meanwhile the grant counts as lost: we asked to give it up.
             let mut state = self.lock();
             state.released = false;
-            state.lost.get_or_insert_with(|| "its release did not reach the server".to_owned());
+            state
+                .lost
+                .get_or_insert_with(|| "its release did not reach the server".to_owned());
         }
         if let Some(observer) = &self.observer {
             match &result {
@@ -334,7 +339,11 @@ impl<K: Slotted> Grant<K> {
     /// `fresh` is asked for (or there is none), then a read. True when remembered.
     fn read(&self, objects: &Objects, fresh: bool) -> Result<(K, bool)> {
         if !fresh {
-            if let Some(object) = self.shared.latest.get::<K>(&self.shared.namespace, &self.name) {
+            if let Some(object) = self
+                .shared
+                .latest
+                .get::<K>(&self.shared.namespace, &self.name)
+            {
                 return Ok((object, true));
             }
         }

@@ -64,7 +64,13 @@ mod tests {
     use crate::resource::{Semaphore, SemaphoreSpec};
 
     fn version(rv: &str, uid: &str) -> Semaphore {
-        let mut s = Semaphore::new("s", SemaphoreSpec { permits: 1, ttl: None });
+        let mut s = Semaphore::new(
+            "s",
+            SemaphoreSpec {
+                permits: 1,
+                ttl: None,
+            },
+        );
         s.metadata.namespace = "ns".into();
         s.metadata.resource_version = rv.into();
         s.metadata.uid = uid.into();
@@ -77,9 +83,19 @@ mod tests {
         assert!(latest.get::<Semaphore>("ns", "s").is_none());
         latest.put(&version("10", "a"));
         latest.put(&version("9", "a"));
-        assert_eq!(latest.get::<Semaphore>("ns", "s").unwrap().metadata.resource_version, "10");
+        assert_eq!(
+            latest
+                .get::<Semaphore>("ns", "s")
+                .unwrap()
+                .metadata
+                .resource_version,
+            "10"
+        );
         latest.put(&version("5", "b"));
-        assert_eq!(latest.get::<Semaphore>("ns", "s").unwrap().metadata.uid, "b");
+        assert_eq!(
+            latest.get::<Semaphore>("ns", "s").unwrap().metadata.uid,
+            "b"
+        );
         latest.forget::<Semaphore>("ns", "s");
         assert!(latest.get::<Semaphore>("ns", "s").is_none());
     }

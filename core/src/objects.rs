@@ -246,7 +246,13 @@ impl Objects {
         let body = encode(&serde_json::json!({
             "preconditions": { "resourceVersion": resource_version }
         }))?;
-        match self.send_about::<K>(Method::Delete, (namespace, name), "", Some(&body), Retry::Safe) {
+        match self.send_about::<K>(
+            Method::Delete,
+            (namespace, name),
+            "",
+            Some(&body),
+            Retry::Safe,
+        ) {
             Ok(_) => Ok(true),
             Err(Error::NotFound { .. }) => Ok(false),
             Err(error) if error.is_conflict() => Ok(false),

@@ -96,14 +96,19 @@ impl Hub {
 
     /// False once the queue has been unused for longer than [`LINGER`].
     fn wanted(&self, state: &State) -> bool {
-        state.users > 0 || state.idle_since.is_none_or(|idle| idle.elapsed() < LINGER)
+        state.users > 0
+            || state
+                .idle_since
+                .map_or(true, |idle| idle.elapsed() < LINGER)
     }
 
     fn insert(state: &mut State, waiter: Waiter, now: Instant) -> bool {
         let name = waiter.metadata.name.clone();
         let ttl = server_ttl(&waiter.spec.ttl, MAX_WAITER_TTL).min(MAX_WAITER_TTL);
         let seen = match state.entries.get(&name) {
-            Some(known) if known.waiter.metadata.resource_version == waiter.metadata.resource_version => {
+            Some(known)
+                if known.waiter.metadata.resource_version == waiter.metadata.resource_version =>
+            {
                 known.seen
             }
             _ => now,
@@ -147,7 +152,9 @@ impl Sink<Waiter> for Hub {
         let now = Instant::now();
         let mut state = self.lock();
         let names: HashSet<&str> = waiters.iter().map(|w| w.metadata.name.as_str()).collect();
-        state.entries.retain(|name, _| names.contains(name.as_str()));
+        state
+            .entries
+            .retain(|name, _| names.contains(name.as_str()));
         for waiter in waiters {
             Hub::insert(&mut state, waiter, now);
         }
@@ -186,7 +193,10 @@ impl Sink<Waiter> for Hub {
 
 /// The label selector of the waiters of the object with `uid`, escaped.
 pub(crate) fn selector_of(uid: &str) -> String {
-    format!("labelSelector={}%3D{uid}", TARGET_UID_LABEL.replace('/', "%2F"))
+    format!(
+        "labelSelector={}%3D{uid}",
+        TARGET_UID_LABEL.replace('/', "%2F")
+    )
 }
 
 /// A live waiter that could be handed a slot.
@@ -506,17 +516,29 @@ mod tests {
             waiter("d", 5, "40"),
         ]);
         let now = Instant::now();
-        let heads: Vec<String> = q.heads(4, &slots(), now).into_iter().map(|h| h.ticket).collect();
+        let heads: Vec<String> = q
+            .heads(4, &slots(), now)
+            .into_iter()
+            .map(|h| h.ticket)
+            .collect();
         assert_eq!(heads, ["b", "d", "a", "c"]);
         let me = waiter("me", 0, "15");
         assert_eq!(q.standing(&me, &slots(), now).ahead, 3, "b, d and a");
-        let first: Vec<String> = q.heads(1, &slots(), now).into_iter().map(|h| h.ticket).collect();
+        let first: Vec<String> = q
+            .heads(1, &slots(), now)
+            .into_iter()
+            .map(|h| h.ticket)
+            .collect();
         assert_eq!(first, ["b"]);
     }
 
     #[test]
     fn served_and_stale_waiters_are_not_ahead_and_get_nothing() {
-        let q = queue(vec![waiter("a", 0, "10"), waiter("b", 0, "20"), waiter("c", 0, "30")]);
+        let q = queue(vec![
+            waiter("a", 0, "10"),
+            waiter("b", 0, "20"),
+            waiter("c", 0, "30"),
+        ]);
         let mut s = slots();
         s.take("holder-a", "a", 0, "1m0s", "t");
         s.finished.push("b".to_owned());
@@ -526,7 +548,10 @@ mod tests {
         assert_eq!(q.heads(2, &s, now).len(), 1);
         let later = now + Duration::from_secs(11);
         let standing = q.standing(&me, &s, later);
-        assert_eq!(standing.ahead, 0, "unheard of for longer than its TTL: stale");
+        assert_eq!(
+            standing.ahead, 0,
+            "unheard of for longer than its TTL: stale"
+        );
         assert_eq!(standing.stale.len(), 3);
         assert!(q.heads(1, &s, later).is_empty());
     }
@@ -544,14 +569,25 @@ mod tests {
         let later = start + Duration::from_millis(10_300);
         let standing = q.standing(&me, &slots(), later);
         assert_eq!(standing.stale, [("a".to_owned(), "10".to_owned())]);
-        assert_eq!(standing.ahead, 1, "b still counts, and still before me (20 < 30)");
+        assert_eq!(
+            standing.ahead, 1,
+            "b still counts, and still before me (20 < 30)"
+        );
         q.forget("b");
-        assert_eq!(q.standing(&me, &slots(), start).ahead, 1, "a is ahead, b is gone");
+        assert_eq!(
+            q.standing(&me, &slots(), start).ahead,
+            1,
+            "a is ahead, b is gone"
+        );
     }
 
     #[test]
     fn a_hand_off_skips_abandoned_acquisitions_and_fills_only_free_slots() {
-        let q = queue(vec![waiter("a", 0, "10"), waiter("b", 0, "20"), waiter("c", 0, "30")]);
+        let q = queue(vec![
+            waiter("a", 0, "10"),
+            waiter("b", 0, "20"),
+            waiter("c", 0, "30"),
+        ]);
         let abandoned = Abandoned::default();
         abandoned.add("a");
         let mut s = slots();
@@ -559,6 +595,10 @@ mod tests {
         assert_eq!(hand_off(&mut s, &q, &abandoned, Instant::now(), "t"), 2);
         let granted: Vec<&str> = s.holders.iter().map(|h| h.ticket.as_str()).collect();
         assert_eq!(granted, ["b", "c"]);
-        assert_eq!(hand_off(&mut s, &q, &abandoned, Instant::now(), "t"), 0, "no slot left");
+        assert_eq!(
+            hand_off(&mut s, &q, &abandoned, Instant::now(), "t"),
+            0,
+            "no slot left"
+        );
     }
 }

@@ -283,7 +283,11 @@ mod tests {
         let token = s.take("pod-a", "ticket-1", 0, "1m0s", "t0");
         assert_eq!(s.place_of("pod-a", "ticket-1"), Place::Holding(token));
         assert_eq!(s.place_of("pod-a", "ticket-2"), Place::Absent);
-        assert_eq!(s.place_of("pod-a", ""), Place::Absent, "no ticket, no match");
+        assert_eq!(
+            s.place_of("pod-a", ""),
+            Place::Absent,
+            "no ticket, no match"
+        );
         assert_eq!(s.place("pod-a"), Place::Holding(token));
         assert!(!s.withdraw("ticket-2"));
         assert!(!s.withdraw(""), "an empty ticket withdraws nothing");

@@ -245,7 +245,10 @@ fn constrain(kind: &str, root: &mut Value) -> Result<()> {
             schema.ttl("spec.ttl")?;
             schema.ttl("spec.holdTtl")?;
             schema.set("spec.ticket", json!({"minLength": 1, "maxLength": 64}))?;
-            schema.set("spec.target.name", json!({"minLength": 1, "maxLength": 253}))?;
+            schema.set(
+                "spec.target.name",
+                json!({"minLength": 1, "maxLength": 253}),
+            )?;
         }
         "Barrier" => {
             schema.rule(

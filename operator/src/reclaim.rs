@@ -138,14 +138,12 @@ fn report<K: Tracked>(ctx: &Context, object: &K, reclaimed: &Reclaimed) {
     let what = describe(object);
     ctx.metrics
         .reclaimed(K::KIND, "holder", reclaimed.holders.len());
-    let changes: [Change; 1] = [
-        (
-            &reclaimed.holders,
-            "Reclaimed",
-            "reclaimed a holder that stopped renewing",
-            |holder| format!("holder {holder} stopped renewing; its slot was reclaimed"),
-        ),
-    ];
+    let changes: [Change; 1] = [(
+        &reclaimed.holders,
+        "Reclaimed",
+        "reclaimed a holder that stopped renewing",
+        |holder| format!("holder {holder} stopped renewing; its slot was reclaimed"),
+    )];
     for (names, reason, log, note) in changes {
         for name in names {
             tracing::info!(object = what, holder = name, "{log}");
@@ -236,7 +234,10 @@ mod tests {
         let written = later.write.unwrap();
         let status = written.status.as_ref().unwrap();
         assert!(status.holder_names().is_empty());
-        assert_eq!(status.fencing_token, 2, "the fencing counter never goes back");
+        assert_eq!(
+            status.fencing_token, 2,
+            "the fencing counter never goes back"
+        );
         assert_eq!(
             (status.in_use, status.available, status.phase),
             (0, 2, Some(SemaphorePhase::Ready))
