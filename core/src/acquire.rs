@@ -366,8 +366,13 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                 Place::Absent => {}
             }
             let step = self.next_step(&slots)?;
-            if self.from_cache && matches!(step, Step::Enqueue | Step::Busy) {
-                // Only a fresh read may say there is no room.
+            let followed = || self.shared.hubs.follows(&self.object);
+            if self.from_cache
+                && (matches!(step, Step::Busy) || (matches!(step, Step::Enqueue) && !followed()))
+            {
+                // Only a fresh read may say there is no room (or, to queue,
+                // the copy a watch keeps current: a stale one costs a waiter
+                // object, then the head of the queue takes the free slot).
                 self.reread()?;
                 continue;
             }
@@ -719,10 +724,24 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         }
     }
 
+    /// Our watch of the object. It wakes us only for versions that matter
+    /// to a waiter (a free slot, or a grant to us), so a write does not wake
+    /// every thread waiting on the object; it notes every version's holders
+    /// in the staleness tracker, so expiry is judged from when a version was
+    /// first seen, whoever was woken.
     fn follow(&mut self) -> &Follow<K> {
         let (shared, object, cancel) = (self.shared, &self.object, self.options.cancel.as_ref());
-        self.follow
-            .get_or_insert_with(|| Follow::start(shared, object, cancel))
+        let ticket = self.ticket.clone();
+        let staleness = shared.staleness.clone();
+        let hold_ttl = self.hold_ttl;
+        let interest = move |version: &K| {
+            let slots = version.slots();
+            observe(&staleness, version, &slots, hold_ttl);
+            slots.free() > 0 || slots.holds(&ticket)
+        };
+        self.follow.get_or_insert_with(|| {
+            Follow::start_with(shared, object, cancel, Some(Box::new(interest)))
+        })
     }
 
     /// Blocks until the object or the queue changes, a timer is due, the
@@ -733,6 +752,13 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             (t, d) => t.or(d),
         };
         let wakes = self.follow().changes(wake_at);
+        // Versions that did not wake us: a timer may need the newest.
+        let current = self.object.metadata().resource_version.clone();
+        if let Some(newer) = self.follow().latest(&current) {
+            self.shared.latest.put(&newer);
+            self.object = newer;
+            self.from_cache = false;
+        }
         for wake in wakes {
             match wake {
                 Wake::Changed(object) => {

@@ -10,7 +10,7 @@
 
 use std::any::Any;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,10 +21,14 @@ use serde::Deserialize;
 
 use crate::cancel::{CancelGuard, CancelToken};
 use crate::client::Shared;
-use crate::error::{ApiStatus, Error};
+use crate::error::Error;
+use crate::latest::Latest;
 use crate::objects::{decode, Objects};
 use crate::resource::Resource;
 
+/// Longest watch event line accepted: an event carries one object, and etcd
+/// stores objects of at most 1.5 MiB. A longer line ends the stream.
+const MAX_EVENT_LINE: u64 = 16 * 1024 * 1024;
 /// Server-side lifetime of one watch request; the watcher reconnects after it.
 const WATCH_SECONDS: u64 = 30;
 /// Pause before reconnecting after a failed watch request.
@@ -54,21 +58,41 @@ impl Hubs {
     pub(crate) fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<dyn Any + Send + Sync>>> {
         self.hubs.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// True while this client watches `object` (then the client's remembered
+    /// copy of it follows every change, a watch event behind the server).
+    pub(crate) fn follows<K: Resource>(&self, object: &K) -> bool {
+        self.lock()
+            .get(&object.key())
+            .and_then(|hub| Arc::clone(hub).downcast::<Hub<K>>().ok())
+            .is_some_and(|hub| !hub.stop.load(Ordering::SeqCst))
+    }
 }
 
 /// One watch and the followers it feeds.
 struct Hub<K> {
     key: String,
+    /// The client's remembered copies, kept current with every version.
+    remembered: Arc<Latest>,
     state: Mutex<HubState<K>>,
     stop: AtomicBool,
     next_id: AtomicU64,
+}
+
+/// Which versions wake a follower (None: all of them).
+pub(crate) type Interest<K> = Option<Box<dyn Fn(&K) -> bool + Send>>;
+
+struct Follower<K> {
+    id: u64,
+    sender: Sender<Wake<K>>,
+    interest: Interest<K>,
 }
 
 struct HubState<K> {
     /// The newest version delivered, so late followers can catch up.
     latest: Option<K>,
     deleted: bool,
-    followers: Vec<(u64, Sender<Wake<K>>)>,
+    followers: Vec<Follower<K>>,
 }
 
 impl<K: Resource> Hub<K> {
@@ -76,16 +100,24 @@ impl<K: Resource> Hub<K> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Hands a wake to every follower; false when none is left.
+    /// Hands a wake to every follower (a new version only to those it
+    /// interests: a hundred threads waiting on one semaphore are not all
+    /// woken by every write); false when none is left.
     fn broadcast(&self, make: impl Fn() -> Wake<K>, latest: Option<K>, deleted: bool) -> bool {
         let mut state = self.lock();
+        state.deleted = deleted;
+        let state = &mut *state;
         if latest.is_some() {
             state.latest = latest;
         }
-        state.deleted = deleted;
-        state
-            .followers
-            .retain(|(_, sender)| sender.send(make()).is_ok());
+        let version = state.latest.as_ref();
+        state.followers.retain(|follower| {
+            let wanted = match (&follower.interest, version, deleted) {
+                (Some(interest), Some(version), false) => interest(version),
+                _ => true,
+            };
+            !wanted || follower.sender.send(make()).is_ok()
+        });
         !state.followers.is_empty()
     }
 }
@@ -104,6 +136,18 @@ pub(crate) struct Follow<K: Resource> {
 impl<K: Resource> Follow<K> {
     /// Starts following the object `since` (the version the caller has).
     pub(crate) fn start(shared: &Shared, since: &K, cancel: Option<&CancelToken>) -> Follow<K> {
+        Follow::start_with(shared, since, cancel, None)
+    }
+
+    /// Starts following the object `since`, woken only by the versions
+    /// `interest` accepts (and by deletion, failure, cancellation and nudges);
+    /// [`Follow::latest`] gives the newest version meanwhile.
+    pub(crate) fn start_with(
+        shared: &Shared,
+        since: &K,
+        cancel: Option<&CancelToken>,
+        interest: Interest<K>,
+    ) -> Follow<K> {
         let meta = since.metadata();
         // The uid keeps a re-created object from joining the old one's watch.
         let key = since.key();
@@ -137,7 +181,11 @@ impl<K: Resource> Follow<K> {
                             let _ = sender.send(Wake::Changed(latest.clone()));
                         }
                     }
-                    state.followers.push((id, sender));
+                    state.followers.push(Follower {
+                        id,
+                        sender,
+                        interest,
+                    });
                     drop(state);
                     hub = found;
                 }
@@ -145,10 +193,15 @@ impl<K: Resource> Follow<K> {
                     id = 0;
                     let created = Arc::new(Hub {
                         key: key.clone(),
+                        remembered: shared.latest.clone(),
                         state: Mutex::new(HubState {
                             latest: Some(since.clone()),
                             deleted: false,
-                            followers: vec![(id, sender)],
+                            followers: vec![Follower {
+                                id,
+                                sender,
+                                interest,
+                            }],
                         }),
                         stop: AtomicBool::new(false),
                         next_id: AtomicU64::new(1),
@@ -175,6 +228,16 @@ impl<K: Resource> Follow<K> {
             id,
             _cancel: cancel,
         }
+    }
+
+    /// The newest version the watch has seen, if newer than `current`.
+    pub(crate) fn latest(&self, current: &str) -> Option<K> {
+        let state = self.hub.lock();
+        state
+            .latest
+            .as_ref()
+            .filter(|latest| is_newer(&latest.metadata().resource_version, current))
+            .cloned()
     }
 
     /// A function that wakes this follower (with [`Wake::Nudged`]); false
@@ -214,7 +277,7 @@ impl<K: Resource> Drop for Follow<K> {
     fn drop(&mut self) {
         let mut hubs = self.hubs.lock();
         let mut state = self.hub.lock();
-        state.followers.retain(|(id, _)| *id != self.id);
+        state.followers.retain(|follower| follower.id != self.id);
         if state.followers.is_empty() {
             // Last follower: the watch ends at its next event or timeout.
             self.hub.stop.store(true, Ordering::SeqCst);
@@ -234,10 +297,12 @@ fn duplicate(error: &Error) -> Error {
         Error::Forbidden(status) => Error::Forbidden(status.clone()),
         Error::Unauthorized(status) => Error::Unauthorized(status.clone()),
         Error::Api(status) => Error::Api(status.clone()),
-        other => Error::Api(Box::new(ApiStatus {
-            message: other.to_string(),
-            ..ApiStatus::default()
-        })),
+        // A stream that could not be decoded, say: the same kind of error
+        // for each follower, with its whole message.
+        other => Error::Transport {
+            message: other.chain(),
+            source: None,
+        },
     }
 }
 
@@ -261,6 +326,7 @@ pub(crate) trait Sink<K>: Send + Sync + 'static {
 
 impl<K: Resource> Sink<K> for Hub<K> {
     fn changed(&self, object: K) -> bool {
+        self.remembered.put(&object);
         let copy = object.clone();
         self.broadcast(move || Wake::Changed(object.clone()), Some(copy), false)
     }
@@ -416,13 +482,16 @@ impl<K: Resource, S: Sink<K>> Watcher<K, S> {
             };
             let opened = Instant::now();
             let mut events = 0;
-            for line in BufReader::new(stream).lines() {
+            let mut reader = BufReader::new(stream);
+            let mut buffer = Vec::new();
+            while let Some(line) = next_line(&mut reader, &mut buffer) {
                 events += 1;
                 if self.sink.stopped() {
                     return;
                 }
-                let Ok(line) = line else { break };
-                let event = decode_event::<K>(&line, &self.resource_version);
+                // Too long or not text: the stream is broken; reconnect.
+                let Some(line) = line else { break };
+                let event = decode_event::<K>(line, &self.resource_version);
                 if matches!(event, Decoded::Malformed) {
                     break;
                 }
@@ -489,6 +558,28 @@ impl<K: Resource, S: Sink<K>> Watcher<K, S> {
                 thread::sleep(RECONNECT_DELAY);
                 !self.sink.stopped()
             }
+        }
+    }
+}
+
+/// Reads the next line of a watch stream into `buffer`: None at the end of
+/// the stream (or a read error), `Some(None)` for a line that is too long or
+/// not UTF-8, else the line without its newline.
+fn next_line<'a>(reader: &mut impl BufRead, buffer: &'a mut Vec<u8>) -> Option<Option<&'a str>> {
+    buffer.clear();
+    match reader
+        .by_ref()
+        .take(MAX_EVENT_LINE)
+        .read_until(b'\n', buffer)
+    {
+        Ok(0) | Err(_) => None,
+        Ok(_) => {
+            if buffer.last() == Some(&b'\n') {
+                buffer.pop();
+            } else if buffer.len() as u64 >= MAX_EVENT_LINE {
+                return Some(None);
+            }
+            Some(std::str::from_utf8(buffer).ok())
         }
     }
 }
@@ -607,6 +698,20 @@ mod tests {
                 "{line} must not decode as a change"
             );
         }
+    }
+
+    #[test]
+    fn a_stream_line_is_bounded_and_must_be_text() {
+        let mut buffer = Vec::new();
+        let mut stream = BufReader::new(&b"one\n\xff\xfe\nlast"[..]);
+        assert_eq!(next_line(&mut stream, &mut buffer), Some(Some("one")));
+        assert_eq!(next_line(&mut stream, &mut buffer), Some(None), "not UTF-8");
+        assert_eq!(next_line(&mut stream, &mut buffer), Some(Some("last")));
+        assert_eq!(next_line(&mut stream, &mut buffer), None);
+        let endless = std::io::repeat(b'x').take(MAX_EVENT_LINE + 10);
+        let mut endless = BufReader::new(endless);
+        assert_eq!(next_line(&mut endless, &mut buffer), Some(None), "too long");
+        assert!(buffer.len() as u64 <= MAX_EVENT_LINE);
     }
 
     #[test]

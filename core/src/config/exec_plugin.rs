@@ -20,6 +20,15 @@ const API_VERSIONS: [&str; 2] = [
 
 /// How much of a failing plugin's stderr goes into the error message.
 const STDERR_TAIL: usize = 1000;
+/// Longest time an exec credential plugin may run (kubectl gives it no limit,
+/// but a hung plugin here would hang every request of the client).
+const EXEC_TIMEOUT: std::time::Duration = if cfg!(test) {
+    std::time::Duration::from_secs(2)
+} else {
+    std::time::Duration::from_secs(60)
+};
+/// Most bytes read from each output stream of a plugin.
+const EXEC_OUTPUT: u64 = 1024 * 1024;
 
 /// A configured exec plugin: what to run and how.
 #[derive(Clone)]
@@ -95,28 +104,22 @@ impl ExecPlugin {
         .to_string()
     }
 
-    /// Runs the plugin and returns the token it printed.
+    /// Runs the plugin and returns the token it printed. A plugin that does
+    /// not finish within [`EXEC_TIMEOUT`] is killed: every request waits for
+    /// it, so it must not hang them all.
     pub(crate) fn run(&self) -> Result<ExecToken> {
-        let output = Command::new(&self.command)
-            .args(&self.args)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .env("KUBERNETES_EXEC_INFO", self.exec_info())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .output()
-            .map_err(|e| {
-                let hint = match (&self.install_hint, e.kind()) {
-                    (Some(hint), std::io::ErrorKind::NotFound) => format!("\n{}", hint.trim_end()),
-                    _ => String::new(),
-                };
-                let message = format!(
-                    "{}: cannot run exec plugin {}: {e}{hint}",
-                    self.origin,
-                    self.command.display()
-                );
-                Error::config_with(message, e)
-            })?;
+        let output = self.output().map_err(|e| {
+            let hint = match (&self.install_hint, e.kind()) {
+                (Some(hint), std::io::ErrorKind::NotFound) => format!("\n{}", hint.trim_end()),
+                _ => String::new(),
+            };
+            let message = format!(
+                "{}: cannot run exec plugin {}: {e}{hint}",
+                self.origin,
+                self.command.display()
+            );
+            Error::config_with(message, e)
+        })?;
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
             let stderr = stderr.trim();
@@ -134,6 +137,64 @@ impl ExecPlugin {
             )));
         }
         self.parse_output(&output.stdout)
+    }
+
+    /// Runs the plugin to its end (or kills it at [`EXEC_TIMEOUT`]) and
+    /// collects what it printed, at most [`EXEC_OUTPUT`] bytes of each stream.
+    fn output(&self) -> std::io::Result<std::process::Output> {
+        use std::io::Read;
+        let mut child = Command::new(&self.command)
+            .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env("KUBERNETES_EXEC_INFO", self.exec_info())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let collect = |stream: Option<Box<dyn Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                if let Some(stream) = stream {
+                    let _ = stream.take(EXEC_OUTPUT).read_to_end(&mut bytes);
+                }
+                bytes
+            })
+        };
+        let stdout = collect(
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        );
+        let stderr = collect(
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        );
+        let deadline = std::time::Instant::now() + EXEC_TIMEOUT;
+        let status = loop {
+            if let Some(status) = child.try_wait()? {
+                break status;
+            }
+            if std::time::Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "it did not finish within {}s and was killed",
+                        EXEC_TIMEOUT.as_secs()
+                    ),
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        Ok(std::process::Output {
+            status,
+            stdout: stdout.join().unwrap_or_default(),
+            stderr: stderr.join().unwrap_or_default(),
+        })
     }
 
     /// Reads the `ExecCredential` a plugin printed.
@@ -309,6 +370,25 @@ pub(crate) mod tests {
         assert_eq!(
             std::fs::read_to_string(dir.join("args")).unwrap(),
             "first-arg hello"
+        );
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_plugin_that_hangs_is_killed_at_the_timeout_with_a_config_error() {
+        let dir = temp_dir("exec-hang");
+        let script = dir.join("plugin");
+        write_script(&script, "exec sleep 30");
+        let started = std::time::Instant::now();
+        let Err(error) = plugin(script, "client.authentication.k8s.io/v1").run() else {
+            panic!("a plugin that hangs must not give a token");
+        };
+        let msg = message(error);
+        assert!(msg.contains("did not finish within 2s"), "{msg}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
         );
     }
 
