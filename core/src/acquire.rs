@@ -208,6 +208,9 @@ struct Acquisition<'a, K: Slotted> {
     queued: Option<Queued>,
     /// Set while a slot is free but not ours yet: then queue changes wake us.
     interested: Arc<AtomicBool>,
+    /// When we next look anyway: a version with a holder expiring sooner
+    /// wakes us.
+    planned_wake: Arc<std::sync::Mutex<Option<Instant>>>,
     /// Writes that lost a race so far, for back-off.
     conflicts: u32,
     follow: Option<Follow<K>>,
@@ -271,6 +274,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             unanswered_take: None,
             queued: None,
             interested: Arc::new(AtomicBool::new(false)),
+            planned_wake: Arc::default(),
             conflicts: 0,
             follow: None,
         })
@@ -734,10 +738,16 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         let ticket = self.ticket.clone();
         let staleness = shared.staleness.clone();
         let hold_ttl = self.hold_ttl;
+        let planned = self.planned_wake.clone();
         let interest = move |version: &K| {
             let slots = version.slots();
-            observe(&staleness, version, &slots, hold_ttl);
-            slots.free() > 0 || slots.holds(&ticket)
+            let verdict = observe(&staleness, version, &slots, hold_ttl);
+            let planned = *planned.lock().unwrap_or_else(|e| e.into_inner());
+            // A holder that expires before we planned to look again.
+            let sooner = verdict
+                .next_expiry
+                .is_some_and(|expiry| planned.map_or(true, |at| expiry < at));
+            slots.free() > 0 || slots.holds(&ticket) || sooner || !verdict.stale.is_empty()
         };
         self.follow.get_or_insert_with(|| {
             Follow::start_with(shared, object, cancel, Some(Box::new(interest)))
@@ -751,6 +761,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             (Some(t), Some(d)) => Some(t.min(d)),
             (t, d) => t.or(d),
         };
+        *self.planned_wake.lock().unwrap_or_else(|e| e.into_inner()) = wake_at;
         let wakes = self.follow().changes(wake_at);
         // Versions that did not wake us: a timer may need the newest.
         let current = self.object.metadata().resource_version.clone();
