@@ -76,6 +76,7 @@ fn main() {
     let client = client.in_namespace(&namespace).expect("namespace");
     let waiter_kinds = cluster.waiter_kinds();
     let commit = commit();
+    uncontended(&cluster, &client);
     for &kind in &settings.kinds {
         let in_status = cluster.status_has_waiters(kind);
         let rows: Vec<Row> = settings
@@ -536,6 +537,66 @@ fn request_key(sample: &Sample) -> Option<String> {
         sample.label("verb"),
         sample.label("resource")
     ))
+}
+
+// ---------------------------------------------------------------------------
+// Uncontended cycles
+
+/// API requests of uncontended acquire+release cycles by one thread on a
+/// fresh Semaphore(1): the first cycle on the object, then the steady state
+/// (issue 10: at most 3 and 2). Counted by the API server, so it needs a
+/// quiet cluster (this runs before the contended runs).
+fn uncontended(cluster: &Cluster, client: &Client) {
+    const CYCLES: usize = 100;
+    let name = format!("scale-uncontended-{}", std::process::id());
+    let _ = client.delete_semaphore(&name);
+    client
+        .create_semaphore(&name, 1, Some(TTL))
+        .expect("create semaphore");
+    let requests = |before: &Snapshot, after: &Snapshot| {
+        diff(&before.apiserver, &after.apiserver, request_key).map(|sums| {
+            sums.into_iter()
+                .filter(|(_, n)| *n > 0.0)
+                .collect::<Vec<_>>()
+        })
+    };
+    let cycle = || {
+        let options = Options::new().ttl(TTL).timeout(Duration::ZERO);
+        let permit = client
+            .acquire_semaphore(&name, &options)
+            .expect("uncontended acquire");
+        permit.release().expect("release");
+    };
+    let start = cluster.snapshot();
+    cycle();
+    let first = cluster.snapshot();
+    for _ in 0..CYCLES {
+        cycle();
+    }
+    let steady = cluster.snapshot();
+    let _ = client.delete_semaphore(&name);
+    let show = |what: &str, counts: Option<Vec<(String, f64)>>, cycles: f64| match counts {
+        Some(counts) => {
+            let total: f64 = counts.iter().map(|(_, n)| n).sum();
+            let by_verb: Vec<String> = counts
+                .iter()
+                .map(|(key, n)| format!("{key} {}", number(n / cycles)))
+                .collect();
+            println!(
+                "uncontended, {what}: {} requests per cycle ({})",
+                number(total / cycles),
+                by_verb.join(", ")
+            );
+        }
+        None => println!("uncontended, {what}: n/a (no apiserver metrics)"),
+    };
+    println!();
+    show("first cycle on the object", requests(&start, &first), 1.0);
+    show(
+        &format!("next {CYCLES} cycles"),
+        requests(&first, &steady),
+        CYCLES as f64,
+    );
 }
 
 // ---------------------------------------------------------------------------
