@@ -20,11 +20,12 @@ use crate::backoff::after_lost_race;
 use crate::client::Shared;
 use crate::duration::{format_duration, server_ttl};
 use crate::error::{Argument, Error, Result};
+use crate::held::give_back;
 use crate::names::{validate_holder, validate_name};
 use crate::objects::Objects;
 use crate::observer::Event;
 use crate::options::{default_holder, Options, MAX_TTL};
-use crate::queue::{hand_off, Queue, Standing, MAX_WAITER_TTL};
+use crate::queue::{Queue, Standing, MAX_WAITER_TTL};
 use crate::resource::{
     ObjectMeta, Resource, Waiter, WaiterSpec, WaiterTarget, API_VERSION, TARGET_UID_LABEL,
 };
@@ -814,9 +815,8 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
     }
 
     /// Deletes our waiter object, then gives back the slot granted to us
-    /// meanwhile (or by a write whose answer was lost), handing it on, from a
-    /// fresh read. Bounded by [`LEAVE_BUDGET`]; what it cannot remove expires
-    /// on its own.
+    /// meanwhile (or by a write whose answer was lost), handing it on.
+    /// Bounded by [`LEAVE_BUDGET`]; what it cannot remove expires on its own.
     fn leave(&mut self) {
         let objects = self
             .shared
@@ -825,38 +825,14 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         let queue = self.queued.take().map(|queued| {
             self.shared.abandoned.add(&self.ticket);
             let name = &queued.waiter.metadata.name;
-            let _ = objects.delete::<Waiter>(&self.shared.namespace, name);
             queued.queue.forget(name);
+            let _ = objects.delete::<Waiter>(&self.shared.namespace, name);
             queued.queue
         });
-        for attempt in 1..=20 {
-            let Ok(object) = objects.get::<K>(&self.shared.namespace, self.name) else {
-                return;
-            };
-            let mut slots = object.slots();
-            if !slots.withdraw(&self.ticket) {
-                return;
-            }
-            if let Some(queue) = &queue {
-                hand_off(
-                    &mut slots,
-                    queue,
-                    &self.shared.abandoned,
-                    Instant::now(),
-                    &now_rfc3339(),
-                );
-            }
-            let mut updated = object.clone();
-            updated.store(slots);
-            match objects.write_status(&object, &updated) {
-                Err(error) if error.is_conflict() => after_lost_race(attempt),
-                Ok(written) => {
-                    self.shared.latest.put(&written);
-                    return;
-                }
-                _ => return,
-            }
-        }
+        let ticket = &self.ticket;
+        let _ = give_back::<K>(self.shared, &objects, self.name, queue, |slots| {
+            slots.withdraw(ticket)
+        });
     }
 }
 

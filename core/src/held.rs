@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::objects::Objects;
 use crate::observer::{Event, Observer};
 use crate::queue::{hand_off, Queue};
+use crate::slots::Slots;
 use crate::time::now_rfc3339;
 
 /// The least time a release may take to reach the server, even for a grant
@@ -29,6 +30,83 @@ const RELEASE_BUDGET: Duration = if cfg!(test) {
 } else {
     Duration::from_secs(10)
 };
+
+/// The object to write from: the client's remembered copy unless `fresh`
+/// is asked for (or there is none), then a read. True when remembered.
+fn read<K: Slotted>(
+    shared: &Shared,
+    objects: &Objects,
+    name: &str,
+    fresh: bool,
+) -> Result<(K, bool)> {
+    if !fresh {
+        if let Some(object) = shared.latest.get::<K>(&shared.namespace, name) {
+            return Ok((object, true));
+        }
+    }
+    let object = objects.get::<K>(&shared.namespace, name)?;
+    shared.latest.put(&object);
+    Ok((object, false))
+}
+
+/// Gives back what `remove` takes out of the slots of object `name` (a
+/// grant being released, or left behind by a caller that gave up) and hands
+/// the freed slots to the heads of the queue in the same guarded write, when
+/// this process follows the queue (`queue`, or found); otherwise the head
+/// takes them. Starts from the remembered copy; nothing to remove there, or a
+/// lost race, means a fresh read. Bounded by `objects`' deadline.
+pub(crate) fn give_back<K: Slotted>(
+    shared: &Shared,
+    objects: &Objects,
+    name: &str,
+    queue: Option<Queue>,
+    remove: impl Fn(&mut Slots) -> bool,
+) -> Result<()> {
+    let mut races_lost = 0;
+    let mut fresh = false;
+    loop {
+        let (read, remembered) = match read::<K>(shared, objects, name, fresh) {
+            Ok(object) => object,
+            Err(Error::NotFound { .. }) => return Ok(()),
+            Err(error) => return Err(error),
+        };
+        let mut slots = read.slots();
+        if !remove(&mut slots) {
+            if remembered {
+                fresh = true;
+                continue;
+            }
+            return Ok(());
+        }
+        let queue = queue
+            .clone()
+            .or_else(|| Queue::find(shared, &read.metadata().uid));
+        if let Some(queue) = &queue {
+            hand_off(
+                &mut slots,
+                queue,
+                &shared.abandoned,
+                Instant::now(),
+                &now_rfc3339(),
+            );
+        }
+        let mut object = read.clone();
+        object.store(slots);
+        match objects.write_status(&read, &object) {
+            Ok(written) => {
+                shared.latest.put(&written);
+                return Ok(());
+            }
+            Err(Error::NotFound { .. }) => return Ok(()),
+            Err(error) if error.is_conflict() => {
+                races_lost += 1;
+                fresh = true;
+                after_lost_race(races_lost);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
 
 /// Shared state of one grant, used by its handle and its renewal threads.
 pub(crate) struct Grant<K> {
@@ -286,53 +364,13 @@ impl<K: Slotted> Grant<K> {
             .checked_add(RELEASE_BUDGET)
             .map_or(deadline, |floor| floor.max(deadline));
         let objects = self.shared.objects.until(Some(until));
-        let mut races_lost = 0;
-        let mut fresh = false;
-        loop {
-            let (read, remembered) = match self.read(&objects, fresh) {
-                Ok(object) => object,
-                Err(Error::NotFound { .. }) => return Ok(()),
-                Err(error) => return Err(error),
-            };
-            let mut slots = read.slots();
-            if !slots.remove(&self.holder, Some(self.token)) {
-                if remembered {
-                    fresh = true;
-                    continue;
-                }
-                return Ok(());
-            }
-            // Hand the slot to the head of the queue in the same write, when
-            // this process follows the queue; otherwise the head takes it.
-            let queue = self
-                .queue
-                .clone()
-                .or_else(|| Queue::find(&self.shared, &read.metadata().uid));
-            if let Some(queue) = &queue {
-                hand_off(
-                    &mut slots,
-                    queue,
-                    &self.shared.abandoned,
-                    Instant::now(),
-                    &now_rfc3339(),
-                );
-            }
-            let mut object = read.clone();
-            object.store(slots);
-            match objects.write_status(&read, &object) {
-                Ok(written) => {
-                    self.shared.latest.put(&written);
-                    return Ok(());
-                }
-                Err(Error::NotFound { .. }) => return Ok(()),
-                Err(error) if error.is_conflict() => {
-                    races_lost += 1;
-                    fresh = true;
-                    after_lost_race(races_lost);
-                }
-                Err(error) => return Err(error),
-            }
-        }
+        give_back::<K>(
+            &self.shared,
+            &objects,
+            &self.name,
+            self.queue.clone(),
+            |slots| slots.remove(&self.holder, Some(self.token)),
+        )
     }
 
     /// The object to write from: the client's remembered copy unless

@@ -174,56 +174,37 @@ impl Transport {
     ) -> Result<(Reply, Option<Duration>)> {
         let url = format!("{}{}", self.server, path);
         let auth = self.credentials.authorization()?;
-        let result = match method {
-            Method::Delete if body.is_some() => {
-                // DeleteOptions (preconditions) travel in the body.
-                let mut request = self
-                    .agent
-                    .delete(&url)
-                    .force_send_body()
-                    .header("Accept", "application/json")
-                    .header("Content-Type", "application/json");
-                if let Some(auth) = &auth {
-                    request = request.header("Authorization", auth);
-                }
-                request
-                    .config()
-                    .timeout_global(Some(timeout))
-                    .build()
-                    .send(body.unwrap_or_default())
+        // Every request: JSON answers, our credentials, the time limit.
+        fn prepared<B>(
+            request: ureq::RequestBuilder<B>,
+            auth: Option<&str>,
+            timeout: Duration,
+        ) -> ureq::RequestBuilder<B> {
+            let request = request.header("Accept", "application/json");
+            let request = match auth {
+                Some(auth) => request.header("Authorization", auth),
+                None => request,
+            };
+            request.config().timeout_global(Some(timeout)).build()
+        }
+        let auth = auth.as_deref();
+        let result = match (method, body) {
+            (Method::Get, _) => prepared(self.agent.get(&url), auth, timeout).call(),
+            (Method::Delete, None) => prepared(self.agent.delete(&url), auth, timeout).call(),
+            // DeleteOptions (preconditions) travel in the body.
+            (Method::Delete, Some(body)) => {
+                prepared(self.agent.delete(&url).force_send_body(), auth, timeout)
+                    .header("Content-Type", "application/json")
+                    .send(body)
             }
-            Method::Get | Method::Delete => {
-                let mut request = if method == Method::Get {
-                    self.agent.get(&url)
-                } else {
-                    self.agent.delete(&url)
-                };
-                request = request.header("Accept", "application/json");
-                if let Some(auth) = &auth {
-                    request = request.header("Authorization", auth);
-                }
-                request
-                    .config()
-                    .timeout_global(Some(timeout))
-                    .build()
-                    .call()
-            }
-            Method::Post | Method::Put | Method::Patch => {
-                let (mut request, content_type) = match method {
+            (Method::Post | Method::Put | Method::Patch, body) => {
+                let (request, content_type) = match method {
                     Method::Post => (self.agent.post(&url), "application/json"),
                     Method::Put => (self.agent.put(&url), "application/json"),
                     _ => (self.agent.patch(&url), "application/json-patch+json"),
                 };
-                request = request
-                    .header("Accept", "application/json")
-                    .header("Content-Type", content_type);
-                if let Some(auth) = &auth {
-                    request = request.header("Authorization", auth);
-                }
-                request
-                    .config()
-                    .timeout_global(Some(timeout))
-                    .build()
+                prepared(request, auth, timeout)
+                    .header("Content-Type", content_type)
                     .send(body.unwrap_or_default())
             }
         };
