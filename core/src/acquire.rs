@@ -179,6 +179,8 @@ pub(crate) fn acquire<K: Slotted>(
 struct Queued {
     waiter: Waiter,
     writes: Vec<Instant>,
+    /// Start of the earliest heartbeat attempt whose outcome is unknown.
+    unconfirmed: Option<Instant>,
     queue: Queue,
     listener: u64,
 }
@@ -499,10 +501,13 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             let queued = self.queued.as_ref()?;
             queued.writes.get(usize::try_from(heartbeat).ok()?).copied()
         });
-        let anchor = handed_from
-            .or(self.unanswered_take)
-            .or(self.first_write)
-            .unwrap_or_else(Instant::now);
+        let anchor = match (record.handoff, handed_from) {
+            (_, Some(at)) => Some(at),
+            // A hand-off naming a heartbeat we cannot date: the earliest.
+            (Some(_), None) => self.first_write,
+            (None, None) => self.unanswered_take.or(self.first_write),
+        }
+        .unwrap_or_else(Instant::now);
         let record_ttl = server_ttl(&record.ttl, self.waiter_ttl).min(self.hold_ttl);
         let mut granted = self.granted(token, anchor);
         granted.ttl = record_ttl;
@@ -521,6 +526,14 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
     /// One renewal of our fresh grant to our TTL; returns its start.
     fn renew_once(&mut self, token: u64) -> Result<Instant> {
         loop {
+            if self
+                .options
+                .cancel
+                .as_ref()
+                .is_some_and(|c| c.is_cancelled())
+            {
+                return Err(Error::Cancelled { what: self.what() });
+            }
             let started = Instant::now();
             let mut slots = self.object.slots();
             if !slots.renew(
@@ -629,6 +642,14 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         let write_started = Instant::now();
         self.first_write.get_or_insert(write_started);
         let created = loop {
+            if self
+                .options
+                .cancel
+                .as_ref()
+                .is_some_and(|c| c.is_cancelled())
+            {
+                return Err(Error::Cancelled { what: self.what() });
+            }
             match self.objects.create(&self.shared.namespace, &waiter) {
                 Ok(created) => break created,
                 // Named after our ticket: it is ours, from a create whose
@@ -644,7 +665,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             }
         };
         let queue = Queue::join(self.shared, &meta.uid);
-        queue.synced(self.deadline)?;
+        queue.synced(self.deadline, self.options.cancel.as_ref())?;
         let follow = self.follow();
         let nudge = follow.nudger();
         let interested = self.interested.clone();
@@ -653,6 +674,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         }));
         self.queued = Some(Queued {
             writes: vec![write_started],
+            unconfirmed: None,
             waiter: created,
             queue,
             listener,
@@ -691,7 +713,9 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             { "op": "replace", "path": "/spec/renewCount", "value": count + 1 },
             { "op": "add", "path": "/spec/sequence", "value": sequence },
         ]);
-        let write_started = Instant::now();
+        // The start of the earliest attempt not yet known to have landed:
+        // a heartbeat whose answer was lost may have landed then.
+        let write_started = *queued.unconfirmed.get_or_insert_with(Instant::now);
         match self.objects.patch::<Waiter>(
             &self.shared.namespace,
             &queued.waiter.metadata.name,
@@ -699,6 +723,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         ) {
             Ok(written) => {
                 queued.writes.push(write_started);
+                queued.unconfirmed = None;
                 queued.waiter = written;
                 Ok(())
             }
@@ -720,6 +745,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                 {
                     if current.spec.renew_count > count {
                         queued.writes.push(write_started);
+                        queued.unconfirmed = None;
                     }
                     queued.waiter = current;
                 }
@@ -764,6 +790,8 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         };
         *self.planned_wake.lock().unwrap_or_else(|e| e.into_inner()) = wake_at;
         let wakes = self.follow().changes(wake_at);
+        // Awake: any version with a holder expiring from now on matters.
+        *self.planned_wake.lock().unwrap_or_else(|e| e.into_inner()) = None;
         // Versions that did not wake us: a timer may need the newest.
         let current = self.object.metadata().resource_version.clone();
         if let Some(newer) = self.follow().latest(&current) {
@@ -893,7 +921,9 @@ fn decide(
                 .into_iter()
                 .flatten()
                 .min();
-            (Step::Wait(timer), free > 0)
+            // Queue changes matter while a slot is free or a holder is
+            // stale (the head may leave, and then we evict).
+            (Step::Wait(timer), free > 0 || !verdict.stale.is_empty())
         }
     }
 }

@@ -294,10 +294,20 @@ impl Queue {
         Some(Queue { hub })
     }
 
-    /// Waits until the view holds the whole queue (its first list), or `deadline`.
-    pub(crate) fn synced(&self, deadline: Option<Instant>) -> Result<()> {
+    /// Waits until the view holds the whole queue (its first list), or
+    /// `deadline`, or `cancel`.
+    pub(crate) fn synced(
+        &self,
+        deadline: Option<Instant>,
+        cancel: Option<&crate::cancel::CancelToken>,
+    ) -> Result<()> {
         let mut state = self.hub.lock();
         loop {
+            if cancel.is_some_and(|c| c.is_cancelled()) {
+                return Err(Error::Cancelled {
+                    what: "waiting for the queue's first list".to_owned(),
+                });
+            }
             if let Some(failure) = &state.failure {
                 return Err(Error::Api(Box::new(crate::error::ApiStatus {
                     message: format!("cannot follow the queue: {failure}"),
@@ -306,6 +316,12 @@ impl Queue {
             }
             if state.synced {
                 return Ok(());
+            }
+            if self.hub.stop.load(Ordering::SeqCst) {
+                return Err(Error::Api(Box::new(crate::error::ApiStatus {
+                    message: "the queue's watch stopped before its first list".to_owned(),
+                    ..Default::default()
+                })));
             }
             let wait = match deadline {
                 Some(d) => d.saturating_duration_since(Instant::now()),
@@ -337,7 +353,10 @@ impl Queue {
     /// Drops the waiter `name` from this view at once (its own process
     /// deleted it; the watch will confirm).
     pub(crate) fn forget(&self, name: &str) {
-        self.hub.lock().entries.remove(name);
+        let mut state = self.hub.lock();
+        if state.entries.remove(name).is_some() {
+            Hub::notify(&mut state);
+        }
     }
 
     /// Stops calling the listener `id`.
