@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::objects::Objects;
 use crate::observer::{Event, Observer};
 use crate::queue::{hand_off, Queue};
+use crate::resource::Waiter;
 use crate::slots::Slots;
 use crate::time::now_rfc3339;
 
@@ -95,6 +96,18 @@ pub(crate) fn give_back<K: Slotted>(
         match objects.write_status(&read, &object) {
             Ok(written) => {
                 shared.latest.put(&written);
+                if let Some(queue) = &queue {
+                    // Waiters that died while the slots stayed full are
+                    // never at the head to be skipped and deleted there:
+                    // the releaser, one at a time, deletes a few.
+                    for (name, version) in queue.stale(Instant::now(), STALE_DELETES) {
+                        let _ = objects.delete_if_unchanged::<Waiter>(
+                            &shared.namespace,
+                            &name,
+                            &version,
+                        );
+                    }
+                }
                 return Ok(());
             }
             Err(Error::NotFound { .. }) => return Ok(()),
@@ -107,6 +120,9 @@ pub(crate) fn give_back<K: Slotted>(
         }
     }
 }
+
+/// At most this many stale waiter objects a release deletes.
+const STALE_DELETES: usize = 2;
 
 /// Shared state of one grant, used by its handle and its renewal threads.
 pub(crate) struct Grant<K> {

@@ -391,6 +391,24 @@ impl Queue {
         standing
     }
 
+    /// Up to `limit` waiters this view has not heard from for longer than
+    /// their TTL (name, resourceVersion): anyone may delete them.
+    pub(crate) fn stale(&self, now: Instant, limit: usize) -> Vec<(String, String)> {
+        let state = self.hub.lock();
+        state
+            .entries
+            .values()
+            .filter(|e| now >= e.expiry())
+            .take(limit)
+            .map(|e| {
+                (
+                    e.waiter.metadata.name.clone(),
+                    e.waiter.metadata.resource_version.clone(),
+                )
+            })
+            .collect()
+    }
+
     /// The first `count` live waiters that hold nothing and have not
     /// finished, in grant order.
     pub(crate) fn heads(&self, count: usize, slots: &Slots, now: Instant) -> Vec<Head> {
