@@ -665,21 +665,28 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             }
         };
         let queue = Queue::join(self.shared, &meta.uid);
-        queue.synced(self.deadline, self.options.cancel.as_ref())?;
         let follow = self.follow();
         let nudge = follow.nudger();
         let interested = self.interested.clone();
         let listener = queue.listen(Box::new(move || {
             !interested.load(Ordering::SeqCst) || nudge()
         }));
-        self.queued = Some(Queued {
+        // Queued from here on: if the wait ends now, leaving deletes the
+        // waiter object.
+        let queued = self.queued.insert(Queued {
             writes: vec![write_started],
             unconfirmed: None,
             waiter: created,
             queue,
             listener,
         });
-        Ok(())
+        match queued
+            .queue
+            .synced(self.deadline, self.options.cancel.as_ref())
+        {
+            Err(Error::Cancelled { .. }) => Err(Error::Cancelled { what: self.what() }),
+            other => other,
+        }
     }
 
     /// When our waiter object's next heartbeat is due.

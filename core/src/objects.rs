@@ -145,12 +145,10 @@ impl Objects {
         decode(&self.send_about::<K>(Method::Put, id, "/status", Some(&body), Retry::Safe)?)
     }
 
-    /// Applies a JSON patch to the status. The API server applies it to the
-    /// latest version atomically, so concurrent patches never conflict; use
-    /// it only for changes that are correct on any version (appending a
-    /// waiter). A patch that does not apply is an [`Error::Api`] 422.
-    /// [`Retry::Safe`] only for patches whose tests make a repeat fail rather
-    /// than apply twice.
+    /// Applies a JSON patch to the status, atomically on the latest
+    /// version; its `test` operations guard it (see `patch.rs`). A patch
+    /// that does not apply is an [`Error::Api`] 422. [`Retry::Safe`] only
+    /// for patches whose tests make a repeat fail rather than apply twice.
     pub(crate) fn patch_status<K: Resource>(
         &self,
         namespace: &str,

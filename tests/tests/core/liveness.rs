@@ -134,7 +134,9 @@ fn a_killed_waiter_does_not_receive_the_permit_for_good() {
         "expected the survivor to acquire within {:?} of the kill, took {took:?}",
         TTL + SLACK
     );
-    eventually(Duration::from_secs(10), "the dead waiter's object to be deleted", || {
-        Kind::Semaphore.waiters(&client, "x").is_empty()
-    });
+    eventually(
+        Duration::from_secs(10),
+        "the dead waiter's object to be deleted",
+        || Kind::Semaphore.waiters(&client, "x").is_empty(),
+    );
 }
