@@ -283,6 +283,14 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         })
     }
 
+    /// [`Error::Cancelled`] once the caller's cancel token has fired.
+    fn check_cancelled(&self) -> Result<()> {
+        match &self.options.cancel {
+            Some(token) if token.is_cancelled() => Err(Error::Cancelled { what: self.what() }),
+            _ => Ok(()),
+        }
+    }
+
     fn try_once(&self) -> bool {
         self.options.timeout == Some(Duration::ZERO)
     }
@@ -336,11 +344,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
 
     fn step_until_granted(&mut self) -> Result<Granted> {
         loop {
-            if let Some(token) = &self.options.cancel {
-                if token.is_cancelled() {
-                    return Err(Error::Cancelled { what: self.what() });
-                }
-            }
+            self.check_cancelled()?;
             let mut slots = self.object.slots();
             // A grant handed to an acquisition of ours that gave up (by a
             // view of the queue that had not seen it leave) is ours to
@@ -526,14 +530,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
     /// One renewal of our fresh grant to our TTL; returns its start.
     fn renew_once(&mut self, token: u64) -> Result<Instant> {
         loop {
-            if self
-                .options
-                .cancel
-                .as_ref()
-                .is_some_and(|c| c.is_cancelled())
-            {
-                return Err(Error::Cancelled { what: self.what() });
-            }
+            self.check_cancelled()?;
             let started = Instant::now();
             let mut slots = self.object.slots();
             if !slots.renew(
@@ -642,14 +639,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         let write_started = Instant::now();
         self.first_write.get_or_insert(write_started);
         let created = loop {
-            if self
-                .options
-                .cancel
-                .as_ref()
-                .is_some_and(|c| c.is_cancelled())
-            {
-                return Err(Error::Cancelled { what: self.what() });
-            }
+            self.check_cancelled()?;
             match self.objects.create(&self.shared.namespace, &waiter) {
                 Ok(created) => break created,
                 // Named after our ticket: it is ours, from a create whose
