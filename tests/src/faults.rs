@@ -1,41 +1,45 @@
-//! A loopback HTTP CONNECT proxy that injects network faults at random: lost answers, late answers and outages.
+//! A loopback HTTPS proxy that injects faults at random: lost answers, late answers, outages, and bursts of 429/503 answers.
 //!
-//! The client speaks TLS through the tunnel, so the proxy cannot read a
-//! request; it sees only who sent bytes last. When the server starts sending
-//! after the client has sent something, that is the start of an answer (to a
-//! request, or to a TLS handshake message). The proxy then, at random:
+//! The proxy terminates TLS with a certificate of its own (from a CA made
+//! for the run, which its clients trust) and speaks TLS again to the API
+//! server, so it sees every request and answer. For each request it decides:
 //!
-//! - **loses the answer**: it closes both sides of the tunnel instead of
-//!   forwarding it. The server has executed the request; the client gets a
-//!   connection error and cannot know whether it was applied.
-//! - **delays the answer** by up to a bound before forwarding it.
-//!
-//! The first answer of each tunnel is the server's side of the TLS handshake,
-//! before any request: it is never lost or delayed, so every loss counted is
-//! the loss of an answer to a request the server received.
+//! - during a **burst** ([`FaultyProxy::burst`]), it may answer the request
+//!   itself with `429 Too Many Requests` or `503 Service Unavailable` and
+//!   `Retry-After: 1`, in the API server's own `Status` shape, without
+//!   forwarding it: the server never sees it, as when the API server sheds
+//!   load (priority and fairness) or starts up before its paths are served;
+//! - it **loses the answer**: it forwards the request, waits for the
+//!   answer, then closes the client's connection instead of passing it on.
+//!   The server has executed the request; the client cannot know whether
+//!   it was applied;
+//! - it **delays the answer** by up to a bound before passing it on.
 //!
 //! [`FaultyProxy::outage`] models an API server restart as the client sees
-//! it: every open tunnel is cut and new connections are reset for a while.
-//!
-//! HTTP status faults (503/429 with `Retry-After`) would need a proxy that
-//! terminates TLS; this one does not, so overload shows up here only as lost
-//! or late answers and refused connections.
+//! it: every open connection is cut and new ones are reset for a while.
 //!
 //! Faults are drawn from a seeded xorshift generator. Thread scheduling
-//! decides which answer meets which draw, so a seed does not replay a run
+//! decides which request meets which draw, so a seed does not replay a run
 //! exactly, but it is printed so that a run's fault rates can be repeated.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use konductor::Client;
+use konductor::{Client, Config};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::{
+    ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection, StreamOwned,
+};
 
-use crate::proxy::client_via;
+use crate::kubeconfig::admin_access;
 
 /// A xorshift64* generator: small, seeded, std only.
 #[derive(Clone, Debug)]
@@ -92,9 +96,9 @@ pub fn seed() -> u64 {
 /// How often the proxy hurts an answer.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Faults {
-    /// Probability that an answer is lost: the tunnel is closed instead.
+    /// Probability that an answer is lost: the connection is closed instead.
     pub lose: f64,
-    /// Probability that an answer is held back before it is forwarded.
+    /// Probability that an answer is held back before it is passed on.
     pub delay: f64,
     /// The longest hold-back; each delay is uniform up to it.
     pub max_delay: Duration,
@@ -103,38 +107,67 @@ pub struct Faults {
 /// What the proxy did so far.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Stats {
-    /// Tunnels opened to the server.
-    pub tunnels: u64,
+    /// Connections accepted from clients.
+    pub connections: u64,
     /// Connections reset during an outage.
     pub refused: u64,
-    /// Answers to requests seen (the handshake's not counted).
-    pub answers: u64,
-    /// Answers lost (tunnel closed instead).
+    /// Requests received.
+    pub requests: u64,
+    /// Answers lost (connection closed instead).
     pub lost: u64,
     /// Answers delayed.
     pub delayed: u64,
     /// Outages started.
     pub outages: u64,
+    /// Bursts started.
+    pub bursts: u64,
+    /// Requests answered 429 by the proxy, unforwarded.
+    pub too_many: u64,
+    /// Requests answered 503 by the proxy, unforwarded.
+    pub unavailable: u64,
+    /// Answers of the API server itself with status 429 or 5xx.
+    pub server_busy: u64,
 }
 
 impl std::fmt::Display for Stats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} tunnels, {} answers: {} lost, {} delayed; {} outages, {} connections reset",
-            self.tunnels, self.answers, self.lost, self.delayed, self.outages, self.refused
+            "{} connections, {} requests: {} answers lost, {} delayed, {} answered 429 and {} answered 503 \
+             by the proxy in {} bursts; {} outages, {} connections reset; {} answers 429/5xx from the server",
+            self.connections,
+            self.requests,
+            self.lost,
+            self.delayed,
+            self.too_many,
+            self.unavailable,
+            self.bursts,
+            self.outages,
+            self.refused,
+            self.server_busy
         )
     }
 }
 
 #[derive(Default)]
 struct Counters {
-    tunnels: AtomicU64,
+    connections: AtomicU64,
     refused: AtomicU64,
-    answers: AtomicU64,
+    requests: AtomicU64,
     lost: AtomicU64,
     delayed: AtomicU64,
     outages: AtomicU64,
+    bursts: AtomicU64,
+    too_many: AtomicU64,
+    unavailable: AtomicU64,
+    server_busy: AtomicU64,
+}
+
+/// A burst under way: until when, and the share of requests it refuses.
+#[derive(Clone, Copy)]
+struct Burst {
+    until: Instant,
+    share: f64,
 }
 
 struct Shared {
@@ -142,19 +175,27 @@ struct Shared {
     rng: Mutex<XorShift>,
     /// New connections are reset until then.
     outage_until: Mutex<Option<Instant>>,
-    /// Both sockets of every open tunnel, by tunnel number, to cut them.
-    open: Mutex<HashMap<u64, [TcpStream; 2]>>,
-    next_tunnel: AtomicU64,
+    burst: Mutex<Option<Burst>>,
+    /// The TCP socket of every open client connection and its upstream, to cut them.
+    open: Mutex<HashMap<u64, Vec<TcpStream>>>,
+    next_connection: AtomicU64,
     stopped: AtomicBool,
     counters: Counters,
+    /// The API server: `host:port`, its name for TLS, and how to reach it.
+    upstream: String,
+    upstream_name: ServerName<'static>,
+    upstream_tls: Arc<ClientConfig>,
+    tls: Arc<ServerConfig>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// What happens to one answer.
+/// What happens to one request.
 enum Fate {
+    /// Answered by the proxy with this status, never forwarded.
+    Refuse(u16),
     Forward,
     Delay(Duration),
     Lose,
@@ -162,7 +203,13 @@ enum Fate {
 
 impl Shared {
     fn fate(&self) -> Fate {
+        let burst = *lock(&self.burst);
         let mut rng = lock(&self.rng);
+        if let Some(burst) = burst.filter(|b| Instant::now() < b.until) {
+            if rng.chance(burst.share) {
+                return Fate::Refuse(if rng.chance(0.5) { 429 } else { 503 });
+            }
+        }
         if rng.chance(self.faults.lose) {
             Fate::Lose
         } else if rng.chance(self.faults.delay) {
@@ -176,11 +223,15 @@ impl Shared {
         lock(&self.outage_until).is_some_and(|until| Instant::now() < until)
     }
 
+    fn track(&self, id: u64, socket: &TcpStream) {
+        if let Ok(clone) = socket.try_clone() {
+            lock(&self.open).entry(id).or_default().push(clone);
+        }
+    }
+
     fn cut(&self, id: u64) {
-        if let Some(sockets) = lock(&self.open).remove(&id) {
-            for socket in sockets {
-                let _ = socket.shutdown(Shutdown::Both);
-            }
+        for socket in lock(&self.open).remove(&id).unwrap_or_default() {
+            let _ = socket.shutdown(Shutdown::Both);
         }
     }
 
@@ -193,27 +244,72 @@ impl Shared {
     }
 }
 
-/// The proxy; it stops (and cuts every tunnel) when dropped.
+/// The proxy; it stops (and cuts every connection) when dropped.
 pub struct FaultyProxy {
-    /// `http://127.0.0.1:PORT`, for `Config::with_proxy`.
+    /// `https://127.0.0.1:PORT`: the server URL its clients use.
     pub url: String,
+    /// The CA its clients trust (it signed the proxy's certificate).
+    ca_pem: Vec<u8>,
+    token: String,
     shared: Arc<Shared>,
 }
 
 impl FaultyProxy {
-    /// Starts the proxy on a free loopback port, drawing faults from `seed`.
-    pub fn start(faults: Faults, seed: u64) -> FaultyProxy {
+    /// Starts the proxy on a free loopback port in front of the test
+    /// cluster's API server, drawing faults from `seed`; None when the
+    /// admin kubeconfig has no CA and bearer token to reuse.
+    pub fn start(faults: Faults, seed: u64) -> Option<FaultyProxy> {
+        FaultyProxy::in_front_of(&admin_access().server, faults, seed)
+    }
+
+    /// The same, in front of the API server at `server` (with the test
+    /// cluster's CA and admin token).
+    pub fn in_front_of(server: &str, faults: Faults, seed: u64) -> Option<FaultyProxy> {
+        let access = admin_access();
+        let (server_ca, token) = (access.ca_pem?, access.token?);
+        let upstream = server
+            .strip_prefix("https://")
+            .expect("the API server URL is https")
+            .to_owned();
+        let host = upstream
+            .rsplit_once(':')
+            .map_or(upstream.as_str(), |(host, _)| host)
+            .trim_matches(['[', ']']);
+        let upstream_name = ServerName::try_from(host.to_owned()).expect("API server host");
+        let mut roots = RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(&server_ca) {
+            roots.add(cert.expect("CA PEM")).expect("CA certificate");
+        }
+        let upstream_tls = ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let pki = pki();
+        let tls = ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(
+                CertificateDer::pem_file_iter(&pki.cert)
+                    .expect("proxy certificate")
+                    .collect::<Result<_, _>>()
+                    .expect("proxy certificate PEM"),
+                PrivateKeyDer::from_pem_file(&pki.key).expect("proxy key"),
+            )
+            .expect("proxy TLS configuration");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let shared = Arc::new(Shared {
             faults,
             rng: Mutex::new(XorShift::new(seed)),
             outage_until: Mutex::new(None),
+            burst: Mutex::new(None),
             open: Mutex::default(),
-            next_tunnel: AtomicU64::new(0),
+            next_connection: AtomicU64::new(0),
             stopped: AtomicBool::new(false),
             counters: Counters::default(),
+            upstream,
+            upstream_name,
+            upstream_tls: Arc::new(upstream_tls),
+            tls: Arc::new(tls),
         });
-        let url = format!("http://{}", listener.local_addr().expect("proxy address"));
+        let url = format!("https://{}", listener.local_addr().expect("proxy address"));
         let accepting = shared.clone();
         thread::spawn(move || {
             for client in listener.incoming().flatten() {
@@ -221,42 +317,68 @@ impl FaultyProxy {
                     return;
                 }
                 if accepting.in_outage() {
-                    // Closed with the CONNECT request unread: the client sees a reset.
+                    // Closed unread: the client sees a reset.
                     accepting.counters.refused.fetch_add(1, Ordering::Relaxed);
                     drop(client);
                     continue;
                 }
                 let shared = accepting.clone();
-                thread::spawn(move || tunnel(client, &shared));
+                thread::spawn(move || serve(client, &shared));
             }
         });
-        FaultyProxy { url, shared }
+        Some(FaultyProxy {
+            url,
+            ca_pem: std::fs::read(&pki.ca).expect("proxy CA"),
+            token,
+            shared,
+        })
     }
 
-    /// An admin client of `namespace` whose every request goes through this
-    /// proxy; None when the admin kubeconfig has no CA and bearer token to reuse.
-    pub fn client(&self, namespace: &str) -> Option<Client> {
-        client_via(&self.url, namespace)
+    /// An admin client of `namespace` whose every request goes through this proxy.
+    pub fn client(&self, namespace: &str) -> Client {
+        let config = Config::new(&self.url)
+            .expect("proxy URL")
+            .with_ca_pem(&self.ca_pem)
+            .with_token(&self.token)
+            .with_namespace(namespace);
+        Client::new(Some(config)).expect("client through the proxy")
     }
 
     /// Starts an outage now, like an API server restart: cuts every open
-    /// tunnel and resets new connections for `length`. Returns at once.
+    /// connection and resets new ones for `length`. Returns at once.
     pub fn outage(&self, length: Duration) {
         *lock(&self.shared.outage_until) = Some(Instant::now() + length);
         self.shared.counters.outages.fetch_add(1, Ordering::Relaxed);
         self.shared.cut_all();
     }
 
+    /// Starts a burst now, like an overloaded or starting API server: for
+    /// `length`, each request is answered 429 or 503 (as likely) with
+    /// `Retry-After: 1` with probability `share`, without being forwarded.
+    /// Returns at once.
+    pub fn burst(&self, length: Duration, share: f64) {
+        *lock(&self.shared.burst) = Some(Burst {
+            until: Instant::now() + length,
+            share,
+        });
+        self.shared.counters.bursts.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// What the proxy did so far.
     pub fn stats(&self) -> Stats {
         let c = &self.shared.counters;
+        let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         Stats {
-            tunnels: c.tunnels.load(Ordering::Relaxed),
-            refused: c.refused.load(Ordering::Relaxed),
-            answers: c.answers.load(Ordering::Relaxed),
-            lost: c.lost.load(Ordering::Relaxed),
-            delayed: c.delayed.load(Ordering::Relaxed),
-            outages: c.outages.load(Ordering::Relaxed),
+            connections: read(&c.connections),
+            refused: read(&c.refused),
+            requests: read(&c.requests),
+            lost: read(&c.lost),
+            delayed: read(&c.delayed),
+            outages: read(&c.outages),
+            bursts: read(&c.bursts),
+            too_many: read(&c.too_many),
+            unavailable: read(&c.unavailable),
+            server_busy: read(&c.server_busy),
         }
     }
 }
@@ -266,113 +388,323 @@ impl Drop for FaultyProxy {
         self.shared.stopped.store(true, Ordering::SeqCst);
         self.shared.cut_all();
         // Wake the accept loop so that it sees the flag and ends.
-        if let Some(address) = self.url.strip_prefix("http://") {
+        if let Some(address) = self.url.strip_prefix("https://") {
             let _ = TcpStream::connect(address);
         }
     }
 }
 
-/// Reads the CONNECT request up to its blank line, byte by byte so that
-/// nothing the client sends after it (its TLS hello) is consumed here.
-fn connect_target(client: &mut TcpStream) -> Option<String> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if head.len() > 8192 || client.read(&mut byte).ok()? == 0 {
+/// The proxy's certificate and key, and the CA that signed it.
+struct Pki {
+    ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+/// Makes the proxy's CA and certificate (for IP 127.0.0.1) with the
+/// `openssl` command, once per process, in a temporary directory.
+fn pki() -> &'static Pki {
+    static PKI: OnceLock<Pki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("konductor-faults-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temporary directory");
+        let ext = dir.join("ext.cnf");
+        std::fs::write(
+            &ext,
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+             keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("write the extensions file");
+        let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        let steps: [Vec<String>; 3] = [
+            [
+                &["req", "-x509"][..],
+                &ec,
+                &["-days", "1", "-subj", "/CN=konductor-faults-ca"],
+            ]
+            .concat()
+            .iter()
+            .map(|s| s.to_string())
+            .chain([
+                "-keyout".into(),
+                path("ca.key"),
+                "-out".into(),
+                path("ca.crt"),
+            ])
+            .collect(),
+            [&["req"][..], &ec, &["-subj", "/CN=127.0.0.1"]]
+                .concat()
+                .iter()
+                .map(|s| s.to_string())
+                .chain([
+                    "-keyout".into(),
+                    path("proxy.key"),
+                    "-out".into(),
+                    path("proxy.csr"),
+                ])
+                .collect(),
+            ["x509", "-req", "-days", "1", "-set_serial", "1"]
+                .iter()
+                .map(|s| s.to_string())
+                .chain([
+                    "-in".into(),
+                    path("proxy.csr"),
+                    "-CA".into(),
+                    path("ca.crt"),
+                    "-CAkey".into(),
+                    path("ca.key"),
+                    "-extfile".into(),
+                    path("ext.cnf"),
+                    "-out".into(),
+                    path("proxy.crt"),
+                ])
+                .collect(),
+        ];
+        for args in steps {
+            let output = Command::new("openssl")
+                .args(&args)
+                .output()
+                .expect("run openssl (a prerequisite of the tests)");
+            assert!(
+                output.status.success(),
+                "openssl {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Pki {
+            ca: dir.join("ca.crt"),
+            cert: dir.join("proxy.crt"),
+            key: dir.join("proxy.key"),
+        }
+    })
+}
+
+/// The start of an HTTP message: its first line and headers as received.
+struct Head {
+    raw: Vec<u8>,
+    /// The status code, for an answer.
+    status: Option<u16>,
+    content_length: Option<u64>,
+    chunked: bool,
+    close: bool,
+}
+
+/// The longest message head the proxy accepts.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// Reads a message head; None at the end of the stream or on a malformed head.
+fn read_head(from: &mut impl BufRead) -> Option<Head> {
+    let mut raw = Vec::new();
+    let mut head = Head {
+        raw: Vec::new(),
+        status: None,
+        content_length: None,
+        chunked: false,
+        close: false,
+    };
+    let mut first = true;
+    loop {
+        let mut line = Vec::new();
+        if from.read_until(b'\n', &mut line).ok()? == 0 || raw.len() + line.len() > MAX_HEAD {
             return None;
         }
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8(head).ok()?;
-    let target = head
-        .strip_prefix("CONNECT ")?
-        .split_whitespace()
-        .next()?
-        .to_owned();
-    Some(target)
-}
-
-/// Serves one CONNECT request: opens the tunnel and forwards both ways,
-/// injecting faults into the server's answers.
-fn tunnel(mut client: TcpStream, shared: &Arc<Shared>) -> Option<()> {
-    let target = connect_target(&mut client)?;
-    let upstream = TcpStream::connect(&target).ok()?;
-    // Forward each TLS record at once, as a router would.
-    client.set_nodelay(true).ok()?;
-    upstream.set_nodelay(true).ok()?;
-    let id = shared.next_tunnel.fetch_add(1, Ordering::Relaxed);
-    lock(&shared.open).insert(id, [client.try_clone().ok()?, upstream.try_clone().ok()?]);
-    if shared.stopped.load(Ordering::SeqCst) || shared.in_outage() {
-        shared.cut(id);
-        return None;
-    }
-    shared.counters.tunnels.fetch_add(1, Ordering::Relaxed);
-    client
-        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        .ok()?;
-    // Set by the client's bytes, taken by the first server bytes after them.
-    let asked = Arc::new(AtomicBool::new(false));
-    let answers = {
-        let (shared, asked) = (shared.clone(), asked.clone());
-        let (from, to) = (upstream.try_clone().ok()?, client.try_clone().ok()?);
-        thread::spawn(move || forward_answers(id, from, to, &asked, &shared))
-    };
-    let mut buffer = [0u8; 16 * 1024];
-    let (mut from, mut to) = (client, upstream);
-    loop {
-        match from.read(&mut buffer) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                asked.store(true, Ordering::SeqCst);
-                if to.write_all(&buffer[..n]).is_err() {
-                    break;
-                }
+        raw.extend_from_slice(&line);
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end();
+        if first {
+            first = false;
+            if let Some(rest) = text.strip_prefix("HTTP/1.1 ") {
+                head.status = rest.get(..3).and_then(|code| code.parse().ok());
             }
+            continue;
         }
-    }
-    shared.cut(id);
-    let _ = answers.join();
-    Some(())
-}
-
-/// Copies the server's bytes to the client, deciding the fate of each answer.
-fn forward_answers(
-    id: u64,
-    mut from: TcpStream,
-    mut to: TcpStream,
-    asked: &AtomicBool,
-    shared: &Shared,
-) {
-    let mut buffer = [0u8; 16 * 1024];
-    let mut exchanges = 0u64;
-    loop {
-        let n = match from.read(&mut buffer) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        if asked.swap(false, Ordering::SeqCst) {
-            exchanges += 1;
-            // The first is the handshake: nothing was requested yet.
-            if exchanges > 1 {
-                shared.counters.answers.fetch_add(1, Ordering::Relaxed);
-                match shared.fate() {
-                    Fate::Forward => {}
-                    Fate::Delay(delay) => {
-                        shared.counters.delayed.fetch_add(1, Ordering::Relaxed);
-                        thread::sleep(delay);
-                    }
-                    Fate::Lose => {
-                        shared.counters.lost.fetch_add(1, Ordering::Relaxed);
-                        break;
-                    }
-                }
-            }
-        }
-        if to.write_all(&buffer[..n]).is_err() {
+        if text.is_empty() {
             break;
         }
+        let (name, value) = text.split_once(':')?;
+        let value = value.trim();
+        match name.trim().to_ascii_lowercase().as_str() {
+            "content-length" => head.content_length = value.parse().ok(),
+            "transfer-encoding" => head.chunked = value.eq_ignore_ascii_case("chunked"),
+            "connection" => head.close = value.eq_ignore_ascii_case("close"),
+            _ => {}
+        }
+    }
+    head.raw = raw;
+    Some(head)
+}
+
+/// Copies the body of the message `head` starts, flushing each chunk as it
+/// comes (a watch is a long chunked answer); `until_close` for an answer
+/// with neither length nor chunks.
+fn copy_body(
+    head: &Head,
+    from: &mut impl BufRead,
+    to: &mut impl Write,
+    until_close: bool,
+) -> Option<()> {
+    if matches!(head.status, Some(100..=199 | 204 | 304)) {
+        return Some(());
+    }
+    if head.chunked {
+        loop {
+            let mut line = Vec::new();
+            if from.read_until(b'\n', &mut line).ok()? == 0 {
+                return None;
+            }
+            to.write_all(&line).ok()?;
+            let size = String::from_utf8_lossy(&line);
+            let size = size.split(';').next()?.trim();
+            let size = u64::from_str_radix(size, 16).ok()?;
+            if size == 0 {
+                // Trailers, up to the blank line.
+                loop {
+                    let mut line = Vec::new();
+                    if from.read_until(b'\n', &mut line).ok()? == 0 {
+                        return None;
+                    }
+                    to.write_all(&line).ok()?;
+                    if line == b"\r\n" {
+                        return to.flush().ok();
+                    }
+                }
+            }
+            // The chunk and its CRLF.
+            let copied = std::io::copy(&mut from.take(size + 2), to).ok()?;
+            if copied != size + 2 {
+                return None;
+            }
+            to.flush().ok()?;
+        }
+    }
+    match head.content_length {
+        Some(length) => {
+            let copied = std::io::copy(&mut from.take(length), to).ok()?;
+            (copied == length).then_some(())?;
+        }
+        None if until_close => {
+            std::io::copy(from, to).ok()?;
+        }
+        None => {}
+    }
+    to.flush().ok()
+}
+
+/// The answer the proxy gives itself to a refused request, shaped like the
+/// API server's own.
+fn refusal(status: u16) -> Vec<u8> {
+    let (text, reason, message) = match status {
+        429 => (
+            "Too Many Requests",
+            "TooManyRequests",
+            "Too many requests, please try again later.",
+        ),
+        _ => (
+            "Service Unavailable",
+            "ServiceUnavailable",
+            "the server is currently unable to handle the request",
+        ),
+    };
+    let body = format!(
+        r#"{{"kind":"Status","apiVersion":"v1","metadata":{{}},"status":"Failure","message":"{message}","reason":"{reason}","details":{{"retryAfterSeconds":1}},"code":{status}}}"#
+    );
+    format!(
+        "HTTP/1.1 {status} {text}\r\nContent-Type: application/json\r\nRetry-After: 1\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+type Upstream = BufReader<StreamOwned<ClientConnection, TcpStream>>;
+
+/// Opens a connection to the API server for the client connection `id`.
+fn connect_upstream(id: u64, shared: &Shared) -> Option<Upstream> {
+    let socket = TcpStream::connect(&shared.upstream).ok()?;
+    socket.set_nodelay(true).ok()?;
+    shared.track(id, &socket);
+    let tls =
+        ClientConnection::new(shared.upstream_tls.clone(), shared.upstream_name.clone()).ok()?;
+    Some(BufReader::new(StreamOwned::new(tls, socket)))
+}
+
+/// Serves one client connection, request by request (HTTP/1.1, one at a
+/// time), until either side closes, an answer is lost or an outage cuts it.
+fn serve(client: TcpStream, shared: &Shared) {
+    let id = shared.next_connection.fetch_add(1, Ordering::Relaxed);
+    shared.track(id, &client);
+    if shared.stopped.load(Ordering::SeqCst) || shared.in_outage() {
+        shared.cut(id);
+        return;
+    }
+    shared.counters.connections.fetch_add(1, Ordering::Relaxed);
+    let _ = client.set_nodelay(true);
+    if let Ok(tls) = ServerConnection::new(shared.tls.clone()) {
+        let mut down = BufReader::new(StreamOwned::new(tls, client));
+        let mut up = None;
+        while exchange(id, &mut down, &mut up, shared).is_some() {}
     }
     shared.cut(id);
+}
+
+/// Passes one request on and its answer back, or refuses it; None when the
+/// connection is to be closed.
+fn exchange(
+    id: u64,
+    down: &mut BufReader<StreamOwned<ServerConnection, TcpStream>>,
+    up: &mut Option<Upstream>,
+    shared: &Shared,
+) -> Option<()> {
+    let request = read_head(down)?;
+    let mut body = Vec::new();
+    copy_body(&request, down, &mut body, false)?;
+    shared.counters.requests.fetch_add(1, Ordering::Relaxed);
+    let fate = shared.fate();
+    if let Fate::Refuse(status) = fate {
+        let counter = match status {
+            429 => &shared.counters.too_many,
+            _ => &shared.counters.unavailable,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        let out = down.get_mut();
+        out.write_all(&refusal(status)).ok()?;
+        return out.flush().ok();
+    }
+    if up.is_none() {
+        *up = Some(connect_upstream(id, shared)?);
+    }
+    let server = up.as_mut()?;
+    let out = server.get_mut();
+    out.write_all(&request.raw).ok()?;
+    out.write_all(&body).ok()?;
+    out.flush().ok()?;
+    let answer = read_head(server)?;
+    if answer.status.is_some_and(|code| code == 429 || code >= 500) {
+        shared.counters.server_busy.fetch_add(1, Ordering::Relaxed);
+    }
+    match fate {
+        Fate::Lose => {
+            shared.counters.lost.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        Fate::Delay(delay) => {
+            shared.counters.delayed.fetch_add(1, Ordering::Relaxed);
+            thread::sleep(delay);
+        }
+        Fate::Forward | Fate::Refuse(_) => {}
+    }
+    let client = down.get_mut();
+    client.write_all(&answer.raw).ok()?;
+    copy_body(&answer, server, client, true)?;
+    (!answer.close && !request.close).then_some(())
 }
 
 #[cfg(test)]

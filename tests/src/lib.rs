@@ -4,6 +4,7 @@
 //! client against a real API server), `operator` (the operator as a separate
 //! process) and `control_plane` (the local control plane itself).
 
+pub mod apiserver;
 pub mod cancel;
 pub mod cluster;
 pub mod condition;

@@ -1,11 +1,12 @@
 //! Contention through a faulty network: clients reach the API server only
 //! through a loopback proxy that loses answers to requests the server has
-//! executed, delays answers, and (in one test) goes down for a few seconds
-//! at a time like an API server restart. Safety must hold whatever the
-//! network does: never more holders than slots, fencing tokens increasing
-//! per thread and unique, every call back within its bound, only transport
-//! errors and timeouts, and nothing left held or queued once every client
-//! is gone.
+//! executed, delays answers, and (in some tests) goes down for a few seconds
+//! at a time like an API server restart, or answers bursts of requests with
+//! 429 and 503 like an overloaded or starting API server. Safety must hold
+//! whatever the network does: never more holders than slots, fencing tokens
+//! increasing per thread and unique, every call back within its bound, only
+//! transport errors, timeouts and the server's busy answers (429, 5xx) as
+//! errors, and nothing left held or queued once every client is gone.
 //!
 //! Only the public API and the cluster are used, so the tests mean the same
 //! whatever the acquire protocol writes where.
@@ -17,6 +18,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use konductor::{Client, Error, Options};
+use konductor_tests::apiserver::SecondApiserver;
 use konductor_tests::faults::{seed, Faults, FaultyProxy, XorShift};
 use konductor_tests::kind::Kind;
 use konductor_tests::serial::one_at_a_time;
@@ -53,6 +55,14 @@ struct Run {
     /// Outages of the proxy, each 2–5 s, started when these fractions of
     /// the cycles are done.
     outages_at: &'static [f64],
+    /// Bursts of 4–6 s in which 60% of requests are answered 429 or 503 by
+    /// the proxy (unforwarded), started when these fractions of the cycles
+    /// are done.
+    bursts_at: &'static [f64],
+    /// Restarts of the API server the clients talk to (a second one on the
+    /// control plane's etcd, killed and started again), started when these
+    /// fractions of the cycles are done.
+    restarts_at: &'static [f64],
     /// After the run, the clients take every slot and release them all
     /// during an outage of [`FINAL_OUTAGE`], like an API server restart
     /// while they shut down.
@@ -123,6 +133,8 @@ impl Tally {
         let kind = match error {
             Error::Transport { .. } => "transport",
             Error::Timeout { .. } => "timeout",
+            // The server was busy until the call's deadline.
+            Error::Api(status) if status.code == 429 || status.code >= 500 => "server busy",
             other => {
                 self.problem(format!("{call} failed with an unexpected error: {other}"));
                 "unexpected"
@@ -215,11 +227,37 @@ fn contend(client: &Client, run: &Run, me: &str, seed: u64, tally: &Tally, stop_
     }
 }
 
-/// Starts an outage of 2–5 s whenever the run passes one of `run.outages_at`.
-fn outages(proxy: &FaultyProxy, run: &Run, seed: u64, tally: &Tally, stop_at: Instant) -> u32 {
+/// What happens to the network or the server at a point of the run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Disturbance {
+    Outage,
+    Burst,
+    Restart,
+}
+
+/// Starts an outage of 2–5 s, a burst of 4–6 s or an API server restart
+/// whenever the run passes one of `run.outages_at`, `run.bursts_at` or
+/// `run.restarts_at`; returns how many it started.
+fn disturb(
+    proxy: &FaultyProxy,
+    server: Option<&SecondApiserver>,
+    run: &Run,
+    seed: u64,
+    tally: &Tally,
+    stop_at: Instant,
+) -> usize {
     let mut rng = XorShift::new(seed);
+    let mut plan: Vec<(f64, Disturbance)> = [
+        (run.outages_at, Disturbance::Outage),
+        (run.bursts_at, Disturbance::Burst),
+        (run.restarts_at, Disturbance::Restart),
+    ]
+    .iter()
+    .flat_map(|(fractions, what)| fractions.iter().map(move |&f| (f, *what)))
+    .collect();
+    plan.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut started = 0;
-    for fraction in run.outages_at {
+    for (fraction, what) in plan {
         let at = (run.cycles as f64 * fraction) as u64;
         while tally.granted.load(Ordering::SeqCst) < at {
             if Instant::now() >= stop_at {
@@ -227,16 +265,36 @@ fn outages(proxy: &FaultyProxy, run: &Run, seed: u64, tally: &Tally, stop_at: In
             }
             thread::sleep(Duration::from_millis(10));
         }
-        let length = rng.between(Duration::from_secs(2), Duration::from_secs(5));
-        println!(
-            "outage of {length:.1?} after {} cycles",
-            tally.granted.load(Ordering::SeqCst)
-        );
-        proxy.outage(length);
+        let done = tally.granted.load(Ordering::SeqCst);
+        match what {
+            Disturbance::Outage => {
+                let length = rng.between(Duration::from_secs(2), Duration::from_secs(5));
+                println!("outage of {length:.1?} after {done} cycles");
+                proxy.outage(length);
+            }
+            Disturbance::Burst => {
+                let length = rng.between(Duration::from_secs(4), Duration::from_secs(6));
+                println!("burst of 429/503 for {length:.1?} after {done} cycles");
+                proxy.burst(length, BURST_SHARE);
+            }
+            Disturbance::Restart => {
+                let server = server.expect("a restart needs the second API server");
+                let began = Instant::now();
+                server.restart();
+                server.wait_ready();
+                println!(
+                    "API server killed and started again after {done} cycles; serving again after {:.1?}",
+                    began.elapsed()
+                );
+            }
+        }
         started += 1;
     }
     started
 }
+
+/// The share of requests a burst answers 429 or 503.
+const BURST_SHARE: f64 = 0.6;
 
 /// Takes every slot with the proxied clients in turn, then starts an outage
 /// and releases all the slots while it lasts.
@@ -297,14 +355,24 @@ fn contention_through_faults(run: Run, prefix: &str) {
         "{prefix}: seed {seed} (set KONDUCTOR_FAULT_SEED to repeat), faults {:?}",
         run.faults
     );
-    let proxy = FaultyProxy::start(run.faults, seed);
-    let clients: Vec<Client> = (0..run.clients)
-        .map_while(|_| proxy.client(&ns.name))
-        .collect();
-    if clients.len() < run.clients {
+    let server = if run.restarts_at.is_empty() {
+        None
+    } else {
+        let Some(server) = SecondApiserver::start() else {
+            println!("skipped: restarts need the local control plane");
+            return;
+        };
+        Some(server)
+    };
+    let proxy = match &server {
+        Some(server) => FaultyProxy::in_front_of(&server.url, run.faults, seed),
+        None => FaultyProxy::start(run.faults, seed),
+    };
+    let Some(proxy) = proxy else {
         println!("skipped: needs a token and CA in the test kubeconfig");
         return;
-    }
+    };
+    let clients: Vec<Client> = (0..run.clients).map(|_| proxy.client(&ns.name)).collect();
     let tally = Arc::new(Tally::default());
     let run = Arc::new(run);
     let stop_at = Instant::now() + RUN_LIMIT;
@@ -319,7 +387,14 @@ fn contention_through_faults(run: Run, prefix: &str) {
             }));
         }
     }
-    let outages = outages(&proxy, &run, seed ^ 0x5eed, &tally, stop_at);
+    let disturbances = disturb(
+        &proxy,
+        server.as_ref(),
+        &run,
+        seed ^ 0x5eed,
+        &tally,
+        stop_at,
+    );
     for thread in threads {
         thread.join().expect("contender thread");
     }
@@ -409,14 +484,14 @@ fn contention_through_faults(run: Run, prefix: &str) {
         .unwrap_or_else(|e| e.into_inner());
     println!(
         "{prefix}: {granted} cycles of {} attempts in {:.1} s by {} clients × {} threads on {} slot(s); \
-         at most {} held at once; {} outages; proxy: {stats}",
+         at most {} held at once; {} disturbances; proxy: {stats}",
         tally.attempts.into_inner(),
         ran_for.as_secs_f64(),
         run.clients,
         run.threads_per_client,
         run.slots,
         tally.most.into_inner(),
-        outages,
+        disturbances,
     );
     for (what, (count, first)) in &errors {
         println!("  {count} × {what}, the first: {first}");
@@ -460,13 +535,15 @@ fn a_semaphore_stays_safe_when_answers_are_lost() {
                 max_delay: Duration::from_millis(50),
             },
             outages_at: &[],
+            bursts_at: &[],
+            restarts_at: &[],
             release_in_outage: false,
         },
         "faults-lost",
     );
 }
 
-/// The same run, with outages of 2–5 s (every tunnel cut, new connections
+/// The same run, with outages of 2–5 s (every connection cut, new ones
 /// reset, as in an API server restart) at 25, 50 and 75% of the cycles; at
 /// the end the clients take both permits and release them during a 3 s
 /// outage, and nobody is left to reclaim what a failed release leaves held.
@@ -485,6 +562,8 @@ fn a_semaphore_stays_safe_through_outages() {
                 max_delay: Duration::from_millis(50),
             },
             outages_at: &[0.25, 0.5, 0.75],
+            bursts_at: &[],
+            restarts_at: &[],
             release_in_outage: true,
         },
         "faults-outage",
@@ -508,8 +587,67 @@ fn a_lease_stays_safe_when_answers_are_lost() {
                 max_delay: Duration::from_millis(50),
             },
             outages_at: &[],
+            bursts_at: &[],
+            restarts_at: &[],
             release_in_outage: false,
         },
         "faults-lease",
+    );
+}
+
+/// Bursts of 4–6 s in which 60% of requests are answered 429 or 503 with
+/// `Retry-After: 1` (at 20, 50 and 80% of the cycles), on top of lost (5%)
+/// and late (5%) answers: 1,500 cycles on a Semaphore(permits=2) by 2
+/// clients × 3 threads are safe, every call ends within its bound, and
+/// nothing is left held.
+#[test]
+fn a_semaphore_stays_safe_through_bursts_of_busy_answers() {
+    contention_through_faults(
+        Run {
+            kind: Kind::Semaphore,
+            slots: 2,
+            clients: 2,
+            threads_per_client: 3,
+            cycles: 1500,
+            faults: Faults {
+                lose: 0.05,
+                delay: 0.05,
+                max_delay: Duration::from_millis(50),
+            },
+            outages_at: &[],
+            bursts_at: &[0.2, 0.5, 0.8],
+            restarts_at: &[],
+            release_in_outage: false,
+        },
+        "faults-burst",
+    );
+}
+
+/// The clients talk to an API server of their own (a second one on the
+/// control plane's etcd) through the proxy (lost 5% and late 5% answers),
+/// and it is killed and started again at 30 and 70% of the cycles: they
+/// meet refused connections, then the 429/503 answers of a starting API
+/// server. 1,500 cycles on a Semaphore(permits=2) by 2 clients × 3 threads
+/// are safe, every call ends within its bound, and nothing is left held.
+#[test]
+fn a_semaphore_stays_safe_through_api_server_restarts() {
+    contention_through_faults(
+        Run {
+            kind: Kind::Semaphore,
+            slots: 2,
+            clients: 2,
+            threads_per_client: 3,
+            cycles: 1500,
+            faults: Faults {
+                lose: 0.05,
+                delay: 0.05,
+                max_delay: Duration::from_millis(50),
+            },
+            outages_at: &[],
+            bursts_at: &[],
+            restarts_at: &[0.3, 0.7],
+            release_in_outage: false,
+        },
+        "faults-restart",
     );
 }
