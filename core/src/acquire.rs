@@ -32,7 +32,7 @@ use crate::resource::{
 use crate::slots::{Place, Slots};
 use crate::staleness::{Observed, Staleness, Verdict};
 use crate::time::now_rfc3339;
-use crate::watch::{is_newer, Follow, Wake};
+use crate::watch::{is_newer, Follow, Memo, Wake};
 
 /// How long a caller that gave up may spend removing its records.
 const LEAVE_BUDGET: Duration = Duration::from_secs(10);
@@ -763,15 +763,20 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         let staleness = shared.staleness.clone();
         let hold_ttl = self.hold_ttl;
         let planned = self.planned_wake.clone();
-        let interest = move |version: &K| {
-            let slots = version.slots();
-            let verdict = observe(&staleness, version, &slots, hold_ttl);
+        let interest = move |version: &K, memo: &mut Memo| {
+            let Some(reading) = Reading::of(memo, version, &staleness, hold_ttl) else {
+                return true;
+            };
             let planned = *planned.lock().unwrap_or_else(|e| e.into_inner());
             // A holder that expires before we planned to look again.
-            let sooner = verdict
+            let sooner = reading
+                .verdict
                 .next_expiry
                 .is_some_and(|expiry| planned.map_or(true, |at| expiry < at));
-            slots.free() > 0 || slots.holds(&ticket) || sooner || !verdict.stale.is_empty()
+            reading.slots.free() > 0
+                || reading.slots.holds(&ticket)
+                || sooner
+                || !reading.verdict.stale.is_empty()
         };
         self.follow.get_or_insert_with(|| {
             Follow::start_with(shared, object, cancel, Some(Box::new(interest)))
@@ -869,6 +874,43 @@ struct Contender<'a> {
     hold_ttl: Duration,
     /// A zero timeout: take a free slot or give up, never queue.
     try_once: bool,
+}
+
+/// One version's slots and the staleness verdict on its holders, read once
+/// for all the threads that wait on the object.
+struct Reading {
+    slots: Slots,
+    verdict: Verdict,
+    /// The TTL assumed for records whose own is unreadable.
+    default_ttl: Duration,
+}
+
+impl Reading {
+    /// The reading of `version` left in `memo`, made (and its holders noted
+    /// in `staleness`) by the first caller; a caller assuming another
+    /// default TTL reads the version again. (None only if `memo` held
+    /// something else, which no caller leaves.)
+    fn of<'m, K: Slotted>(
+        memo: &'m mut Memo,
+        version: &K,
+        staleness: &Staleness,
+        default_ttl: Duration,
+    ) -> Option<&'m Reading> {
+        let shared = memo
+            .as_ref()
+            .and_then(|m| m.downcast_ref::<Reading>())
+            .is_some_and(|r| r.default_ttl == default_ttl);
+        if !shared {
+            let slots = version.slots();
+            let verdict = observe(staleness, version, &slots, default_ttl);
+            *memo = Some(Box::new(Reading {
+                slots,
+                verdict,
+                default_ttl,
+            }));
+        }
+        memo.as_ref().and_then(|m| m.downcast_ref::<Reading>())
+    }
 }
 
 /// Decides the next step from the object's holders, our standing in the

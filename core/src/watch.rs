@@ -79,8 +79,14 @@ struct Hub<K> {
     next_id: AtomicU64,
 }
 
-/// Which versions wake a follower (None: all of them).
-pub(crate) type Interest<K> = Option<Box<dyn Fn(&K) -> bool + Send>>;
+/// Which versions wake a follower (None: all of them). It is asked once per
+/// version and follower, with the version's [`Memo`].
+pub(crate) type Interest<K> = Option<Box<dyn Fn(&K, &mut Memo) -> bool + Send>>;
+
+/// What the interests of one version share: the first that reads the
+/// version leaves its reading here for the others, so a version costs one
+/// reading, not one per waiting thread.
+pub(crate) type Memo = Option<Box<dyn std::any::Any + Send>>;
 
 struct Follower<K> {
     id: u64,
@@ -111,9 +117,10 @@ impl<K: Resource> Hub<K> {
             state.latest = latest;
         }
         let version = state.latest.as_ref();
+        let mut memo = None;
         state.followers.retain(|follower| {
             let wanted = match (&follower.interest, version, deleted) {
-                (Some(interest), Some(version), false) => interest(version),
+                (Some(interest), Some(version), false) => interest(version, &mut memo),
                 _ => true,
             };
             !wanted || follower.sender.send(make()).is_ok()
