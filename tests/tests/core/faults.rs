@@ -518,19 +518,18 @@ fn contention_through_faults(run: Run, prefix: &str) {
     );
 }
 
-/// Answers lost at random (10%) and delayed (5%, up to 50 ms): 3,000 cycles
-/// on a Semaphore(permits=2) by 2 clients × 3 threads are safe and leak nothing.
-#[test]
-fn a_semaphore_stays_safe_when_answers_are_lost() {
-    contention_through_faults(
+impl Run {
+    /// A Semaphore(permits=2) used by 2 clients × 3 threads for `cycles`,
+    /// answers lost (5%) and late (5%, up to 50 ms), nothing else.
+    fn semaphore(cycles: u64) -> Run {
         Run {
             kind: Kind::Semaphore,
             slots: 2,
             clients: 2,
             threads_per_client: 3,
-            cycles: 3000,
+            cycles,
             faults: Faults {
-                lose: 0.10,
+                lose: 0.05,
                 delay: 0.05,
                 max_delay: Duration::from_millis(50),
             },
@@ -538,61 +537,53 @@ fn a_semaphore_stays_safe_when_answers_are_lost() {
             bursts_at: &[],
             restarts_at: &[],
             release_in_outage: false,
-        },
-        "faults-lost",
-    );
+        }
+    }
+
+    /// The same with 10% of the answers lost.
+    fn lossy(self) -> Run {
+        Run {
+            faults: Faults {
+                lose: 0.10,
+                ..self.faults
+            },
+            ..self
+        }
+    }
 }
 
-/// The same run, with outages of 2–5 s (every connection cut, new ones
-/// reset, as in an API server restart) at 25, 50 and 75% of the cycles; at
-/// the end the clients take both permits and release them during a 3 s
-/// outage, and nobody is left to reclaim what a failed release leaves held.
+/// Answers lost at random (10%) and delayed (5%, up to 50 ms): 3,000 cycles
+/// on a Semaphore(permits=2) by 2 clients × 3 threads are safe and leak nothing.
+#[test]
+fn a_semaphore_stays_safe_when_answers_are_lost() {
+    contention_through_faults(Run::semaphore(3000).lossy(), "faults-lost");
+}
+
+/// The same run with 5% lost, and outages of 2–5 s (every connection cut,
+/// new ones reset, as in an API server restart) at 25, 50 and 75% of the
+/// cycles; at the end the clients take both permits and release them during
+/// a 3 s outage, and nobody is left to reclaim what a failed release leaves held.
 #[test]
 fn a_semaphore_stays_safe_through_outages() {
-    contention_through_faults(
-        Run {
-            kind: Kind::Semaphore,
-            slots: 2,
-            clients: 2,
-            threads_per_client: 3,
-            cycles: 3000,
-            faults: Faults {
-                lose: 0.05,
-                delay: 0.05,
-                max_delay: Duration::from_millis(50),
-            },
-            outages_at: &[0.25, 0.5, 0.75],
-            bursts_at: &[],
-            restarts_at: &[],
-            release_in_outage: true,
-        },
-        "faults-outage",
-    );
+    let run = Run {
+        outages_at: &[0.25, 0.5, 0.75],
+        release_in_outage: true,
+        ..Run::semaphore(3000)
+    };
+    contention_through_faults(run, "faults-outage");
 }
 
 /// Answers lost at random (10%): 500 cycles on a Lease by 2 clients × 2
 /// threads never see two holders at once.
 #[test]
 fn a_lease_stays_safe_when_answers_are_lost() {
-    contention_through_faults(
-        Run {
-            kind: Kind::Lease,
-            slots: 1,
-            clients: 2,
-            threads_per_client: 2,
-            cycles: 500,
-            faults: Faults {
-                lose: 0.10,
-                delay: 0.05,
-                max_delay: Duration::from_millis(50),
-            },
-            outages_at: &[],
-            bursts_at: &[],
-            restarts_at: &[],
-            release_in_outage: false,
-        },
-        "faults-lease",
-    );
+    let run = Run {
+        kind: Kind::Lease,
+        slots: 1,
+        threads_per_client: 2,
+        ..Run::semaphore(500).lossy()
+    };
+    contention_through_faults(run, "faults-lease");
 }
 
 /// Bursts of 4–6 s in which 60% of requests are answered 429 or 503 with
@@ -602,25 +593,11 @@ fn a_lease_stays_safe_when_answers_are_lost() {
 /// nothing is left held.
 #[test]
 fn a_semaphore_stays_safe_through_bursts_of_busy_answers() {
-    contention_through_faults(
-        Run {
-            kind: Kind::Semaphore,
-            slots: 2,
-            clients: 2,
-            threads_per_client: 3,
-            cycles: 1500,
-            faults: Faults {
-                lose: 0.05,
-                delay: 0.05,
-                max_delay: Duration::from_millis(50),
-            },
-            outages_at: &[],
-            bursts_at: &[0.2, 0.5, 0.8],
-            restarts_at: &[],
-            release_in_outage: false,
-        },
-        "faults-burst",
-    );
+    let run = Run {
+        bursts_at: &[0.2, 0.5, 0.8],
+        ..Run::semaphore(1500)
+    };
+    contention_through_faults(run, "faults-burst");
 }
 
 /// The clients talk to an API server of their own (a second one on the
@@ -631,23 +608,9 @@ fn a_semaphore_stays_safe_through_bursts_of_busy_answers() {
 /// are safe, every call ends within its bound, and nothing is left held.
 #[test]
 fn a_semaphore_stays_safe_through_api_server_restarts() {
-    contention_through_faults(
-        Run {
-            kind: Kind::Semaphore,
-            slots: 2,
-            clients: 2,
-            threads_per_client: 3,
-            cycles: 1500,
-            faults: Faults {
-                lose: 0.05,
-                delay: 0.05,
-                max_delay: Duration::from_millis(50),
-            },
-            outages_at: &[],
-            bursts_at: &[],
-            restarts_at: &[0.3, 0.7],
-            release_in_outage: false,
-        },
-        "faults-restart",
-    );
+    let run = Run {
+        restarts_at: &[0.3, 0.7],
+        ..Run::semaphore(1500)
+    };
+    contention_through_faults(run, "faults-restart");
 }
