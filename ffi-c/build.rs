@@ -13,6 +13,10 @@ fn main() {
     // libkonductor.so.0.1.
     let major = env::var("CARGO_PKG_VERSION_MAJOR").expect("cargo sets CARGO_PKG_VERSION_MAJOR");
     let minor = env::var("CARGO_PKG_VERSION_MINOR").expect("cargo sets CARGO_PKG_VERSION_MINOR");
-    let abi = if major == "0" { format!("0.{minor}") } else { major };
+    let abi = if major == "0" {
+        format!("0.{minor}")
+    } else {
+        major
+    };
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libkonductor.so.{abi}");
 }
