@@ -846,7 +846,8 @@ const char *konductor_result_message(uint32_t result);
 void konductor_string_free(char *string);
 
 /**
- * The version of libkonductor, e.g. `"0.1.0"`. Static storage: never free it.
+ * The version of libkonductor, e.g. `"0.1.0"` (the core crate's, and the
+ * Python wheel's). Static storage: never free it.
  */
 const char *konductor_version(void);
 

@@ -1,4 +1,4 @@
-//! The README's Rust quick start and the crate docs' (core/examples/run checks the README's copy).
+//! The Rust quick start of README.md, core/README.md and the crate docs (core/examples/run checks the READMEs' copies).
 //!
 //! Needs the semaphore `api-quota` (the quick_start example creates it).
 

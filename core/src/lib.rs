@@ -128,6 +128,10 @@ mod transport;
 mod wait;
 mod watch;
 
+/// This crate's version, e.g. `"0.1.0"`: also the version of the Python wheel
+/// and of the C library (`konductor_version()`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 pub use api::Api;
 pub use cancel::CancelToken;
 pub use client::Client;

@@ -17,6 +17,7 @@
 // Types carry their C names (`konductor_held`, `KONDUCTOR_OK`), as cbindgen
 // copies them into the header.
 #![allow(non_camel_case_types)]
+#![deny(rustdoc::broken_intra_doc_links)]
 
 // Declared in the order the header should present them (cbindgen follows
 // it): the client and the calls on it, the handles they give, then plumbing.

@@ -53,7 +53,7 @@ fn default_holder() -> String {
 /// The compiled core of the `konductor` package.
 #[pymodule(name = "_native")]
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add("VERSION", env!("CARGO_PKG_VERSION"))?;
+    m.add("VERSION", konductor::VERSION)?;
     m.add("DEFAULT_TTL", konductor::DEFAULT_TTL.as_secs_f64())?;
     m.add_function(wrap_pyfunction!(parse_duration, m)?)?;
     m.add_function(wrap_pyfunction!(format_duration, m)?)?;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import importlib.metadata
 import inspect
 import os
 import pydoc
@@ -31,6 +32,27 @@ def test_the_wheel_ships_types_and_the_native_module() -> None:
     assert (package / "py.typed").is_file()
     assert (package / "_native.pyi").is_file()
     assert konductor.__version__ == konductor._native.VERSION
+
+
+def test_the_installed_wheel_is_the_abi3_manylinux2014_release_build() -> None:
+    wheel = importlib.metadata.distribution("konductor").read_text("WHEEL") or ""
+    tags = {line.split(": ", 1)[1] for line in wheel.splitlines() if line.startswith("Tag: ")}
+    expected = {"cp39-abi3-manylinux2014_x86_64", "cp39-abi3-manylinux_2_17_x86_64"}
+    assert tags == expected, f"expected the wheel tagged {sorted(expected)}, it is tagged {sorted(tags)}"
+
+
+def test_the_package_metadata_is_complete() -> None:
+    metadata = importlib.metadata.metadata("konductor")
+    assert metadata["Version"] == konductor.__version__
+    assert metadata["Summary"].startswith("Kubernetes-native coordination primitives")
+    description = str(metadata.get_payload())  # type: ignore[attr-defined]  # an email.message.Message
+    assert description.strip() == (PY / "README.md").read_text().strip(), "the description should be py/README.md"
+    assert metadata["Description-Content-Type"].startswith("text/markdown")
+    assert metadata["License-Expression"] == "Apache-2.0"
+    assert metadata["Requires-Python"] == ">=3.9"
+    assert "Typing :: Typed" in metadata.get_all("Classifier", [])
+    urls = dict(url.split(", ", 1) for url in metadata.get_all("Project-URL", []))
+    assert {"Homepage", "Repository", "Documentation", "Changelog", "Issues"} <= set(urls), urls
 
 
 def test_every_public_name_and_method_has_a_docstring() -> None:
