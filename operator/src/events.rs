@@ -31,8 +31,9 @@ pub const QUEUE: usize = 4096;
 const PUBLISHERS: usize = 4;
 /// The `reportingController` of every Event.
 const CONTROLLER: &str = "konductor-operator";
-/// Generated Event names are the object's name, a dot and five characters;
-/// longer object names are cut to fit the 253 characters of a name.
+/// Generated Event names are the object's name, a dash and five characters
+/// (a name may not end in a dot); longer object names are cut to fit the
+/// 253 characters of a name.
 const NAME_PREFIX_MAX: usize = 240;
 
 /// Whether an Event reports the expected or something that went wrong.
@@ -102,9 +103,10 @@ impl Events {
     fn event<K: Resource>(&self, object: &K, type_: EventType, reason: &str, note: String) -> Event {
         let meta = object.metadata();
         let prefix: String = meta.name.chars().take(NAME_PREFIX_MAX).collect();
+        let prefix = prefix.trim_end_matches(['.', '-']);
         Event {
             metadata: ObjectMeta {
-                generate_name: Some(format!("{prefix}.")),
+                generate_name: Some(format!("{prefix}-")),
                 namespace: Some(meta.namespace.clone()),
                 ..ObjectMeta::default()
             },

@@ -72,17 +72,17 @@ mod tests {
     fn counts_only_the_matching_series() {
         let requests = Requests(vec![
             (
-                parse_labels(r#"code="200",resource="semaphores",subresource="status",verb="UPDATE""#),
+                parse_labels(r#"code="200",resource="semaphores",subresource="status",verb="PUT""#),
                 5,
             ),
             (
-                parse_labels(r#"code="409",resource="semaphores",subresource="status",verb="UPDATE""#),
+                parse_labels(r#"code="409",resource="semaphores",subresource="status",verb="PUT""#),
                 2,
             ),
             (parse_labels(r#"code="201",resource="events",subresource="",verb="POST""#), 7),
         ]);
-        assert_eq!(requests.count("UPDATE", &["semaphores"], "status", "2"), 5);
-        assert_eq!(requests.count("UPDATE", &["semaphores", "gates"], "status", "409"), 2);
+        assert_eq!(requests.count("PUT", &["semaphores"], "status", "2"), 5);
+        assert_eq!(requests.count("PUT", &["semaphores", "gates"], "status", "409"), 2);
         assert_eq!(requests.count("POST", &["events"], "", "2"), 7);
     }
 }

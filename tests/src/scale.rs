@@ -179,8 +179,13 @@ impl Run {
         let peak = sampler.stop();
         let after = requests::read();
         let writes = |code| {
-            after.count("UPDATE", &KINDS, "status", code)
-                - before.count("UPDATE", &KINDS, "status", code)
+            ["PUT", "PATCH"]
+                .iter()
+                .map(|verb| {
+                    after.count(verb, &KINDS, "status", code)
+                        - before.count(verb, &KINDS, "status", code)
+                })
+                .sum::<u64>()
         };
         let operator_writes = ["Semaphore", "Lease", "Barrier", "Gate"]
             .iter()
