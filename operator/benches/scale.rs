@@ -35,7 +35,11 @@ fn main() {
     let sizes: Vec<usize> = var("KONDUCTOR_OPERATOR_SCALE_M")
         .unwrap_or_else(|| "1000,10000".to_owned())
         .split(',')
-        .map(|m| m.trim().parse().expect("KONDUCTOR_OPERATOR_SCALE_M: numbers"))
+        .map(|m| {
+            m.trim()
+                .parse()
+                .expect("KONDUCTOR_OPERATOR_SCALE_M: numbers")
+        })
         .collect();
     let seconds = |name: &str, default: u64| {
         Duration::from_secs(var(name).map_or(default, |v| v.parse().expect(name)))

@@ -100,7 +100,13 @@ impl Events {
         }
     }
 
-    fn event<K: Resource>(&self, object: &K, type_: EventType, reason: &str, note: String) -> Event {
+    fn event<K: Resource>(
+        &self,
+        object: &K,
+        type_: EventType,
+        reason: &str,
+        note: String,
+    ) -> Event {
         let meta = object.metadata();
         let prefix: String = meta.name.chars().take(NAME_PREFIX_MAX).collect();
         let prefix = prefix.trim_end_matches(['.', '-']);

@@ -141,9 +141,18 @@ fn report<K: Tracked>(ctx: &Context, object: &K, reclaimed: &Reclaimed) {
     }
     let what = describe(object);
     for holder in holders {
-        tracing::info!(object = what, holder, "reclaimed a holder that stopped renewing");
+        tracing::info!(
+            object = what,
+            holder,
+            "reclaimed a holder that stopped renewing"
+        );
     }
-    ctx.event(object, EventType::Normal, "Reclaimed", reclaimed_note(holders));
+    ctx.event(
+        object,
+        EventType::Normal,
+        "Reclaimed",
+        reclaimed_note(holders),
+    );
 }
 
 /// The note of a `Reclaimed` Event: every holder it removed, by name.

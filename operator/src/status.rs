@@ -215,7 +215,9 @@ mod tests {
         let found = gate.clone();
         set_ready(&mut gate, &found, True, "Waiting", "w".into(), "t2");
         assert_eq!(
-            gate.status.as_ref().map(|s| s.conditions[0].status.as_str()),
+            gate.status
+                .as_ref()
+                .map(|s| s.conditions[0].status.as_str()),
             Some("True"),
             "a condition already there is kept up to date"
         );

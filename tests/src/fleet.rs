@@ -6,9 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use konductor::resource::{
-    BarrierPhase, ConditionKind, GateCondition, GatePhase, SemaphorePhase,
-};
+use konductor::resource::{BarrierPhase, ConditionKind, GateCondition, GatePhase, SemaphorePhase};
 use konductor::{Client, Options};
 
 /// Holders per semaphore, each abandoned without renewing or releasing.

@@ -14,7 +14,10 @@ pub fn read() -> Requests {
             .filter_map(|line| line.strip_prefix("apiserver_request_total{"))
             .filter_map(|rest| {
                 let (labels, value) = rest.rsplit_once("} ")?;
-                Some((parse_labels(labels), value.trim().parse::<f64>().ok()? as u64))
+                Some((
+                    parse_labels(labels),
+                    value.trim().parse::<f64>().ok()? as u64,
+                ))
             })
             .collect(),
     )
@@ -79,10 +82,16 @@ mod tests {
                 parse_labels(r#"code="409",resource="semaphores",subresource="status",verb="PUT""#),
                 2,
             ),
-            (parse_labels(r#"code="201",resource="events",subresource="",verb="POST""#), 7),
+            (
+                parse_labels(r#"code="201",resource="events",subresource="",verb="POST""#),
+                7,
+            ),
         ]);
         assert_eq!(requests.count("PUT", &["semaphores"], "status", "2"), 5);
-        assert_eq!(requests.count("PUT", &["semaphores", "gates"], "status", "409"), 2);
+        assert_eq!(
+            requests.count("PUT", &["semaphores", "gates"], "status", "409"),
+            2
+        );
         assert_eq!(requests.count("POST", &["events"], "", "2"), 7);
     }
 }
