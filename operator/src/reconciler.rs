@@ -63,6 +63,8 @@ pub async fn reconcile<K: Reconciler>(
     let Ok(_permit) = ctx.reconciles.acquire().await else {
         return Ok(Action::await_change());
     };
+    // Holding the permit, so that reclaims wait for their Events' publishing.
+    ctx.events.room().await;
     let started = Instant::now();
     let result = match decode::<K>(&object) {
         Ok(current) => settle(&ctx, current).await,

@@ -61,13 +61,19 @@ pub async fn run(args: Args) -> Result<()> {
     };
     metrics.became_leader();
 
-    let events = Events::start(client.clone(), identity.clone(), metrics.clone());
+    let concurrency = usize::from(args.max_concurrent_reconciles);
+    let events = Events::start(
+        client.clone(),
+        identity.clone(),
+        metrics.clone(),
+        concurrency,
+    );
     let ctx = Arc::new(Context::new(
         client,
         events,
         metrics,
         args.namespace_scope(),
-        usize::from(args.max_concurrent_reconciles),
+        concurrency,
     ));
     let controllers = join_all(controllers::all(&ctx));
     let sweeper = tokio::spawn(sweep_forever(ctx.clone()));
