@@ -24,7 +24,7 @@ fn five_hundred_semaphores_cost_one_connection_an_event_per_reclaim_and_no_write
         fleet,
         flags: Vec::new(),
         idle: Duration::from_secs(2),
-        limit: Duration::from_secs(60),
+        limit: Duration::from_secs(90),
         threads: 8,
     };
     let report = run.run(&ns);
