@@ -31,7 +31,9 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     /// Publishes Kubernetes Events.
     pub events: Events,
-    /// One permit per reconcile that may run at once, over all controllers.
+    /// How many reconciles may run at once, over all controllers.
+    pub concurrency: usize,
+    /// One permit per reconcile that may run at once.
     pub reconciles: Semaphore,
     /// Which gates refer to which objects.
     pub gates: GateIndex,
@@ -62,6 +64,7 @@ impl Context {
             staleness: Staleness::default(),
             metrics,
             events,
+            concurrency: concurrency.max(1),
             reconciles: Semaphore::new(concurrency.max(1)),
             gates: GateIndex::default(),
             scope,

@@ -47,7 +47,8 @@ fn scoped<K: Resource>(ctx: &Context, namespace: Option<&str>) -> Api<DynamicObj
 
 /// A controller of the objects of kind `K` in one watched namespace, or in all.
 fn controller<K: Resource>(ctx: &Context, namespace: Option<&str>) -> Controller<DynamicObject> {
-    let permits = u16::try_from(ctx.reconciles.available_permits()).unwrap_or(u16::MAX);
+    // Each controller may start them all; the context's permits share them out.
+    let permits = u16::try_from(ctx.concurrency).unwrap_or(u16::MAX);
     Controller::new_with(
         scoped::<K>(ctx, namespace),
         watcher::Config::default(),
