@@ -31,7 +31,7 @@ use tokio::sync::mpsc;
 use crate::metrics::{EventOutcome, Metrics};
 
 /// How many Events may wait to be published before new ones are dropped.
-pub const QUEUE: usize = 4096;
+const QUEUE: usize = 4096;
 /// How many Events are published at once.
 const PUBLISHERS: usize = 4;
 /// The most Events one reconcile queues (a reclaim, and a lease's phase change).
@@ -54,7 +54,7 @@ pub enum EventType {
     Warning,
 }
 
-/// The sending end of the queue; cheap to share.
+/// The sending end of the Event queue, shared by every reconcile through the context.
 pub struct Events {
     queue: mpsc::Sender<Queued>,
     metrics: Arc<Metrics>,
@@ -132,11 +132,9 @@ impl Events {
         note: String,
     ) -> Event {
         let meta = object.metadata();
-        let prefix: String = meta.name.chars().take(NAME_PREFIX_MAX).collect();
-        let prefix = prefix.trim_end_matches(['.', '-']);
         Event {
             metadata: ObjectMeta {
-                generate_name: Some(format!("{prefix}-")),
+                generate_name: Some(generate_name(&meta.name)),
                 namespace: Some(meta.namespace.clone()),
                 ..ObjectMeta::default()
             },
@@ -166,6 +164,13 @@ impl Events {
     }
 }
 
+/// The `generateName` of an Event about object `name`: a valid prefix the
+/// API server completes with five characters.
+fn generate_name(name: &str) -> String {
+    let prefix: String = name.chars().take(NAME_PREFIX_MAX).collect();
+    format!("{}-", prefix.trim_end_matches(['.', '-']))
+}
+
 /// Creates one queued Event; a refusal is logged and counted, not retried.
 async fn publish(client: &Client, metrics: &Metrics, queued: Queued) {
     let Queued { kind, event } = queued;
@@ -184,5 +189,20 @@ async fn publish(client: &Client, metrics: &Metrics, queued: Queued) {
                 "failed to publish event"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_names_end_in_a_dash_after_an_alphanumeric_and_fit_a_name() {
+        assert_eq!(generate_name("s-1"), "s-1-");
+        assert_eq!(generate_name("a.b-"), "a.b-");
+        let long = format!("{}.x", "a".repeat(239));
+        let name = generate_name(&long);
+        assert_eq!(name, format!("{}-", "a".repeat(239)));
+        assert!(name.len() + 5 <= 253, "{} characters", name.len() + 5);
     }
 }

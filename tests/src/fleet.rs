@@ -137,7 +137,9 @@ impl Fleet {
                 })
             })
             .count();
-        let missing = self.objects() - semaphores.len() - barriers.len() - gates.len();
+        let missing = self
+            .objects()
+            .saturating_sub(semaphores.len() + barriers.len() + gates.len());
         (wrong + wrong_barriers + wrong_gates + missing > 0).then(|| {
             format!(
                 "{wrong} semaphores, {wrong_barriers} barriers and {wrong_gates} gates \
