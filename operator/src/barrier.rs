@@ -42,6 +42,7 @@ pub fn plan(
     }
     set_ready_by_phase(
         &mut updated,
+        barrier,
         problem,
         "the barrier is open",
         format!("waiting for {threshold} arrivals"),

@@ -5,6 +5,11 @@ use std::time::Duration;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
+/// Reconciles at once unless `--max-concurrent-reconciles` says otherwise:
+/// enough to keep a busy API server's write latency covered, few enough that
+/// a start with thousands of objects does not queue thousands of requests.
+pub const DEFAULT_CONCURRENCY: u16 = 8;
+
 /// The Konductor operator: prompt reclaim of expired holders, barrier and
 /// gate timeouts, gate condition evaluation and metrics for the
 /// sync.konductor.io resources.
@@ -27,6 +32,15 @@ pub struct Args {
     /// Address of the /metrics, /healthz and /readyz endpoint.
     #[arg(long, env = "KONDUCTOR_METRICS_ADDR", default_value = "127.0.0.1:8080")]
     pub metrics_addr: String,
+
+    /// How many objects are reconciled at once, over all kinds and namespaces.
+    #[arg(
+        long,
+        env = "KONDUCTOR_MAX_CONCURRENT_RECONCILES",
+        default_value_t = DEFAULT_CONCURRENCY,
+        value_parser = clap::value_parser!(u16).range(1..)
+    )]
+    pub max_concurrent_reconciles: u16,
 
     /// Log filter, e.g. `info` or `konductor_operator=debug,kube=info`.
     #[arg(

@@ -1,20 +1,21 @@
 //! What every reconciler gets: the client, the operator's own expiry clock,
-//! metrics, the event recorder, the gate index and the retry back-off.
+//! metrics, the Event queue, the gate index, the retry back-off and the
+//! permits that bound how many reconciles run at once.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use k8s_openapi::api::core::v1::ObjectReference;
 use konductor::protocol::Staleness;
 use konductor::resource::BarrierPhase;
 use konductor::resource::Resource;
 use kube::api::DynamicObject;
-use kube::runtime::events::{Event, EventType, Recorder};
 use kube::runtime::reflector::Store;
 use kube::{Client, ResourceExt};
+use tokio::sync::Semaphore;
 
 use crate::backoff::Backoff;
+use crate::events::{EventType, Events};
 use crate::gate_index::GateIndex;
 use crate::metrics::Metrics;
 use crate::object::describe;
@@ -29,7 +30,11 @@ pub struct Context {
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// Publishes Kubernetes Events.
-    pub recorder: Recorder,
+    pub events: Events,
+    /// How many reconciles may run at once, over all controllers.
+    pub concurrency: usize,
+    /// One permit per reconcile that may run at once.
+    pub reconciles: Semaphore,
     /// Which gates refer to which objects.
     pub gates: GateIndex,
     /// Namespaces that are watched; `None` for all.
@@ -45,18 +50,22 @@ pub struct Context {
 }
 
 impl Context {
-    /// A context for controllers that use `client`.
+    /// A context for controllers that use `client` and run at most
+    /// `concurrency` reconciles at once.
     pub fn new(
         client: Client,
-        recorder: Recorder,
+        events: Events,
         metrics: Arc<Metrics>,
         scope: Option<Vec<String>>,
+        concurrency: usize,
     ) -> Context {
         Context {
             client,
             staleness: Staleness::default(),
             metrics,
-            recorder,
+            events,
+            concurrency: concurrency.max(1),
+            reconciles: Semaphore::new(concurrency.max(1)),
             gates: GateIndex::default(),
             scope,
             retries: Backoff::default(),
@@ -181,29 +190,8 @@ impl Context {
             .remove(&object.metadata().uid);
     }
 
-    /// Publishes an Event about `object` in the background; failures are only logged.
+    /// Queues an Event about `object` (see [`Events::report`]).
     pub fn event<K: Resource>(&self, object: &K, type_: EventType, reason: &str, note: String) {
-        let meta = object.metadata();
-        let reference = ObjectReference {
-            api_version: Some(konductor::resource::API_VERSION.to_owned()),
-            kind: Some(K::KIND.to_owned()),
-            name: Some(meta.name.clone()),
-            namespace: Some(meta.namespace.clone()),
-            uid: Some(meta.uid.clone()),
-            ..ObjectReference::default()
-        };
-        let event = Event {
-            type_,
-            reason: reason.to_owned(),
-            note: Some(note),
-            action: "Reconcile".to_owned(),
-            secondary: None,
-        };
-        let recorder = self.recorder.clone();
-        tokio::spawn(async move {
-            if let Err(error) = recorder.publish(&event, &reference).await {
-                tracing::warn!(%error, reason = event.reason, "failed to publish event");
-            }
-        });
+        self.events.report(object, type_, reason, note);
     }
 }

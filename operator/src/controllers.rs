@@ -9,7 +9,7 @@ use k8s_openapi::api::batch::v1::Job;
 use konductor::resource::{self as r, ConditionKind, Resource};
 use kube::api::{ApiResource, DynamicObject};
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::{watcher, Controller};
+use kube::runtime::{controller, watcher, Controller};
 use kube::{Api, ResourceExt};
 
 use crate::context::Context;
@@ -47,11 +47,14 @@ fn scoped<K: Resource>(ctx: &Context, namespace: Option<&str>) -> Api<DynamicObj
 
 /// A controller of the objects of kind `K` in one watched namespace, or in all.
 fn controller<K: Resource>(ctx: &Context, namespace: Option<&str>) -> Controller<DynamicObject> {
+    // Each controller may start them all; the context's permits share them out.
+    let permits = u16::try_from(ctx.concurrency).unwrap_or(u16::MAX);
     Controller::new_with(
         scoped::<K>(ctx, namespace),
         watcher::Config::default(),
         api_resource::<K>(),
     )
+    .with_config(controller::Config::default().concurrency(permits))
 }
 
 /// Runs `controller` with the reconciler of `K`; its cache feeds the metrics

@@ -65,6 +65,7 @@ pub fn plan(
     status.condition_statuses = evaluated;
     set_ready_by_phase(
         &mut updated,
+        gate,
         problem,
         "every condition holds",
         format!("waiting for: {summary}"),

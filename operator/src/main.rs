@@ -10,11 +10,13 @@
 mod backoff;
 mod barrier;
 mod cli;
+mod client;
 mod clock;
 mod context;
 mod controllers;
 mod crd;
 mod error;
+mod events;
 mod gate;
 mod gate_conditions;
 mod gate_index;

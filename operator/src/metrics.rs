@@ -47,6 +47,17 @@ pub enum WriteOutcome {
     Conflict,
 }
 
+/// What became of one Event, the `outcome` label of `konductor_events_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventOutcome {
+    /// The API server created it.
+    Published,
+    /// The API server refused it, or did not answer.
+    Failed,
+    /// The queue was full; it was never sent.
+    Dropped,
+}
+
 /// All metrics of one operator process.
 #[derive(Default)]
 pub struct Metrics {
@@ -95,6 +106,16 @@ impl Metrics {
         self.add("konductor_status_writes_total", kind, outcome, 1);
     }
 
+    /// Records what became of an Event about a `kind` object.
+    pub fn event(&self, kind: &'static str, outcome: EventOutcome) {
+        let outcome = match outcome {
+            EventOutcome::Published => "published",
+            EventOutcome::Failed => "failed",
+            EventOutcome::Dropped => "dropped",
+        };
+        self.add("konductor_events_total", kind, outcome, 1);
+    }
+
     /// Records that this replica leads (it never steps down alive: losing
     /// the leader lease ends the process).
     pub fn became_leader(&self) {
@@ -134,6 +155,11 @@ impl Metrics {
             (
                 "konductor_status_writes_total",
                 "Status writes of the operator, by kind and outcome.",
+                "outcome",
+            ),
+            (
+                "konductor_events_total",
+                "Events, by kind of their object and outcome (published, failed, dropped).",
                 "outcome",
             ),
         ];
@@ -242,6 +268,7 @@ mod tests {
         m.reconciled("Gate", Duration::from_millis(300), ReconcileOutcome::Failed);
         m.reclaimed("Semaphore", "holder", 2);
         m.status_write("Gate", WriteOutcome::Conflict);
+        m.event("Semaphore", EventOutcome::Dropped);
         m.became_leader();
         let text = m.render();
         assert!(
@@ -270,6 +297,10 @@ mod tests {
         );
         assert!(
             text.contains("konductor_status_writes_total{kind=\"Gate\",outcome=\"conflict\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("konductor_events_total{kind=\"Semaphore\",outcome=\"dropped\"} 1"),
             "{text}"
         );
         assert!(text.contains("konductor_leader 1"), "{text}");

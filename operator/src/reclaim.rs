@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 use konductor::protocol::{holder_key, observed_records, Slotted, Staleness};
 use konductor::resource::{HolderRecord, Lease, LeasePhase, Semaphore};
 use kube::runtime::controller::Action;
-use kube::runtime::events::EventType;
 
 use crate::clock::now_rfc3339;
 use crate::context::Context;
+use crate::events::EventType;
 use crate::object::describe;
 use crate::reconciler::{Decision, Reconciler};
 use crate::status::{set_ready, ConditionStatus, Phased};
@@ -96,7 +96,7 @@ pub fn plan<K: Tracked>(
             "holders are tracked by the operator".to_owned(),
         ),
     };
-    set_ready(&mut updated, ready, reason, message, now_text);
+    set_ready(&mut updated, object, ready, reason, message, now_text);
     let changed = serde_json::to_value(&updated).ok() != serde_json::to_value(object).ok();
     Decision {
         write: changed.then_some(updated),
@@ -131,24 +131,38 @@ impl<K: Tracked> Reconciler for K {
     }
 }
 
-/// Who changed, the Event's reason, the log message, and the Event's note.
-type Change<'a> = (&'a [String], &'a str, &'a str, fn(&str) -> String);
-
+/// Logs each reclaimed holder and reports the reclaim in one Event (one
+/// status write, one Event, whatever the number of holders it removed).
 fn report<K: Tracked>(ctx: &Context, object: &K, reclaimed: &Reclaimed) {
+    let holders = &reclaimed.holders;
+    ctx.metrics.reclaimed(K::KIND, "holder", holders.len());
+    if holders.is_empty() {
+        return;
+    }
     let what = describe(object);
-    ctx.metrics
-        .reclaimed(K::KIND, "holder", reclaimed.holders.len());
-    let changes: [Change; 1] = [(
-        &reclaimed.holders,
+    for holder in holders {
+        tracing::info!(
+            object = what,
+            holder,
+            "reclaimed a holder that stopped renewing"
+        );
+    }
+    ctx.event(
+        object,
+        EventType::Normal,
         "Reclaimed",
-        "reclaimed a holder that stopped renewing",
-        |holder| format!("holder {holder} stopped renewing; its slot was reclaimed"),
-    )];
-    for (names, reason, log, note) in changes {
-        for name in names {
-            tracing::info!(object = what, holder = name, "{log}");
-            ctx.event(object, EventType::Normal, reason, note(name));
-        }
+        reclaimed_note(holders),
+    );
+}
+
+/// The note of a `Reclaimed` Event: every holder it removed, by name.
+fn reclaimed_note(holders: &[String]) -> String {
+    match holders {
+        [one] => format!("holder {one} stopped renewing; its slot was reclaimed"),
+        many => format!(
+            "holders {} stopped renewing; their slots were reclaimed",
+            many.join(", ")
+        ),
     }
 }
 
@@ -226,8 +240,10 @@ mod tests {
             expiry >= t0 + Duration::from_secs(10),
             "never before the TTL"
         );
-        // Only the Ready condition is new on first sight.
-        let sem = first.write.unwrap();
+        assert!(
+            first.write.is_none(),
+            "nothing to write on first sight, not even the Ready condition"
+        );
 
         let later = plan(&sem, &staleness, t0 + Duration::from_millis(10_500), "t1");
         assert_eq!(later.note.holders, ["live", "dead"]);
@@ -249,13 +265,23 @@ mod tests {
         let staleness = Staleness::default();
         let sem = with_slots(semaphore(2), &["a"]);
         let t0 = Instant::now();
-        let sem = plan(&sem, &staleness, t0, "t0")
-            .write
-            .expect("Ready condition added");
+        assert!(plan(&sem, &staleness, t0, "t0").write.is_none());
         let again = plan(&sem, &staleness, t0 + Duration::from_secs(1), "t1");
         assert!(
             again.write.is_none(),
             "a second look at the same state must not write"
+        );
+    }
+
+    #[test]
+    fn one_reclaim_is_one_note_naming_every_holder() {
+        assert_eq!(
+            reclaimed_note(&["a".into()]),
+            "holder a stopped renewing; its slot was reclaimed"
+        );
+        assert_eq!(
+            reclaimed_note(&["a".into(), "b".into()]),
+            "holders a, b stopped renewing; their slots were reclaimed"
         );
     }
 
@@ -266,7 +292,7 @@ mod tests {
         lease.metadata.uid = "u2".into();
         let lease = with_slots(lease, &["leader"]);
         let t0 = Instant::now();
-        let lease = plan(&lease, &staleness, t0, "t0").write.unwrap();
+        assert!(plan(&lease, &staleness, t0, "t0").write.is_none());
         let p = plan(&lease, &staleness, t0 + Duration::from_secs(11), "t1");
         assert_eq!(p.note.holders, ["leader"]);
         let lease = p.write.unwrap();

@@ -58,6 +58,13 @@ pub async fn reconcile<K: Reconciler>(
     object: Arc<DynamicObject>,
     ctx: Arc<Context>,
 ) -> Result<Action> {
+    // Waiting here, not in the controller, bounds the requests in flight
+    // over every controller together.
+    let Ok(_permit) = ctx.reconciles.acquire().await else {
+        return Ok(Action::await_change());
+    };
+    // Holding the permit, so that reclaims wait for their Events' publishing.
+    ctx.events.room().await;
     let started = Instant::now();
     let result = match decode::<K>(&object) {
         Ok(current) => settle(&ctx, current).await,

@@ -6,24 +6,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::join_all;
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::runtime::events::{Recorder, Reporter};
-use kube::Client;
 
 use crate::cli::Args;
+use crate::client;
 use crate::context::Context;
 use crate::controllers;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::events::Events;
 use crate::leader::{Elector, Timing};
 use crate::metrics::Metrics;
 use crate::server::{self, Health};
 
-/// Name under which the operator reports Events.
-const CONTROLLER_NAME: &str = "konductor-operator";
-
 /// Runs until a termination signal, or until leadership is lost (an error).
 pub async fn run(args: Args) -> Result<()> {
-    let client = client(&args).await?;
+    let client = client::connect(&args).await?;
     let metrics = Arc::new(Metrics::default());
     let health = Arc::new(Health {
         metrics: metrics.clone(),
@@ -65,18 +61,19 @@ pub async fn run(args: Args) -> Result<()> {
     };
     metrics.became_leader();
 
-    let recorder = Recorder::new(
+    let concurrency = usize::from(args.max_concurrent_reconciles);
+    let events = Events::start(
         client.clone(),
-        Reporter {
-            controller: CONTROLLER_NAME.to_owned(),
-            instance: Some(identity.clone()),
-        },
+        identity.clone(),
+        metrics.clone(),
+        concurrency,
     );
     let ctx = Arc::new(Context::new(
         client,
-        recorder,
+        events,
         metrics,
         args.namespace_scope(),
+        concurrency,
     ));
     let controllers = join_all(controllers::all(&ctx));
     let sweeper = tokio::spawn(sweep_forever(ctx.clone()));
@@ -104,22 +101,6 @@ pub async fn run(args: Args) -> Result<()> {
         }
     }
     outcome
-}
-
-async fn client(args: &Args) -> Result<Client> {
-    let config = match &args.kubeconfig {
-        Some(path) => {
-            let kubeconfig = Kubeconfig::read_from(path)
-                .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
-            kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-                .await
-                .map_err(|e| Error::Config(e.to_string()))?
-        }
-        None => kube::Config::infer()
-            .await
-            .map_err(|e| Error::Config(e.to_string()))?,
-    };
-    Client::try_from(config).map_err(|e| Error::kube("build the API client", e))
 }
 
 fn identity(args: &Args) -> String {

@@ -32,6 +32,8 @@ pub trait Phased: Resource {
     fn phase(&self) -> &str;
     /// The status conditions, creating an empty status if needed.
     fn conditions_mut(&mut self) -> &mut Vec<Condition>;
+    /// The status conditions, if there is a status.
+    fn status_conditions(&self) -> Option<&[Condition]>;
 }
 
 // The four status types name these fields alike.
@@ -47,6 +49,10 @@ macro_rules! phased {
 
             fn conditions_mut(&mut self) -> &mut Vec<Condition> {
                 &mut self.status.get_or_insert_with(Default::default).conditions
+            }
+
+            fn status_conditions(&self) -> Option<&[Condition]> {
+                self.status.as_ref().map(|s| s.conditions.as_slice())
             }
         }
     )+};
@@ -72,14 +78,26 @@ macro_rules! concluding {
 
 concluding!(Barrier, Gate);
 
-/// Sets the [`READY`] condition of `object` for its current generation.
+/// Sets the [`READY`] condition of `object` (as decided from `before`) for
+/// its current generation, where that says something: when the status is
+/// written anyway, when `before` carries the condition already, or when it
+/// is False. An object found right is not written just to add it, so a
+/// start or fail-over with nothing to fix writes nothing.
 pub fn set_ready<K: Phased>(
     object: &mut K,
+    before: &K,
     status: ConditionStatus,
     reason: &str,
     message: String,
     now: &str,
 ) {
+    let carried = before
+        .status_conditions()
+        .is_some_and(|c| c.iter().any(|c| c.type_ == READY));
+    let written = serde_json::to_value(&*object).ok() != serde_json::to_value(before).ok();
+    if !(carried || written || status == ConditionStatus::False) {
+        return;
+    }
     let generation = object.metadata().generation;
     set(
         object.conditions_mut(),
@@ -97,6 +115,7 @@ pub fn set_ready<K: Phased>(
 /// ready once it failed, or when its spec cannot be used (`problem`).
 pub fn set_ready_by_phase<K: Concluding>(
     object: &mut K,
+    before: &K,
     problem: Option<String>,
     open: &str,
     waiting: String,
@@ -116,7 +135,7 @@ pub fn set_ready_by_phase<K: Concluding>(
     } else {
         (ConditionStatus::True, "Waiting", waiting)
     };
-    set_ready(object, status, reason, message, now);
+    set_ready(object, before, status, reason, message, now);
 }
 
 /// Sets condition `type_` in `conditions`, keeping `lastTransitionTime` when
@@ -179,7 +198,28 @@ mod tests {
     fn every_kind_reports_an_empty_phase_before_its_first_status_write() {
         let mut gate = Gate::new("g", Default::default());
         assert_eq!(gate.phase(), "");
-        set_ready(&mut gate, True, "Waiting", "w".into(), "t1");
+        let before = gate.clone();
+        gate.status = Some(Default::default());
+        set_ready(&mut gate, &before, True, "Waiting", "w".into(), "t1");
         assert_eq!(gate.status.as_ref().map(|s| s.conditions.len()), Some(1));
+    }
+
+    #[test]
+    fn ready_alone_is_written_only_when_false_or_already_there() {
+        let found = Gate::new("g", Default::default());
+        let mut gate = found.clone();
+        set_ready(&mut gate, &found, True, "Waiting", "w".into(), "t1");
+        assert_eq!(gate, found, "a True Ready alone is no reason to write");
+        set_ready(&mut gate, &found, False, "InvalidSpec", "bad".into(), "t1");
+        assert_eq!(gate.status.as_ref().map(|s| s.conditions.len()), Some(1));
+        let found = gate.clone();
+        set_ready(&mut gate, &found, True, "Waiting", "w".into(), "t2");
+        assert_eq!(
+            gate.status
+                .as_ref()
+                .map(|s| s.conditions[0].status.as_str()),
+            Some("True"),
+            "a condition already there is kept up to date"
+        );
     }
 }

@@ -11,3 +11,4 @@ mod ha;
 mod rbac;
 mod reclaim;
 mod restart;
+mod scale;
