@@ -188,10 +188,11 @@ pub(crate) fn release_recorded<K: Slotted>(
         done
     })?;
     if removed.get() {
-        Ok(())
-    } else {
-        Err(not_held(K::KIND, name, holder))
+        return Ok(());
     }
+    // Nothing removed: say whether the object is gone or the holder is.
+    objects.get::<K>(&shared.namespace, name)?;
+    Err(not_held(K::KIND, name, holder))
 }
 
 fn not_held(kind: &'static str, name: &str, holder: &str) -> Error {
