@@ -439,6 +439,15 @@ fn gate_check_exits_0_when_open_and_1_when_not() {
     let conditions: serde_json::Value = serde_json::from_str(&stdout(&conditions)).expect("JSON");
     assert_eq!(conditions[0]["met"], true, "{conditions}");
     expect(&ns, &["gate", "check", "missing"], 65);
+    expect(&ns, &["gate", "create", "broken", "--condition", "job/never"], 0);
+    ns.patch_status(
+        "gates",
+        "broken",
+        r#"{"status":{"phase":"Failed","message":"timed out"}}"#,
+    );
+    let failed = expect(&ns, &["gate", "wait", "broken"], 71);
+    assert!(stderr(&failed).contains("timed out"), "{}", stderr(&failed));
+    expect(&ns, &["gate", "check", "broken"], 1);
 }
 
 #[test]
