@@ -187,13 +187,13 @@ fn sigint_while_waiting_leaves_the_queue_and_exits_130() {
         .expect("start konductor");
     let api = ns.admin().api::<konductor::resource::Semaphore>();
     eventually(LIMIT, "the run to queue", || {
-        api.waiters("full").map_or(false, |w| w.len() == 1)
+        api.waiters("full").is_ok_and(|w| w.len() == 1)
     });
     signal(&child, Signal::INT);
     let output = finish(child, "konductor semaphore run after SIGINT");
     assert_eq!(code(&output), 130, "stderr: {}", stderr(&output));
     eventually(LIMIT, "its waiter object to go", || {
-        api.waiters("full").map_or(false, |w| w.is_empty())
+        api.waiters("full").is_ok_and(|w| w.is_empty())
     });
 }
 
@@ -439,7 +439,11 @@ fn gate_check_exits_0_when_open_and_1_when_not() {
     let conditions: serde_json::Value = serde_json::from_str(&stdout(&conditions)).expect("JSON");
     assert_eq!(conditions[0]["met"], true, "{conditions}");
     expect(&ns, &["gate", "check", "missing"], 65);
-    expect(&ns, &["gate", "create", "broken", "--condition", "job/never"], 0);
+    expect(
+        &ns,
+        &["gate", "create", "broken", "--condition", "job/never"],
+        0,
+    );
     ns.patch_status(
         "gates",
         "broken",
