@@ -3,11 +3,11 @@
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use crate::acquire::{acquire, Slotted};
+use crate::acquire::{acquire, validate_ttl, Slotted};
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::held::{Grant, Held};
-use crate::names::validate_name;
+use crate::held::{release_recorded, renew_recorded, Grant, Held};
+use crate::names::{validate_holder, validate_name};
 use crate::options::Options;
 use crate::queue::{order_of, selector_of};
 use crate::resource::{Resource, Waiter};
@@ -105,6 +105,34 @@ impl<K: Slotted> Api<K> {
             .list_selected::<Waiter>(self.namespace(), &selector)?;
         waiters.sort_by(|a, b| order_of(a).cmp(&order_of(b)));
         Ok(waiters)
+    }
+
+    /// Renews the slot `holder` holds in object `name` (its grant with
+    /// `token`, when given), e.g. one another process acquired and kept with
+    /// [`Held::keep`]: its TTL (the recorded one, or `ttl`) counts again from
+    /// now. Returns the grant's fencing token. [`Error::Lost`] when `holder`
+    /// holds nothing there; [`Error::NotFound`], [`Error::Invalid`].
+    pub fn renew_holder(
+        &self,
+        name: &str,
+        holder: &str,
+        token: Option<u64>,
+        ttl: Option<Duration>,
+    ) -> Result<u64> {
+        validate_name(name)?;
+        validate_holder(holder)?;
+        ttl.map_or(Ok(()), validate_ttl)?;
+        renew_recorded::<K>(&self.client.shared, name, holder, token, ttl)
+    }
+
+    /// Gives back the slot `holder` holds in object `name` (its grant with
+    /// `token`, when given), e.g. one another process acquired and kept with
+    /// [`Held::keep`]. [`Error::Lost`] when `holder` holds nothing there
+    /// (it expired, was reclaimed or released already).
+    pub fn release_holder(&self, name: &str, holder: &str, token: Option<u64>) -> Result<()> {
+        validate_name(name)?;
+        validate_holder(holder)?;
+        release_recorded::<K>(&self.client.shared, name, holder, token)
     }
 
     /// Takes a slot only if one is free now: [`Api::acquire`] with a zero timeout.

@@ -124,6 +124,86 @@ pub(crate) fn give_back<K: Slotted>(
 /// At most this many stale waiter objects a release deletes.
 const STALE_DELETES: usize = 2;
 
+/// Renews the grant `holder` has in object `name` (the one with `token`,
+/// when given) from any process, for grants kept with [`Held::keep`]: the
+/// record's TTL, or `ttl`, counts again from now. Returns the grant's token;
+/// [`Error::Lost`] when `holder` holds nothing there (it expired, was
+/// reclaimed or released).
+pub(crate) fn renew_recorded<K: Slotted>(
+    shared: &Shared,
+    name: &str,
+    holder: &str,
+    token: Option<u64>,
+    ttl: Option<Duration>,
+) -> Result<u64> {
+    let objects = shared
+        .objects
+        .until(Instant::now().checked_add(RELEASE_BUDGET));
+    let mut races_lost = 0;
+    loop {
+        let read = objects.get::<K>(&shared.namespace, name)?;
+        let mut slots = read.slots();
+        let Some(record) = slots
+            .holders
+            .iter()
+            .find(|h| h.holder == holder && token.map_or(true, |t| t == h.token))
+        else {
+            return Err(not_held(K::KIND, name, holder));
+        };
+        let granted = record.token;
+        let ttl = ttl.map_or_else(|| record.ttl.clone(), format_duration);
+        slots.renew(holder, granted, &ttl, &now_rfc3339());
+        let mut object = read.clone();
+        object.store(slots);
+        match objects.write_status(&read, &object) {
+            Ok(written) => {
+                shared.latest.put(&written);
+                return Ok(granted);
+            }
+            Err(error) if error.is_conflict() => {
+                races_lost += 1;
+                after_lost_race(races_lost);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// Gives back the grant `holder` has in object `name` (the one with
+/// `token`, when given) from any process, for grants kept with
+/// [`Held::keep`]. [`Error::Lost`] when `holder` holds nothing there.
+pub(crate) fn release_recorded<K: Slotted>(
+    shared: &Shared,
+    name: &str,
+    holder: &str,
+    token: Option<u64>,
+) -> Result<()> {
+    let objects = shared
+        .objects
+        .until(Instant::now().checked_add(RELEASE_BUDGET));
+    let removed = std::cell::Cell::new(false);
+    give_back::<K>(shared, &objects, name, None, |slots| {
+        let done = slots.remove(holder, token);
+        removed.set(done);
+        done
+    })?;
+    if removed.get() {
+        return Ok(());
+    }
+    // Nothing removed: say whether the object is gone or the holder is.
+    objects.get::<K>(&shared.namespace, name)?;
+    Err(not_held(K::KIND, name, holder))
+}
+
+fn not_held(kind: &'static str, name: &str, holder: &str) -> Error {
+    Error::Lost {
+        kind,
+        name: name.to_owned(),
+        holder: holder.to_owned(),
+        reason: "it holds nothing there (expired, reclaimed or already released)".to_owned(),
+    }
+}
+
 /// Shared state of one grant, used by its handle and its renewal threads.
 pub(crate) struct Grant<K> {
     shared: Arc<Shared>,
@@ -538,6 +618,17 @@ impl<K: Slotted> Held<K> {
     /// Gives the slot back, handing it to the first waiter. Idempotent.
     pub fn release(&self) -> Result<()> {
         self.grant.release()
+    }
+
+    /// Stops managing the grant without giving it back: no more renewal, and
+    /// dropping does not release it. The record stays until it is renewed or
+    /// released by holder name ([`Api::renew_holder`](crate::Api::renew_holder),
+    /// [`Api::release_holder`](crate::Api::release_holder)), from this
+    /// process or another, or expires at its TTL. For grants that outlive
+    /// their process, as a shell script's steps do.
+    pub fn keep(self) {
+        self.grant.lock().released = true;
+        self.grant.changed.notify_all();
     }
 
     /// `Ok` while the grant is ours by our own clock, without a request;

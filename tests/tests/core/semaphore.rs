@@ -582,3 +582,54 @@ fn deleting_a_semaphore_ends_waits_with_not_found_and_holders_learn_on_renew() {
     held.release()
         .expect("releasing a permit of a deleted semaphore is fine");
 }
+
+#[test]
+fn a_kept_permit_is_renewed_and_released_by_holder_name_from_another_client() {
+    let ns = Namespace::new("sem-kept");
+    let client = ns.admin();
+    client.create_semaphore("steps", 1, None).expect("create");
+    let options = Options::new().holder("script").ttl(Duration::from_secs(30));
+    let permit = client
+        .acquire_semaphore("steps", &options)
+        .expect("acquire");
+    let token = permit.token();
+    permit.keep();
+    let holders = |client: &konductor::Client| {
+        let semaphore = client.get_semaphore("steps").expect("get");
+        semaphore.status.map(|s| s.holders).unwrap_or_default()
+    };
+    assert_eq!(holders(&client).len(), 1, "keep does not release");
+
+    // Another client shares nothing with the one that acquired.
+    let other = ns.admin();
+    let api = other.api::<Semaphore>();
+    let renewed = api
+        .renew_holder(
+            "steps",
+            "script",
+            Some(token),
+            Some(Duration::from_secs(60)),
+        )
+        .expect("renew by holder name");
+    assert_eq!(renewed, token);
+    let record = holders(&other).remove(0);
+    assert_eq!((record.renew_count, record.ttl.as_str()), (1, "1m0s"));
+    assert!(
+        matches!(
+            api.renew_holder("steps", "script", Some(token + 1), None),
+            Err(Error::Lost { .. })
+        ),
+        "a renewal names the grant by its token"
+    );
+    api.release_holder("steps", "script", None)
+        .expect("release by holder name");
+    assert!(holders(&other).is_empty(), "released");
+    match api.release_holder("steps", "script", Some(token)) {
+        Err(Error::Lost { holder, .. }) => assert_eq!(holder, "script"),
+        other => panic!("expected Lost for a holder that holds nothing, got {other:?}"),
+    }
+    match api.release_holder("gone", "script", None) {
+        Err(Error::NotFound { name, .. }) => assert_eq!(name, "gone"),
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}
