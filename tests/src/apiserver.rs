@@ -7,10 +7,10 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use konductor::{Client, Config};
+use konductor::Client;
 
 use crate::cluster::{cluster, repo};
-use crate::kubeconfig::admin_access;
+use crate::kubeconfig::admin_config;
 
 /// How long a start may take before the test gives up on it.
 const READY_WITHIN: Duration = Duration::from_secs(90);
@@ -53,12 +53,7 @@ impl SecondApiserver {
 
     /// An admin client of `namespace` that talks to this API server.
     pub fn client(&self, namespace: &str) -> Client {
-        let access = admin_access();
-        let config = Config::new(&self.url)
-            .expect("server URL")
-            .with_ca_pem(access.ca_pem.as_ref().expect("the local CA"))
-            .with_token(access.token.as_ref().expect("the admin token"))
-            .with_namespace(namespace);
+        let config = admin_config(&self.url, namespace).expect("the local CA and admin token");
         Client::new(Some(config)).expect("client of the second API server")
     }
 

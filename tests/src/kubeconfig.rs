@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use base64::Engine as _;
+use konductor::Config;
 use serde_yaml_ng::Value;
 
 use crate::cluster::cluster;
@@ -73,4 +74,18 @@ pub fn access(kubeconfig: &Path) -> Access {
 /// Reads the admin kubeconfig's current context.
 pub fn admin_access() -> Access {
     access(&cluster().admin)
+}
+
+/// A client configuration of `namespace` for the API server at `server`
+/// (say, one behind a proxy, or a second one on the same etcd) with the
+/// admin kubeconfig's CA and bearer token; None when it has no CA and token
+/// to reuse.
+pub fn admin_config(server: &str, namespace: &str) -> Option<Config> {
+    let access = admin_access();
+    let config = Config::new(server)
+        .expect("server URL")
+        .with_ca_pem(access.ca_pem.as_ref()?)
+        .with_token(access.token.as_ref()?)
+        .with_namespace(namespace);
+    Some(config)
 }

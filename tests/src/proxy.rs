@@ -5,9 +5,9 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use konductor::{Client, Config};
+use konductor::Client;
 
-use crate::kubeconfig::admin_access;
+use crate::kubeconfig::{admin_access, admin_config};
 
 /// The proxy: `block` severs every open tunnel and refuses new ones until `unblock`.
 pub struct Proxy {
@@ -117,12 +117,6 @@ pub fn client_through(proxy: &Proxy, namespace: &str) -> Option<Client> {
 /// proxy at `proxy_url`; None when the admin kubeconfig has no CA and bearer
 /// token to reuse.
 pub fn client_via(proxy_url: &str, namespace: &str) -> Option<Client> {
-    let access = admin_access();
-    let config = Config::new(&access.server)
-        .expect("server URL")
-        .with_ca_pem(access.ca_pem.as_ref()?)
-        .with_token(access.token.as_ref()?)
-        .with_proxy(proxy_url)
-        .with_namespace(namespace);
+    let config = admin_config(&admin_access().server, namespace)?.with_proxy(proxy_url);
     Some(Client::new(Some(config)).expect("client through the proxy"))
 }
