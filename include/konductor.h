@@ -133,6 +133,10 @@ enum konductor_result
      */
     KONDUCTOR_FAILED = 206,
     /**
+     * The mutex is locked by someone else (try-lock, or a zero timeout).
+     */
+    KONDUCTOR_LOCKED = 207,
+    /**
      * The API server refused the request for lack of permission (HTTP 403).
      */
     KONDUCTOR_FORBIDDEN = 300,
@@ -206,6 +210,10 @@ enum konductor_condition_kind
      * Another Konductor Gate: state `Open` or `Closed`.
      */
     KONDUCTOR_CONDITION_GATE = 5,
+    /**
+     * A Konductor Mutex: state `Locked` or `Unlocked`.
+     */
+    KONDUCTOR_CONDITION_MUTEX = 6,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -243,6 +251,10 @@ enum konductor_kind
      * A Gate: opens once all its conditions hold. Waitable.
      */
     KONDUCTOR_KIND_GATE = 4,
+    /**
+     * A Mutex: one holder at a time. Slotted: acquire locks it.
+     */
+    KONDUCTOR_KIND_MUTEX = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -536,6 +548,22 @@ konductor_result konductor_client_create_semaphore(const struct konductor_client
  * taken.
  */
 konductor_result konductor_client_create_lease(const struct konductor_client *client,
+                                               const char *name,
+                                               int64_t ttl_ms,
+                                               int32_t priority,
+                                               char **out_json);
+
+/**
+ * Creates a mutex with a default lock TTL (`ttl_ms`, 0 for
+ * `KONDUCTOR_DEFAULT_TTL_MS`) and a default locker priority
+ * (`KONDUCTOR_PRIORITY_DEFAULT` for none). Lock it with
+ * `konductor_client_acquire(client, KONDUCTOR_KIND_MUTEX, ...)` (or
+ * `_try_acquire`, which fails with `KONDUCTOR_LOCKED`). Writes the created
+ * object as JSON to `*out_json` unless `out_json` is NULL (free it with
+ * `konductor_string_free()`). `KONDUCTOR_ALREADY_EXISTS` if the name is
+ * taken.
+ */
+konductor_result konductor_client_create_mutex(const struct konductor_client *client,
                                                const char *name,
                                                int64_t ttl_ms,
                                                int32_t priority,

@@ -4,8 +4,8 @@ use std::fmt;
 
 /// Everything that can go wrong in Konductor.
 ///
-/// Match on the variant to decide what to do: [`Error::Timeout`] and
-/// [`Error::LeaseHeld`] are expected outcomes of contention, [`Error::Invalid`]
+/// Match on the variant to decide what to do: [`Error::Timeout`],
+/// [`Error::LeaseHeld`] and [`Error::Locked`] are expected outcomes of contention, [`Error::Invalid`]
 /// is a bug in the caller's input, [`Error::Api`] carries the API server's
 /// answer whole.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +35,16 @@ pub enum Error {
     #[error("lease {name} is held by {holder:?}")]
     LeaseHeld {
         /// Name of the lease.
+        name: String,
+        /// The current holder.
+        holder: String,
+    },
+    /// The mutex is locked by someone else (returned by try-lock).
+    #[error("{kind} {name} is locked by {holder:?}")]
+    Locked {
+        /// Kind of the object, e.g. `Mutex`.
+        kind: &'static str,
+        /// Name of the object.
         name: String,
         /// The current holder.
         holder: String,

@@ -13,6 +13,10 @@ use crate::wait::{wait_until, Check};
 
 shorthands!(Gate, "gate", get_gate, list_gates, delete_gate);
 
+/// The most conditions a gate may have (the API server's CEL cost budget
+/// for checking each condition's state bounds it too).
+pub const MAX_GATE_CONDITIONS: usize = 100;
+
 impl Client {
     /// Creates a gate over `conditions`, failing if still closed `timeout` after creation.
     pub fn create_gate(
@@ -22,6 +26,13 @@ impl Client {
         timeout: Option<Duration>,
     ) -> Result<Gate> {
         validate_name(name)?;
+        if conditions.len() > MAX_GATE_CONDITIONS {
+            return Err(Error::invalid(
+                Argument::Other,
+                conditions.len().to_string(),
+                format!("a gate has at most {MAX_GATE_CONDITIONS} conditions"),
+            ));
+        }
         for (index, condition) in conditions.iter().enumerate() {
             validate_name(&condition.name).map_err(|_| {
                 Error::invalid(

@@ -9,67 +9,87 @@ use crate::duration::{format_duration, server_ttl, ttl_or_default};
 use crate::error::{Error, Result};
 use crate::held::Held;
 use crate::options::{Options, DEFAULT_TTL};
-use crate::resource::{HolderRecord, Lease as LeaseObject, LeasePhase, LeaseSpec};
+use crate::resource::{HolderRecord, Lease as LeaseObject, LeasePhase, LeaseSpec, LeaseStatus};
 use crate::slots::Slots;
 use crate::time::{format_rfc3339, parse_rfc3339};
 
+/// The slot of a one-holder kind (a lease, a mutex), from its status.
+pub(crate) fn single_slots(status: Option<&LeaseStatus>) -> Slots {
+    let status = status.cloned().unwrap_or_default();
+    let holders = match status.holder {
+        Some(holder) => vec![HolderRecord {
+            holder,
+            ticket: status.holder_ticket.unwrap_or_default(),
+            token: status.transitions,
+            priority: status.holder_priority,
+            acquired_at: status.acquired_at.unwrap_or_default(),
+            renewed_at: status.renewed_at.unwrap_or_default(),
+            renew_count: status.renew_count,
+            ttl: status.ttl.unwrap_or_else(|| format_duration(DEFAULT_TTL)),
+            handoff: status.holder_handoff,
+        }],
+        None => Vec::new(),
+    };
+    Slots {
+        capacity: 1,
+        holders,
+        fencing: status.transitions,
+        finished: status.finished,
+    }
+}
+
+/// Writes the slot of a one-holder kind into its status, with the derived
+/// fields (`phase`, `expiresAt`).
+pub(crate) fn store_single(status: &mut Option<LeaseStatus>, slots: Slots) {
+    let mut next = status.take().unwrap_or_default();
+    next.transitions = slots.fencing;
+    next.finished = slots.finished;
+    match slots.holders.into_iter().next() {
+        Some(h) => {
+            let ttl = server_ttl(&h.ttl, DEFAULT_TTL);
+            next.expires_at = parse_rfc3339(&h.renewed_at).map(|t| format_rfc3339(t + ttl));
+            next.holder = Some(h.holder);
+            next.holder_ticket = Some(h.ticket).filter(|t| !t.is_empty());
+            next.holder_handoff = h.handoff;
+            next.holder_priority = h.priority;
+            next.acquired_at = Some(h.acquired_at);
+            next.renewed_at = Some(h.renewed_at);
+            next.renew_count = h.renew_count;
+            next.ttl = Some(h.ttl);
+            next.phase = Some(LeasePhase::Held);
+        }
+        None => {
+            next.holder = None;
+            next.holder_ticket = None;
+            next.holder_handoff = None;
+            next.holder_priority = 0;
+            next.acquired_at = None;
+            next.renewed_at = None;
+            next.expires_at = None;
+            next.renew_count = 0;
+            next.ttl = None;
+            next.phase = Some(LeasePhase::Available);
+        }
+    }
+    *status = Some(next);
+}
+
+/// The holder a one-holder kind's busy error names.
+pub(crate) fn current_holder(slots: &Slots) -> String {
+    slots
+        .holders
+        .first()
+        .map(|h| h.holder.clone())
+        .unwrap_or_else(|| "(queued waiters)".to_owned())
+}
+
 impl Slotted for LeaseObject {
     fn slots(&self) -> Slots {
-        let status = self.status.clone().unwrap_or_default();
-        let holders = match status.holder {
-            Some(holder) => vec![HolderRecord {
-                holder,
-                ticket: status.holder_ticket.unwrap_or_default(),
-                token: status.transitions,
-                priority: status.holder_priority,
-                acquired_at: status.acquired_at.unwrap_or_default(),
-                renewed_at: status.renewed_at.unwrap_or_default(),
-                renew_count: status.renew_count,
-                ttl: status.ttl.unwrap_or_else(|| format_duration(DEFAULT_TTL)),
-                handoff: status.holder_handoff,
-            }],
-            None => Vec::new(),
-        };
-        Slots {
-            capacity: 1,
-            holders,
-            fencing: status.transitions,
-            finished: status.finished,
-        }
+        single_slots(self.status.as_ref())
     }
 
     fn store(&mut self, slots: Slots) {
-        let mut status = self.status.take().unwrap_or_default();
-        status.transitions = slots.fencing;
-        status.finished = slots.finished;
-        match slots.holders.into_iter().next() {
-            Some(h) => {
-                let ttl = server_ttl(&h.ttl, DEFAULT_TTL);
-                status.expires_at = parse_rfc3339(&h.renewed_at).map(|t| format_rfc3339(t + ttl));
-                status.holder = Some(h.holder);
-                status.holder_ticket = Some(h.ticket).filter(|t| !t.is_empty());
-                status.holder_handoff = h.handoff;
-                status.holder_priority = h.priority;
-                status.acquired_at = Some(h.acquired_at);
-                status.renewed_at = Some(h.renewed_at);
-                status.renew_count = h.renew_count;
-                status.ttl = Some(h.ttl);
-                status.phase = Some(LeasePhase::Held);
-            }
-            None => {
-                status.holder = None;
-                status.holder_ticket = None;
-                status.holder_handoff = None;
-                status.holder_priority = 0;
-                status.acquired_at = None;
-                status.renewed_at = None;
-                status.expires_at = None;
-                status.renew_count = 0;
-                status.ttl = None;
-                status.phase = Some(LeasePhase::Available);
-            }
-        }
-        self.status = Some(status);
+        store_single(&mut self.status, slots)
     }
 
     fn default_ttl(&self) -> Result<Duration> {
@@ -81,14 +101,9 @@ impl Slotted for LeaseObject {
     }
 
     fn busy(name: &str, slots: &Slots) -> Error {
-        let holder = slots
-            .holders
-            .first()
-            .map(|h| h.holder.clone())
-            .unwrap_or_else(|| "(queued waiters)".to_owned());
         Error::LeaseHeld {
             name: name.to_owned(),
-            holder,
+            holder: current_holder(slots),
         }
     }
 }

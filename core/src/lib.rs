@@ -1,6 +1,6 @@
 //! Konductor: Kubernetes-native coordination primitives.
 //!
-//! Four primitives stored as custom resources of the API group
+//! Coordination primitives stored as custom resources of the API group
 //! `sync.konductor.io/v1`, used through a small *blocking* client that talks
 //! to the Kubernetes API server directly (no async runtime):
 //!
@@ -9,11 +9,12 @@
 //! | [`resource::Semaphore`] | at most `permits` concurrent holders | [`Client::acquire_semaphore`], [`Client::with_semaphore`], [`Permit`] |
 //! | [`resource::Barrier`] | a rendezvous that opens when `expected` (or `quorum`) holders arrived | [`Client::arrive_barrier`], [`Client::wait_barrier`], [`Client::with_barrier`] |
 //! | [`resource::Lease`] | one holder at a time: singleton work, leader election | [`Client::acquire_lease`], [`Client::try_acquire_lease`], [`Client::run_as_leader`], [`Lease`] |
+//! | [`resource::Mutex`] | one holder at a time: critical sections (a lease under its own kind) | [`Client::lock_mutex`], [`Client::try_lock_mutex`], [`Client::with_mutex`], [`MutexLock`] |
 //! | [`resource::Gate`] | opens when Jobs, barriers, leases or other gates reach a state | [`Client::wait_gate`], [`Client::check_gate`], [`Client::gate_conditions`] |
 //!
 //! Every kind has the same typed handle, [`Api`]: `client.api::<Semaphore>()`
 //! creates, reads, lists and deletes objects, and for the slotted kinds
-//! (Semaphore, Lease) acquires with [`Api::acquire`], [`Api::try_acquire`]
+//! (Semaphore, Lease, Mutex) acquires with [`Api::acquire`], [`Api::try_acquire`]
 //! and [`Api::with`], giving a [`Held`] grant. The SDK-named methods
 //! (`acquire_semaphore`, `get_lease`, …) are shorthands for these.
 //!
@@ -46,7 +47,7 @@
 //! # Errors
 //!
 //! Every call returns [`Result`]; branch on [`Error`]'s variants:
-//! `NotFound`, `AlreadyExists`, `AlreadyHeld`, `LeaseHeld`, `Timeout`,
+//! `NotFound`, `AlreadyExists`, `AlreadyHeld`, `LeaseHeld`, `Locked`, `Timeout`,
 //! `Cancelled`, `Lost`, `Failed`, `Forbidden`, `Unauthorized`, `Invalid`
 //! (bad name, duration or count, caught before any request, naming the
 //! [`Argument`] and the value), `Api` (the server's Status kept whole),
@@ -111,6 +112,7 @@ mod held;
 mod latest;
 mod leader;
 mod lease;
+mod mutex;
 mod names;
 mod objects;
 mod observer;
@@ -138,9 +140,11 @@ pub use client::Client;
 pub use config::Config;
 pub use duration::{duration_from_millis, duration_from_secs, format_duration, parse_duration};
 pub use error::{ApiStatus, Argument, Error, Result};
+pub use gate::MAX_GATE_CONDITIONS;
 pub use held::Held;
 pub use leader::Leadership;
 pub use lease::Lease;
+pub use mutex::MutexLock;
 pub use names::{validate_holder, validate_name, validate_namespace};
 pub use observer::{Event, Observer};
 pub use options::{default_holder, Options, DEFAULT_TTL, MAX_TTL, REQUEST_BUDGET};

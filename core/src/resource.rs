@@ -125,7 +125,7 @@ pub const TARGET_UID_LABEL: &str = "sync.konductor.io/target-uid";
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WaiterTarget {
-    /// `Semaphore` or `Lease`.
+    /// `Semaphore`, `Lease` or `Mutex`.
     pub kind: String,
     /// Name of the object, in the waiter's namespace.
     pub name: String,
@@ -327,11 +327,17 @@ resource!(
     Lease, LeaseSpec, LeaseStatus, "Lease", "leases"
 );
 resource!(
+    /// A mutex: one holder at a time, for critical sections. A lease under a
+    /// kind of its own (its own `kubectl get mutexes`, its own RBAC): the same
+    /// spec, status, queue and fencing.
+    Mutex, MutexSpec, MutexStatus, "Mutex", "mutexes"
+);
+resource!(
     /// A gate that opens when all of its conditions hold (evaluated by the operator).
     Gate, GateSpec, GateStatus, "Gate", "gates"
 );
 resource!(
-    /// One queued acquisition of a semaphore permit or a lease.
+    /// One queued acquisition of a semaphore permit, a lease or a mutex.
     Waiter, WaiterSpec, WaiterStatus, "Waiter", "waiters"
 );
 
@@ -509,6 +515,12 @@ pub struct LeaseStatus {
     pub conditions: Vec<Condition>,
 }
 
+/// Mutex configuration: a lease's (`spec.ttl`, `spec.priority`).
+pub type MutexSpec = LeaseSpec;
+/// Mutex coordination state: a lease's (`Held` while locked, `Available`
+/// while unlocked, `Expired` after the operator reclaimed a holder).
+pub type MutexStatus = LeaseStatus;
+
 /// What a gate condition refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -521,6 +533,8 @@ pub enum ConditionKind {
     Barrier,
     /// A Konductor Lease.
     Lease,
+    /// A Konductor Mutex.
+    Mutex,
     /// Another Konductor Gate.
     Gate,
 }
@@ -533,6 +547,7 @@ impl ConditionKind {
             ConditionKind::Semaphore => "Semaphore",
             ConditionKind::Barrier => "Barrier",
             ConditionKind::Lease => "Lease",
+            ConditionKind::Mutex => "Mutex",
             ConditionKind::Gate => "Gate",
         }
     }
@@ -552,9 +567,9 @@ pub struct GateCondition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     /// Required state: Job `Complete`/`Failed`/`Active`, Barrier and Gate
-    /// `Open`/`Closed`, Lease `Acquired`/`Available`.
+    /// `Open`/`Closed`, Lease `Acquired`/`Available`, Mutex `Locked`/`Unlocked`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["Complete", "Failed", "Active", "Open", "Closed", "Acquired", "Available"])))]
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["Complete", "Failed", "Active", "Open", "Closed", "Acquired", "Available", "Locked", "Unlocked"])))]
     pub state: Option<String>,
     /// For a Semaphore: the minimum number of available permits.
     #[serde(default, skip_serializing_if = "Option::is_none")]

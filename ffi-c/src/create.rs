@@ -51,6 +51,29 @@ pub extern "C" fn konductor_client_create_lease(
     })
 }
 
+/// Creates a mutex with a default lock TTL (`ttl_ms`, 0 for
+/// `KONDUCTOR_DEFAULT_TTL_MS`) and a default locker priority
+/// (`KONDUCTOR_PRIORITY_DEFAULT` for none). Lock it with
+/// `konductor_client_acquire(client, KONDUCTOR_KIND_MUTEX, ...)` (or
+/// `_try_acquire`, which fails with `KONDUCTOR_LOCKED`). Writes the created
+/// object as JSON to `*out_json` unless `out_json` is NULL (free it with
+/// `konductor_string_free()`). `KONDUCTOR_ALREADY_EXISTS` if the name is
+/// taken.
+#[no_mangle]
+pub extern "C" fn konductor_client_create_mutex(
+    client: *const konductor_client,
+    name: *const c_char,
+    ttl_ms: i64,
+    priority: i32,
+    out_json: *mut *mut c_char,
+) -> konductor_result {
+    on_object_written(client, name, out_json, |client, name| {
+        let ttl = optional_duration(Argument::Ttl, ttl_ms)?;
+        let priority = (priority != KONDUCTOR_PRIORITY_DEFAULT).then_some(priority);
+        Ok(client.create_mutex(name, ttl, priority)?)
+    })
+}
+
 /// Creates a barrier that opens after `expected` arrivals (at least 1), or
 /// after `quorum` arrivals when `quorum` is not 0 (at most `expected`), and
 /// fails if still closed `timeout_ms` after creation (0: never). Writes the

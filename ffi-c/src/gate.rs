@@ -26,6 +26,8 @@ pub enum konductor_condition_kind {
     KONDUCTOR_CONDITION_LEASE = 4,
     /// Another Konductor Gate: state `Open` or `Closed`.
     KONDUCTOR_CONDITION_GATE = 5,
+    /// A Konductor Mutex: state `Locked` or `Unlocked`.
+    KONDUCTOR_CONDITION_MUTEX = 6,
 }
 
 use konductor_condition_kind::*;
@@ -38,6 +40,7 @@ impl konductor_condition_kind {
             KONDUCTOR_CONDITION_BARRIER => ConditionKind::Barrier,
             KONDUCTOR_CONDITION_LEASE => ConditionKind::Lease,
             KONDUCTOR_CONDITION_GATE => ConditionKind::Gate,
+            KONDUCTOR_CONDITION_MUTEX => ConditionKind::Mutex,
         }
     }
 
@@ -48,6 +51,7 @@ impl konductor_condition_kind {
             ConditionKind::Barrier => KONDUCTOR_CONDITION_BARRIER,
             ConditionKind::Lease => KONDUCTOR_CONDITION_LEASE,
             ConditionKind::Gate => KONDUCTOR_CONDITION_GATE,
+            ConditionKind::Mutex => KONDUCTOR_CONDITION_MUTEX,
         }
     }
 
@@ -58,6 +62,7 @@ impl konductor_condition_kind {
             KONDUCTOR_CONDITION_BARRIER,
             KONDUCTOR_CONDITION_LEASE,
             KONDUCTOR_CONDITION_GATE,
+            KONDUCTOR_CONDITION_MUTEX,
         ]
         .into_iter()
         .find(|k| *k as u32 == kind)

@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 
 use konductor_core::protocol::Slotted;
-use konductor_core::resource::{Barrier, Gate, Lease, Resource, Semaphore};
+use konductor_core::resource::{Barrier, Gate, Lease, Mutex, Resource, Semaphore};
 use konductor_core::{Client, Options, Result};
 
 use crate::held::konductor_held;
@@ -27,17 +27,20 @@ pub enum konductor_kind {
     KONDUCTOR_KIND_LEASE = 3,
     /// A Gate: opens once all its conditions hold. Waitable.
     KONDUCTOR_KIND_GATE = 4,
+    /// A Mutex: one holder at a time. Slotted: acquire locks it.
+    KONDUCTOR_KIND_MUTEX = 5,
 }
 
 use konductor_kind::*;
 
 /// Every kind with what it can do: a new kind costs one line here (and its
 /// variant above).
-static KINDS: [Kind; 4] = [
+static KINDS: [Kind; 5] = [
     Kind::slotted::<Semaphore>(KONDUCTOR_KIND_SEMAPHORE),
     Kind::waitable::<Barrier>(KONDUCTOR_KIND_BARRIER, Client::wait_barrier),
     Kind::slotted::<Lease>(KONDUCTOR_KIND_LEASE),
     Kind::waitable::<Gate>(KONDUCTOR_KIND_GATE, Client::wait_gate),
+    Kind::slotted::<Mutex>(KONDUCTOR_KIND_MUTEX),
 ];
 
 /// Whether an acquire waits in the queue or tries once.
@@ -193,12 +196,13 @@ mod tests {
             KONDUCTOR_KIND_BARRIER,
             KONDUCTOR_KIND_LEASE,
             KONDUCTOR_KIND_GATE,
+            KONDUCTOR_KIND_MUTEX,
         ] {
             let found = KINDS.iter().filter(|known| known.constant == kind).count();
             assert_eq!(found, 1, "{kind:?} must be in KINDS once");
             assert!(Kind::numbered(kind as u32).is_ok());
         }
-        for number in [0, 5, 42] {
+        for number in [0, 6, 42] {
             let err = Kind::numbered(number).err().expect("no such kind");
             assert_eq!(err.0, KONDUCTOR_INVALID_ARGUMENT);
         }
@@ -209,6 +213,7 @@ mod tests {
         let kind = |k: konductor_kind| Kind::numbered(k as u32).unwrap();
         assert!(kind(KONDUCTOR_KIND_SEMAPHORE).acquire.is_some());
         assert!(kind(KONDUCTOR_KIND_LEASE).acquire.is_some());
+        assert!(kind(KONDUCTOR_KIND_MUTEX).acquire.is_some());
         assert!(kind(KONDUCTOR_KIND_BARRIER).acquire.is_none());
         assert!(kind(KONDUCTOR_KIND_GATE).acquire.is_none());
         assert!(kind(KONDUCTOR_KIND_BARRIER).wait.is_some());

@@ -53,6 +53,8 @@ pub enum konductor_result {
     KONDUCTOR_LOST = 205,
     /// The barrier or gate failed (for example its timeout passed).
     KONDUCTOR_FAILED = 206,
+    /// The mutex is locked by someone else (try-lock, or a zero timeout).
+    KONDUCTOR_LOCKED = 207,
     /// The API server refused the request for lack of permission (HTTP 403).
     KONDUCTOR_FORBIDDEN = 300,
     /// The API server did not accept the credentials (HTTP 401).
@@ -77,7 +79,7 @@ use konductor_result::*;
 
 impl konductor_result {
     /// Every code, in numeric order.
-    pub(crate) const ALL: [konductor_result; 26] = [
+    pub(crate) const ALL: [konductor_result; 27] = [
         KONDUCTOR_OK,
         KONDUCTOR_NULL_ARGUMENT,
         KONDUCTOR_INVALID_UTF8,
@@ -95,6 +97,7 @@ impl konductor_result {
         KONDUCTOR_CANCELLED,
         KONDUCTOR_LOST,
         KONDUCTOR_FAILED,
+        KONDUCTOR_LOCKED,
         KONDUCTOR_FORBIDDEN,
         KONDUCTOR_UNAUTHORIZED,
         KONDUCTOR_API,
@@ -131,6 +134,7 @@ impl konductor_result {
             KONDUCTOR_CANCELLED => c"KONDUCTOR_CANCELLED",
             KONDUCTOR_LOST => c"KONDUCTOR_LOST",
             KONDUCTOR_FAILED => c"KONDUCTOR_FAILED",
+            KONDUCTOR_LOCKED => c"KONDUCTOR_LOCKED",
             KONDUCTOR_FORBIDDEN => c"KONDUCTOR_FORBIDDEN",
             KONDUCTOR_UNAUTHORIZED => c"KONDUCTOR_UNAUTHORIZED",
             KONDUCTOR_API => c"KONDUCTOR_API",
@@ -165,6 +169,7 @@ impl konductor_result {
             KONDUCTOR_CANCELLED => c"cancelled",
             KONDUCTOR_LOST => c"the permit or lease is no longer held",
             KONDUCTOR_FAILED => c"the barrier or gate failed",
+            KONDUCTOR_LOCKED => c"the mutex is locked by someone else",
             KONDUCTOR_FORBIDDEN => c"forbidden by the API server",
             KONDUCTOR_UNAUTHORIZED => c"unauthorized: the API server rejected the credentials",
             KONDUCTOR_API => c"the API server returned an error",
@@ -184,6 +189,7 @@ impl From<&Error> for konductor_result {
             Error::NotFound { .. } => KONDUCTOR_NOT_FOUND,
             Error::AlreadyHeld { .. } => KONDUCTOR_ALREADY_HELD,
             Error::LeaseHeld { .. } => KONDUCTOR_LEASE_HELD,
+            Error::Locked { .. } => KONDUCTOR_LOCKED,
             Error::Timeout { .. } => KONDUCTOR_TIMEOUT,
             Error::Cancelled { .. } => KONDUCTOR_CANCELLED,
             Error::Lost { .. } => KONDUCTOR_LOST,

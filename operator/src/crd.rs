@@ -88,6 +88,20 @@ pub fn all() -> Result<Vec<(&'static str, CustomResourceDefinition)>> {
             })?,
         ),
         (
+            r::Mutex::PLURAL,
+            build::<r::Mutex, r::MutexSpec, r::MutexStatus>(Shape {
+                singular: "mutex",
+                short_name: "mtx",
+                description: "A mutex: one holder at a time, for critical sections; a lease under a kind of its own.",
+                columns: &[
+                    ("Holder", "string", ".status.holder", 0),
+                    ("Phase", "string", ".status.phase", 0),
+                    ("Expires", "string", ".status.expiresAt", 0),
+                    ("Fencing", "integer", ".status.transitions", 1),
+                ],
+            })?,
+        ),
+        (
             r::Gate::PLURAL,
             build::<r::Gate, r::GateSpec, r::GateStatus>(Shape {
                 singular: "gate",
@@ -217,7 +231,7 @@ fn constrain(kind: &str, root: &mut Value) -> Result<()> {
                  (while permits are lowered below the holders, their number may only shrink)",
             )?;
         }
-        "Lease" => {
+        "Lease" | "Mutex" => {
             schema.ttl("spec.ttl")?;
             schema.holder_name("status.holder")?;
             schema.ttl("status.ttl")?;
@@ -268,15 +282,20 @@ fn constrain(kind: &str, root: &mut Value) -> Result<()> {
             )?;
         }
         "Gate" => {
+            schema.set(
+                "spec.conditions",
+                json!({"maxItems": konductor::MAX_GATE_CONDITIONS}),
+            )?;
             schema.rule(
                 "spec.conditions[]",
                 "!has(self.state) || \
                  (self.type == 'Job' && self.state in ['Complete', 'Failed', 'Active']) || \
                  ((self.type == 'Barrier' || self.type == 'Gate') && self.state in ['Open', 'Closed']) || \
                  (self.type == 'Lease' && self.state in ['Acquired', 'Available']) || \
+                 (self.type == 'Mutex' && self.state in ['Locked', 'Unlocked']) || \
                  (self.type == 'Semaphore' && self.state == 'Available')",
                 "state must fit the type: Job Complete/Failed/Active, Barrier and Gate Open/Closed, \
-                 Lease Acquired/Available, Semaphore Available",
+                 Lease Acquired/Available, Mutex Locked/Unlocked, Semaphore Available",
             )?;
         }
         _ => {}
@@ -526,7 +545,7 @@ mod tests {
         let kinds = &spec["conditions"]["items"]["properties"]["type"]["enum"];
         assert_eq!(
             kinds,
-            &json!(["Job", "Semaphore", "Barrier", "Lease", "Gate"])
+            &json!(["Job", "Semaphore", "Barrier", "Lease", "Mutex", "Gate"])
         );
         assert!(spec["conditions"]["items"]["x-kubernetes-validations"].is_array());
     }
@@ -583,6 +602,6 @@ mod tests {
                 crd.spec.names.short_names.unwrap()[0].clone()
             })
             .collect();
-        assert_eq!(short, ["sem", "bar", "kl", "gate", "kw"]);
+        assert_eq!(short, ["sem", "bar", "kl", "mtx", "gate", "kw"]);
     }
 }

@@ -2,7 +2,9 @@
 
 use k8s_openapi::api::batch::v1::Job;
 use konductor::resource::BarrierPhase;
-use konductor::resource::{Barrier, Gate, GateCondition, GateConditionStatus, Lease, Semaphore};
+use konductor::resource::{
+    Barrier, Gate, GateCondition, GateConditionStatus, Lease, LeaseStatus, Mutex, Semaphore,
+};
 
 use crate::status::Concluding;
 
@@ -16,6 +18,8 @@ pub enum Found {
     Barrier(Option<Box<Barrier>>),
     /// A Lease.
     Lease(Option<Box<Lease>>),
+    /// A Mutex.
+    Mutex(Option<Box<Mutex>>),
     /// A Gate.
     Gate(Option<Box<Gate>>),
 }
@@ -42,7 +46,18 @@ pub fn evaluate(
         Found::Semaphore(sem) => semaphore_state(&who, sem.as_deref(), state, condition.value),
         Found::Barrier(barrier) => open_state(&who, barrier.as_deref(), state),
         Found::Gate(gate) => open_state(&who, gate.as_deref(), state),
-        Found::Lease(lease) => lease_state(&who, lease.as_deref(), state),
+        Found::Lease(lease) => holder_state(
+            &who,
+            lease.as_deref().map(|l| &l.status),
+            state,
+            ["Acquired", "Available"],
+        ),
+        Found::Mutex(mutex) => holder_state(
+            &who,
+            mutex.as_deref().map(|m| &m.status),
+            state,
+            ["Locked", "Unlocked"],
+        ),
     };
     GateConditionStatus {
         type_: condition.type_,
@@ -164,17 +179,25 @@ fn open_state<K: Concluding>(who: &str, object: Option<&K>, state: Option<&str>)
     }
 }
 
-fn lease_state(who: &str, lease: Option<&Lease>, state: Option<&str>) -> (bool, String) {
-    let Some(lease) = lease else {
+/// A one-holder kind (Lease, Mutex) against its `[held, free]` state names
+/// (the first is the default).
+fn holder_state(
+    who: &str,
+    status: Option<&Option<LeaseStatus>>,
+    state: Option<&str>,
+    [held, free]: [&str; 2],
+) -> (bool, String) {
+    let Some(status) = status else {
         return (false, format!("{who} not found"));
     };
-    let holder = lease.status.as_ref().and_then(|s| s.holder.clone());
-    match (state.unwrap_or("Acquired"), holder) {
-        ("Acquired", Some(h)) => (true, format!("{who} is held by {h}")),
-        ("Acquired", None) => (false, format!("{who} is not held")),
-        ("Available", Some(h)) => (false, format!("{who} is held by {h}")),
-        ("Available", None) => (true, format!("{who} is available")),
-        (other, _) => wrong_state(who, other, "Acquired or Available"),
+    let holder = status.as_ref().and_then(|s| s.holder.clone());
+    let wanted = state.unwrap_or(held);
+    match holder {
+        _ if wanted != held && wanted != free => {
+            wrong_state(who, wanted, &format!("{held} or {free}"))
+        }
+        Some(h) => (wanted == held, format!("{who} is held by {h}")),
+        None => (wanted == free, format!("{who} is not held")),
     }
 }
 
@@ -182,7 +205,10 @@ fn lease_state(who: &str, lease: Option<&Lease>, state: Option<&str>) -> (bool, 
 mod tests {
     use super::*;
     use k8s_openapi::api::batch::v1::{JobCondition, JobStatus};
-    use konductor::resource::{BarrierSpec, BarrierStatus, ConditionKind, SemaphoreSpec};
+    use konductor::resource::{
+        BarrierSpec, BarrierStatus, ConditionKind, Lease, LeaseSpec, Mutex, MutexSpec,
+        SemaphoreSpec,
+    };
 
     fn cond(kind: ConditionKind, name: &str, state: Option<&str>) -> GateCondition {
         GateCondition {
@@ -327,6 +353,40 @@ mod tests {
             "{}",
             wrong.message
         );
+    }
+
+    #[test]
+    fn mutexes_are_locked_or_unlocked_and_leases_acquired_or_available() {
+        let mut m = Mutex::new("m", MutexSpec::default());
+        let unlocked = Found::Mutex(Some(Box::new(m.clone())));
+        m.status = Some(LeaseStatus {
+            holder: Some("alice".into()),
+            ..LeaseStatus::default()
+        });
+        let locked = Found::Mutex(Some(Box::new(m)));
+        let met = |state: Option<&str>, found: &Found| {
+            evaluate(&cond(ConditionKind::Mutex, "m", state), "ns", found)
+        };
+        assert!(met(None, &locked).met, "Locked is the default state");
+        assert!(met(Some("Locked"), &locked).met);
+        assert!(!met(Some("Unlocked"), &locked).met);
+        assert!(met(Some("Unlocked"), &unlocked).met);
+        assert!(!met(None, &unlocked).met);
+        assert_eq!(met(None, &locked).message, "Mutex m is held by alice");
+        let wrong = met(Some("Acquired"), &locked);
+        assert!(
+            !wrong.met && wrong.message.contains("Locked or Unlocked"),
+            "{}",
+            wrong.message
+        );
+        let lease = Found::Lease(Some(Box::new(Lease::new("l", LeaseSpec::default()))));
+        let available = evaluate(
+            &cond(ConditionKind::Lease, "l", Some("Available")),
+            "ns",
+            &lease,
+        );
+        assert!(available.met, "{}", available.message);
+        assert!(!met(Some("Locked"), &Found::Mutex(None)).met);
     }
 
     #[test]

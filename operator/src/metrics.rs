@@ -219,7 +219,7 @@ impl Metrics {
                     "Semaphore" => {
                         *holders.entry(kind).or_default() += count("holders");
                     }
-                    "Lease" => {
+                    "Lease" | "Mutex" => {
                         *holders.entry(kind).or_default() +=
                             u64::from(status["holder"].is_string());
                     }

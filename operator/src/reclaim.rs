@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use konductor::protocol::{holder_key, observed_records, Slotted, Staleness};
-use konductor::resource::{HolderRecord, Lease, LeasePhase, Semaphore};
+use konductor::resource::{HolderRecord, Lease, LeasePhase, LeaseStatus, Mutex, Semaphore};
 use kube::runtime::controller::Action;
 
 use crate::clock::now_rfc3339;
@@ -38,21 +38,30 @@ impl Tracked for Semaphore {
     }
 }
 
-impl Tracked for Lease {
-    fn spec_problem(&self) -> Option<String> {
-        self.default_ttl().err().map(|e| format!("spec.ttl: {e}"))
-    }
-
-    /// A lease whose holder expired and that nobody took over shows `Expired`
-    /// until the next acquire (core's `store` only knows Held and Available).
-    fn mark_reclaimed(&mut self, before: &Self) {
-        if let Some(status) = self.status.as_mut() {
-            let was_expired = before.phase() == LeasePhase::Expired.as_str();
-            if status.holder.is_none()
-                && (was_expired || before.status.as_ref().is_some_and(|s| s.holder.is_some()))
-            {
-                status.phase = Some(LeasePhase::Expired);
+/// The one-holder kinds (Lease, Mutex): the same spec and status.
+macro_rules! single_holder {
+    ($($kind:ty),+) => {$(
+        impl Tracked for $kind {
+            fn spec_problem(&self) -> Option<String> {
+                self.default_ttl().err().map(|e| format!("spec.ttl: {e}"))
             }
+
+            fn mark_reclaimed(&mut self, before: &Self) {
+                mark_expired(&mut self.status, before.status.as_ref());
+            }
+        }
+    )+};
+}
+single_holder!(Lease, Mutex);
+
+/// A one-holder object whose holder expired and that nobody took over shows
+/// `Expired` until the next acquire (core's `store` only knows Held and
+/// Available).
+fn mark_expired(status: &mut Option<LeaseStatus>, before: Option<&LeaseStatus>) {
+    if let Some(status) = status.as_mut() {
+        let was_expired = before.and_then(|s| s.phase) == Some(LeasePhase::Expired);
+        if status.holder.is_none() && (was_expired || before.is_some_and(|s| s.holder.is_some())) {
+            status.phase = Some(LeasePhase::Expired);
         }
     }
 }

@@ -2,7 +2,7 @@
 //! the Kubernetes API conventions define them.
 
 use konductor::resource::BarrierPhase;
-use konductor::resource::{Barrier, Condition, Gate, Lease, Resource, Semaphore};
+use konductor::resource::{Barrier, Condition, Gate, Lease, Mutex, Resource, Semaphore};
 
 /// The condition every Konductor object carries: its spec is usable and the
 /// operator has reconciled it.
@@ -36,7 +36,7 @@ pub trait Phased: Resource {
     fn status_conditions(&self) -> Option<&[Condition]>;
 }
 
-// The four status types name these fields alike.
+// The status types name these fields alike.
 macro_rules! phased {
     ($($kind:ty),+) => {$(
         impl Phased for $kind {
@@ -58,7 +58,7 @@ macro_rules! phased {
     )+};
 }
 
-phased!(Semaphore, Lease, Barrier, Gate);
+phased!(Semaphore, Lease, Mutex, Barrier, Gate);
 
 /// A kind that waits, then opens or fails for good: barriers and gates.
 pub trait Concluding: Phased {

@@ -1,20 +1,22 @@
-//! The two kinds whose slots are held with a fencing token, so that one test can cover both.
+//! The kinds whose slots are held with a fencing token, so that one test can cover each.
 
 use std::fmt;
 use std::str::FromStr;
 
-use konductor::resource::{Lease as LeaseObject, Semaphore};
-use konductor::{CancelToken, Client, Lease, Options, Permit, Result};
+use konductor::resource::{Lease as LeaseObject, Mutex, Semaphore};
+use konductor::{CancelToken, Client, Lease, MutexLock, Options, Permit, Result};
 
 use crate::namespace::Namespace;
 
-/// A kind whose holders take a slot: a semaphore's permit, or a lease.
+/// A kind whose holders take a slot: a semaphore's permit, a lease or a mutex.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// A `Semaphore`: as many holders as it has permits.
     Semaphore,
     /// A Konductor `Lease`: one holder.
     Lease,
+    /// A `Mutex`: one holder.
+    Mutex,
 }
 
 impl Kind {
@@ -23,10 +25,11 @@ impl Kind {
         match self {
             Kind::Semaphore => "semaphore",
             Kind::Lease => "lease",
+            Kind::Mutex => "mutex",
         }
     }
 
-    /// Creates `name` with `slots` permits (a lease always has one); panics when the create fails.
+    /// Creates `name` with `slots` permits (a lease or mutex always has one); panics when the create fails.
     pub fn create(self, client: &Client, name: &str, slots: u32) {
         match self {
             Kind::Semaphore => drop(
@@ -37,6 +40,10 @@ impl Kind {
             Kind::Lease => {
                 assert_eq!(slots, 1, "a lease has one slot");
                 drop(client.create_lease(name, None, None).expect("create lease"));
+            }
+            Kind::Mutex => {
+                assert_eq!(slots, 1, "a mutex has one slot");
+                drop(client.create_mutex(name, None, None).expect("create mutex"));
             }
         }
     }
@@ -55,6 +62,7 @@ impl Kind {
         Ok(match self {
             Kind::Semaphore => Slot::Permit(client.acquire_semaphore(name, options)?),
             Kind::Lease => Slot::Lease(client.acquire_lease(name, options)?),
+            Kind::Mutex => Slot::Mutex(client.lock_mutex(name, options)?),
         })
     }
 
@@ -63,6 +71,7 @@ impl Kind {
         let waiters = match self {
             Kind::Semaphore => client.api::<Semaphore>().waiters(name),
             Kind::Lease => client.api::<LeaseObject>().waiters(name),
+            Kind::Mutex => client.api::<Mutex>().waiters(name),
         };
         waiters
             .expect("list waiters")
@@ -88,6 +97,44 @@ impl Kind {
                     .into_iter()
                     .collect()
             }
+            Kind::Mutex => {
+                let mutex = client.get_mutex(name).expect("get mutex");
+                mutex
+                    .status
+                    .unwrap_or_default()
+                    .holder
+                    .into_iter()
+                    .collect()
+            }
+        }
+    }
+}
+
+impl Kind {
+    /// The object's status, for a failure message.
+    pub fn describe(self, client: &Client, name: &str) -> String {
+        match self {
+            Kind::Semaphore => format!("{:?}", client.get_semaphore(name).map(|s| s.status)),
+            Kind::Lease => format!("{:?}", client.get_lease(name).map(|l| l.status)),
+            Kind::Mutex => format!("{:?}", client.get_mutex(name).map(|m| m.status)),
+        }
+    }
+
+    /// The object's fencing counter (the last token handed out); panics when the get fails.
+    pub fn fencing(self, client: &Client, name: &str) -> u64 {
+        match self {
+            Kind::Semaphore => {
+                let semaphore = client.get_semaphore(name).expect("get semaphore");
+                semaphore.status.unwrap_or_default().fencing_token
+            }
+            Kind::Lease => {
+                let lease = client.get_lease(name).expect("get lease");
+                lease.status.unwrap_or_default().transitions
+            }
+            Kind::Mutex => {
+                let mutex = client.get_mutex(name).expect("get mutex");
+                mutex.status.unwrap_or_default().transitions
+            }
         }
     }
 }
@@ -105,7 +152,8 @@ impl FromStr for Kind {
         match text {
             "semaphore" => Ok(Kind::Semaphore),
             "lease" => Ok(Kind::Lease),
-            other => Err(format!("expected semaphore or lease, not {other:?}")),
+            "mutex" => Ok(Kind::Mutex),
+            other => Err(format!("expected semaphore, lease or mutex, not {other:?}")),
         }
     }
 }
@@ -117,6 +165,8 @@ pub enum Slot {
     Permit(Permit),
     /// A lease.
     Lease(Lease),
+    /// A locked mutex.
+    Mutex(MutexLock),
 }
 
 impl Slot {
@@ -125,6 +175,7 @@ impl Slot {
         match self {
             Slot::Permit(permit) => permit.token(),
             Slot::Lease(lease) => lease.token(),
+            Slot::Mutex(lock) => lock.token(),
         }
     }
 
@@ -133,6 +184,7 @@ impl Slot {
         match self {
             Slot::Permit(permit) => permit.lost_token(),
             Slot::Lease(lease) => lease.lost_token(),
+            Slot::Mutex(lock) => lock.lost_token(),
         }
     }
 
@@ -141,6 +193,7 @@ impl Slot {
         match self {
             Slot::Permit(permit) => permit.is_lost(),
             Slot::Lease(lease) => lease.is_lost(),
+            Slot::Mutex(lock) => lock.is_lost(),
         }
     }
 
@@ -149,6 +202,7 @@ impl Slot {
         match self {
             Slot::Permit(permit) => permit.renew(),
             Slot::Lease(lease) => lease.renew(),
+            Slot::Mutex(lock) => lock.renew(),
         }
     }
 
@@ -157,15 +211,17 @@ impl Slot {
         match self {
             Slot::Permit(permit) => permit.release(),
             Slot::Lease(lease) => lease.release(),
+            Slot::Mutex(lock) => lock.release(),
         }
     }
 }
 
-/// Declares the test `$semaphore`, which runs `$check(Kind::Semaphore)`, and
-/// the test `$lease`, which runs `$check(Kind::Lease)`: one check, a test per kind.
+/// Declares the test `$semaphore`, which runs `$check(Kind::Semaphore)`,
+/// the test `$lease`, which runs `$check(Kind::Lease)`, and, when named, the
+/// test `$mutex`, which runs `$check(Kind::Mutex)`: one check, a test per kind.
 #[macro_export]
 macro_rules! test_each_kind {
-    ($check:ident: $semaphore:ident, $lease:ident) => {
+    ($check:ident: $semaphore:ident, $lease:ident $(, $mutex:ident)?) => {
         #[test]
         fn $semaphore() {
             $check($crate::kind::Kind::Semaphore);
@@ -175,5 +231,12 @@ macro_rules! test_each_kind {
         fn $lease() {
             $check($crate::kind::Kind::Lease);
         }
+
+        $(
+            #[test]
+            fn $mutex() {
+                $check($crate::kind::Kind::Mutex);
+            }
+        )?
     };
 }

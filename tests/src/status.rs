@@ -1,8 +1,8 @@
 //! An object's status as the API server holds it now, for a test to assert on.
 
 use konductor::resource::{
-    Barrier, BarrierStatus, Gate, GateStatus, Lease, LeaseStatus, Resource, Semaphore,
-    SemaphoreStatus,
+    Barrier, BarrierStatus, Gate, GateStatus, Lease, LeaseStatus, Mutex, MutexStatus, Resource,
+    Semaphore, SemaphoreStatus,
 };
 use konductor::Client;
 
@@ -28,6 +28,7 @@ macro_rules! with_status {
 with_status!(
     Semaphore => SemaphoreStatus,
     Lease => LeaseStatus,
+    Mutex => MutexStatus,
     Barrier => BarrierStatus,
     Gate => GateStatus
 );

@@ -1,10 +1,10 @@
 //! Safety under contention: 3 processes × 8 threads hammer one
-//! Semaphore(permits=3) and one Lease for over 2,000 acquire/hold/release
+//! Semaphore(permits=3), one Lease and one Mutex for over 2,000 acquire/hold/release
 //! cycles each. Every hold is logged with the system-wide monotonic clock;
 //! the logs must never show more holders than slots, and the fencing tokens
 //! must be unique, gap-free and ordered like the grants.
 //!
-//! The two runs are heavy: they take `one_at_a_time`, so that no timing test
+//! The runs are heavy: they take `one_at_a_time`, so that no timing test
 //! of this binary runs meanwhile, and a file lock, so that they never overlap
 //! the same test started by another `cargo test`.
 
@@ -92,10 +92,7 @@ fn finish(
             let logged = std::fs::read_to_string(log)
                 .map(|t| t.lines().count())
                 .unwrap_or(0);
-            let state = match kind {
-                Kind::Lease => format!("{:?}", client.get_lease("hot").map(|l| l.status)),
-                Kind::Semaphore => format!("{:?}", client.get_semaphore("hot").map(|s| s.status)),
-            };
+            let state = kind.describe(client, "hot");
             let said: Vec<String> = (0..children.len() as u32)
                 .map(|p| {
                     format!(
@@ -130,32 +127,11 @@ fn finish(
 
 /// The object's fencing counter, holders and waiters.
 fn final_fencing(client: &Client, kind: Kind) -> (u64, usize, usize) {
-    match kind {
-        Kind::Lease => {
-            let status = client
-                .get_lease("hot")
-                .expect("get")
-                .status
-                .unwrap_or_default();
-            (
-                status.transitions,
-                usize::from(status.holder.is_some()),
-                kind.waiters(client, "hot").len(),
-            )
-        }
-        Kind::Semaphore => {
-            let status = client
-                .get_semaphore("hot")
-                .expect("get")
-                .status
-                .unwrap_or_default();
-            (
-                status.fencing_token,
-                status.holders.len(),
-                kind.waiters(client, "hot").len(),
-            )
-        }
-    }
+    (
+        kind.fencing(client, "hot"),
+        kind.holders(client, "hot").len(),
+        kind.waiters(client, "hot").len(),
+    )
 }
 
 fn hammer(kind: Kind, capacity: usize, hold: Duration) {
@@ -268,4 +244,9 @@ fn a_semaphore_of_three_never_has_more_than_three_holders() {
 #[test]
 fn a_lease_never_has_more_than_one_holder() {
     hammer(Kind::Lease, 1, LEASE_HOLD);
+}
+
+#[test]
+fn a_mutex_never_has_more_than_one_holder() {
+    hammer(Kind::Mutex, 1, LEASE_HOLD);
 }

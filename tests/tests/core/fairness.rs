@@ -66,4 +66,4 @@ fn grants_follow_priority_then_arrival(kind: Kind) {
     );
 }
 
-test_each_kind!(grants_follow_priority_then_arrival: semaphore_grants_follow_priority_then_arrival, lease_grants_follow_priority_then_arrival);
+test_each_kind!(grants_follow_priority_then_arrival: semaphore_grants_follow_priority_then_arrival, lease_grants_follow_priority_then_arrival, mutex_grants_follow_priority_then_arrival);

@@ -440,10 +440,7 @@ fn contention_through_faults(run: Run, prefix: &str) {
         left = leftovers(run.kind, &direct);
     }
     if !left.0.is_empty() || !left.1.is_empty() {
-        let status = match run.kind {
-            Kind::Semaphore => format!("{:?}", direct.get_semaphore("x").map(|s| s.status)),
-            Kind::Lease => format!("{:?}", direct.get_lease("x").map(|l| l.status)),
-        };
+        let status = run.kind.describe(&direct, "x");
         let failed = tally.failed.lock().unwrap_or_else(|e| e.into_inner());
         let whence: Vec<String> = left
             .0

@@ -97,7 +97,7 @@ fn killed_holder_is_replaced(kind: Kind) {
     );
 }
 
-test_each_kind!(killed_holder_is_replaced: a_killed_semaphore_holder_is_replaced_within_its_ttl, a_killed_lease_holder_is_replaced_within_its_ttl);
+test_each_kind!(killed_holder_is_replaced: a_killed_semaphore_holder_is_replaced_within_its_ttl, a_killed_lease_holder_is_replaced_within_its_ttl, a_killed_mutex_holder_is_replaced_within_its_ttl);
 
 #[test]
 fn a_killed_waiter_does_not_receive_the_permit_for_good() {

@@ -15,6 +15,7 @@ mod gate;
 mod invariants;
 mod lease;
 mod liveness;
+mod mutex;
 mod partition;
 mod semaphore;
 mod slots;

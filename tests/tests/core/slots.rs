@@ -57,7 +57,7 @@ fn wait_times_out_and_leaves_the_queue(kind: Kind) {
     );
 }
 
-test_each_kind!(wait_times_out_and_leaves_the_queue: a_semaphore_wait_that_times_out_returns_timeout_and_leaves_the_queue, a_lease_wait_that_times_out_returns_timeout_and_leaves_the_queue);
+test_each_kind!(wait_times_out_and_leaves_the_queue: a_semaphore_wait_that_times_out_returns_timeout_and_leaves_the_queue, a_lease_wait_that_times_out_returns_timeout_and_leaves_the_queue, a_mutex_wait_that_times_out_returns_timeout_and_leaves_the_queue);
 
 fn cancelled_wait_returns_promptly_and_leaves_the_queue(kind: Kind) {
     let (_ns, client) = kind.in_new_namespace(&format!("{kind}-cancel"), NAME, 1);

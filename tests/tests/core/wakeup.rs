@@ -100,4 +100,4 @@ fn waiter_gets_a_released_slot_within_100ms(kind: Kind) {
     );
 }
 
-test_each_kind!(waiter_gets_a_released_slot_within_100ms: a_waiting_acquirer_gets_a_released_permit_within_100ms, a_waiting_acquirer_gets_a_released_lease_within_100ms);
+test_each_kind!(waiter_gets_a_released_slot_within_100ms: a_waiting_acquirer_gets_a_released_permit_within_100ms, a_waiting_acquirer_gets_a_released_lease_within_100ms, a_waiting_locker_gets_an_unlocked_mutex_within_100ms);

@@ -1,4 +1,4 @@
-//! The operator reclaims permits and leases whose holders stopped renewing,
+//! The operator reclaims permits, leases and mutexes whose holders stopped renewing,
 //! promptly and never before their TTL, and keeps the fields that
 //! `kubectl get semaphores` shows true while clients churn.
 
@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use konductor::resource::{Lease, LeasePhase, Semaphore, SemaphorePhase};
+use konductor::resource::{Lease, LeasePhase, Mutex, Resource, Semaphore, SemaphorePhase};
 use konductor::Options;
 use konductor_tests::cluster::kubectl;
 use konductor_tests::kind::Kind;
@@ -111,22 +111,41 @@ fn a_reclaimed_permit_goes_to_the_head_waiter() {
 
 #[test]
 fn a_lease_whose_holder_stopped_renewing_is_reclaimed_and_shows_expired() {
-    let (_serial, ns, operator) = operated("op-lease");
+    a_single_holder_that_stopped_renewing_is_reclaimed(Kind::Lease, "op-lease");
+}
+
+#[test]
+fn a_mutex_whose_holder_stopped_renewing_is_reclaimed_and_shows_expired() {
+    a_single_holder_that_stopped_renewing_is_reclaimed(Kind::Mutex, "op-mutex");
+}
+
+/// A lease or mutex whose holder vanished is freed within its TTL plus a
+/// second, shows `Expired`, is counted, and goes to the next caller with a
+/// larger fencing token.
+fn a_single_holder_that_stopped_renewing_is_reclaimed(kind: Kind, prefix: &str) {
+    let (_serial, ns, operator) = operated(prefix);
     let client = ns.admin();
-    client
-        .create_lease("leader", Some(TTL), None)
-        .expect("create");
+    let status = || match kind {
+        Kind::Mutex => status_of::<Mutex>(&client, "one"),
+        _ => status_of::<Lease>(&client, "one"),
+    };
+    match kind {
+        Kind::Mutex => client.create_mutex("one", Some(TTL), None).map(drop),
+        _ => client.create_lease("one", Some(TTL), None).map(drop),
+    }
+    .expect("create");
     let started = Instant::now();
-    let lease = client
-        .acquire_lease("leader", &Options::new().holder("old-leader"))
+    let held = kind
+        .acquire(&client, "one", &Options::new().holder("old-holder"))
         .expect("acquire");
-    std::mem::forget(lease);
-    eventually(TTL + Duration::from_secs(5), "the lease to expire", || {
-        Kind::Lease.holders(&client, "leader").is_empty()
+    std::mem::forget(held);
+    eventually(TTL + Duration::from_secs(5), "the holder to expire", || {
+        kind.holders(&client, "one").is_empty()
     });
     let took = started.elapsed();
     println!(
-        "lease with TTL {}ms reclaimed after {:.0}ms",
+        "{} with TTL {}ms reclaimed after {:.0}ms",
+        kind.as_str(),
         TTL.as_millis(),
         ms(took)
     );
@@ -135,16 +154,24 @@ fn a_lease_whose_holder_stopped_renewing_is_reclaimed_and_shows_expired() {
         "took {:.0}ms",
         ms(took)
     );
-    let status = status_of::<Lease>(&client, "leader");
-    assert_eq!(status.phase, Some(LeasePhase::Expired));
+    assert_eq!(status().phase, Some(LeasePhase::Expired));
     // The operator counts the reclaim once its write has returned, which can
     // be just after the client already sees the result.
+    let label = match kind {
+        Kind::Mutex => Mutex::KIND,
+        _ => Lease::KIND,
+    };
+    let metric = format!("konductor_reclaimed_total{{kind=\"{label}\",record=\"holder\"}}");
     eventually(Duration::from_secs(2), "the reclaim to be counted", || {
-        operator.metric("konductor_reclaimed_total{kind=\"Lease\",record=\"holder\"}") == Some(1.0)
+        operator.metric(&metric) == Some(1.0)
     });
-    let next = client
-        .try_acquire_lease("leader", &Options::new().holder("new-leader"))
-        .expect("the expired lease is free");
+    let next = kind
+        .acquire(
+            &client,
+            "one",
+            &Options::new().holder("new-holder").timeout(Duration::ZERO),
+        )
+        .expect("the expired one is free");
     assert!(next.token() > 1);
     next.release().expect("release");
 }
