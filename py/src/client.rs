@@ -179,6 +179,10 @@ impl Client {
                 let (ttl, priority) = (spec.duration(py, Argument::Ttl)?, spec.get("priority")?);
                 self.object(py, move |c| c.create_lease(&name, ttl, priority))
             }
+            Kind::Mutex => {
+                let (ttl, priority) = (spec.duration(py, Argument::Ttl)?, spec.get("priority")?);
+                self.object(py, move |c| c.create_mutex(&name, ttl, priority))
+            }
             Kind::Gate => {
                 let conditions: Vec<GateCondition> = from_python(
                     &spec.required::<Bound<'py, PyAny>>("conditions")?,

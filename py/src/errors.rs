@@ -56,6 +56,10 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
             set!(name, holder);
             "LeaseHeldError"
         }
+        Error::Locked { kind, name, holder } => {
+            set!(kind, name, holder);
+            "LockedError"
+        }
         Error::Timeout { what, waited } => {
             let waited = waited.as_secs_f64();
             set!(what, waited);

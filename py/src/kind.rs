@@ -11,10 +11,17 @@ pub(crate) enum Kind {
     Barrier,
     Lease,
     Gate,
+    Mutex,
 }
 
 impl Kind {
-    const ALL: [Kind; 4] = [Kind::Semaphore, Kind::Barrier, Kind::Lease, Kind::Gate];
+    const ALL: [Kind; 5] = [
+        Kind::Semaphore,
+        Kind::Barrier,
+        Kind::Lease,
+        Kind::Gate,
+        Kind::Mutex,
+    ];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -22,6 +29,7 @@ impl Kind {
             Kind::Barrier => "Barrier",
             Kind::Lease => "Lease",
             Kind::Gate => "Gate",
+            Kind::Mutex => "Mutex",
         }
     }
 
@@ -69,12 +77,16 @@ macro_rules! for_kind {
                 type $K = konductor::resource::Gate;
                 $body
             }
+            $crate::kind::Kind::Mutex => {
+                type $K = konductor::resource::Mutex;
+                $body
+            }
         }
     };
 }
 
 /// Evaluates `$body` with `$K` the core type of `$kind` if it has slots to
-/// acquire (semaphores, leases); else evaluates to `Err` naming `$call`.
+/// acquire (semaphores, leases, mutexes); else evaluates to `Err` naming `$call`.
 macro_rules! for_slotted_kind {
     ($kind:expr, $call:literal, $K:ident => $body:expr) => {
         match $kind {
@@ -84,6 +96,10 @@ macro_rules! for_slotted_kind {
             }
             $crate::kind::Kind::Lease => {
                 type $K = konductor::resource::Lease;
+                $body
+            }
+            $crate::kind::Kind::Mutex => {
+                type $K = konductor::resource::Mutex;
                 $body
             }
             other => Err(other.unsupported($call)),

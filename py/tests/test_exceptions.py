@@ -55,6 +55,14 @@ def test_lease_held(client: konductor.Client) -> None:
             client.acquire_lease("l", timeout=0)
 
 
+def test_locked(client: konductor.Client) -> None:
+    client.create_mutex("m")
+    with client.mutex("m", holder="first"):
+        with pytest.raises(konductor.LockedError) as error:
+            client.lock_mutex("m", timeout=0)
+    assert (error.value.kind, error.value.name, error.value.holder) == ("mutex", "m", "first")
+
+
 def test_timeout_reports_what_and_how_long(client: konductor.Client) -> None:
     client.create_semaphore("s", 1)
     with client.semaphore("s"):

@@ -1,6 +1,6 @@
 """Konductor: Kubernetes-native coordination primitives for Python.
 
-Semaphores, barriers, leases and gates stored as custom resources of
+Semaphores, barriers, leases, mutexes and gates stored as custom resources of
 ``sync.konductor.io/v1``, used through a blocking client backed by the Rust
 core. Blocking calls release the GIL and can be interrupted with Ctrl-C.
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 from . import _exceptions, resources
 from ._client import DEFAULT_TTL, Client
 from ._exceptions import *  # noqa: F403 (the names are listed in _exceptions.__all__)
-from ._held import Held, Lease, Permit
+from ._held import Held, Lease, MutexLock, Permit
 from ._leader import Leadership
 from ._native import VERSION as __version__
 from ._native import CancelToken
@@ -34,6 +34,7 @@ __all__ = [
     "Held",
     "Permit",
     "Lease",
+    "MutexLock",
     "Leadership",
     "CancelToken",
     "GateCondition",

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator, List, Optional, Tuple, Type, TypeVar
 from . import _arguments as check
 from . import _model, _native, resources
 from ._arguments import Duration
-from ._held import Held, Lease, Permit
+from ._held import Held, Lease, MutexLock, Permit
 from ._leader import Leadership
 from ._sugar import for_kind, name_methods
 
@@ -175,16 +175,19 @@ class Client:
     get_barrier = for_kind(get, resources.Barrier)
     get_lease = for_kind(get, resources.Lease)
     get_gate = for_kind(get, resources.Gate)
+    get_mutex = for_kind(get, resources.Mutex)
     list_semaphores = for_kind(list, resources.Semaphore)
     list_barriers = for_kind(list, resources.Barrier)
     list_leases = for_kind(list, resources.Lease)
     list_gates = for_kind(list, resources.Gate)
+    list_mutexes = for_kind(list, resources.Mutex)
     delete_semaphore = for_kind(delete, resources.Semaphore)
     delete_barrier = for_kind(delete, resources.Barrier)
     delete_lease = for_kind(delete, resources.Lease)
     delete_gate = for_kind(delete, resources.Gate)
+    delete_mutex = for_kind(delete, resources.Mutex)
 
-    # Slotted kinds: semaphores and leases
+    # Slotted kinds: semaphores, leases and mutexes
 
     def acquire(
         self,
@@ -198,11 +201,11 @@ class Client:
         auto_renew: bool = False,
         cancel: Optional[_native.CancelToken] = None,
     ) -> _H:
-        """Acquires a slot of an object (a semaphore's permit, a lease), queueing until one is free.
+        """Acquires a slot of an object (a semaphore's permit, a lease, a mutex), queueing until one is free.
 
         Args:
-            kind: What to hold: :class:`Permit` or :class:`Lease`.
-            name: Name of the semaphore or lease.
+            kind: What to hold: :class:`Permit`, :class:`Lease` or :class:`MutexLock`.
+            name: Name of the semaphore, lease or mutex.
             ttl: Time-to-live of the grant (default: the object's, else
                 :data:`DEFAULT_TTL`); it is lost unless renewed within it.
             timeout: Longest time to wait (``None``: no limit; ``0``: try once).
@@ -220,6 +223,7 @@ class Client:
             NotFoundError: The object does not exist.
             TimeoutError: Nothing was granted within ``timeout`` (a semaphore).
             LeaseHeldError: ``timeout`` is 0 and someone else holds the lease.
+            LockedError: ``timeout`` is 0 and someone else holds the mutex.
             CancelledError: ``cancel`` was cancelled.
             AlreadyHeldError: ``holder`` already holds or waits for it.
             InvalidArgumentError: A bad name, duration or priority.
@@ -250,8 +254,8 @@ class Client:
         """Takes a slot only if one is free now, without queueing.
 
         Args:
-            kind: What to hold: :class:`Permit` or :class:`Lease`.
-            name: Name of the semaphore or lease.
+            kind: What to hold: :class:`Permit`, :class:`Lease` or :class:`MutexLock`.
+            name: Name of the semaphore, lease or mutex.
             ttl: Time-to-live of the grant (default: the object's, else :data:`DEFAULT_TTL`).
             holder: Holder identity (default: pod or host name plus a unique suffix).
             priority: Priority recorded with the grant.
@@ -262,6 +266,7 @@ class Client:
 
         Raises:
             LeaseHeldError: Someone else holds the lease (``error.holder`` says who).
+            LockedError: Someone else holds the mutex (``error.holder`` says who).
             TimeoutError: The semaphore has no free permit.
             NotFoundError: The object does not exist.
             AlreadyHeldError: ``holder`` already holds it.
@@ -301,6 +306,10 @@ class Client:
     try_acquire_lease = for_kind(try_acquire, Lease)
     semaphore_waiters = for_kind(waiters, resources.Semaphore)
     lease_waiters = for_kind(waiters, resources.Lease)
+    lock_mutex = for_kind(acquire, MutexLock)
+    mutex = for_kind(acquire, MutexLock)
+    try_lock_mutex = for_kind(try_acquire, MutexLock)
+    mutex_waiters = for_kind(waiters, resources.Mutex)
 
     # Kinds that open: barriers and gates
 
@@ -450,6 +459,27 @@ class Client:
             InvalidArgumentError: A bad name, duration or priority.
         """
         return self._create(resources.Lease, name, ttl=check.duration(ttl, "ttl"), priority=check.priority(priority))
+
+    # Mutexes
+
+    def create_mutex(
+        self, name: str, *, ttl: Optional[Duration] = None, priority: Optional[int] = None
+    ) -> resources.Mutex:
+        """Creates a mutex; lock it with ``with client.mutex(name):``.
+
+        Args:
+            name: Name of the mutex.
+            ttl: Default lock time-to-live (how long a lock lasts unrenewed).
+            priority: Default priority of lockers that give none.
+
+        Returns:
+            The mutex object as created.
+
+        Raises:
+            AlreadyExistsError: It exists already.
+            InvalidArgumentError: A bad name, duration or priority.
+        """
+        return self._create(resources.Mutex, name, ttl=check.duration(ttl, "ttl"), priority=check.priority(priority))
 
     def run_as_leader(
         self,

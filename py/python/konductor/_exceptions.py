@@ -17,6 +17,7 @@ __all__ = [
     "NotFoundError",
     "AlreadyHeldError",
     "LeaseHeldError",
+    "LockedError",
     "TimeoutError",
     "CancelledError",
     "LostError",
@@ -87,6 +88,21 @@ class LeaseHeldError(KonductorError):
         holder: The current holder.
     """
 
+    name: str = ""
+    holder: str = ""
+
+
+class LockedError(KonductorError):
+    """The mutex is locked by someone else (raised by ``try_lock_mutex``, or
+    ``lock_mutex`` with ``timeout=0``).
+
+    Attributes:
+        kind: Kind of the object, ``"mutex"``.
+        name: Name of the mutex.
+        holder: The current holder.
+    """
+
+    kind: str = ""
     name: str = ""
     holder: str = ""
 

@@ -1,5 +1,6 @@
 """The handle of a held slot, one class for every slotted kind: a semaphore
-permit (:class:`Permit`), a lease (:class:`Lease`)."""
+permit (:class:`Permit`), a lease (:class:`Lease`), a locked mutex
+(:class:`MutexLock`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import ClassVar, Optional, Type, TypeVar
 from . import _native, resources
 from ._exceptions import KonductorError, LostError
 
-__all__ = ["Held", "Permit", "Lease"]
+__all__ = ["Held", "Permit", "Lease", "MutexLock"]
 
 _log = logging.getLogger("konductor")
 
@@ -136,6 +137,18 @@ class Lease(Held):
     resource = resources.Lease
 
 
-for _cls in (Held, Permit, Lease):
+class MutexLock(Held):
+    """A locked mutex: this process is its only holder until it unlocks
+    (:meth:`release`) or loses it.
+
+    See :class:`Held`. (The mutex *object*, as read by ``get_mutex``, is
+    :class:`konductor.resources.Mutex`.)
+    """
+
+    __slots__ = ()
+    resource = resources.Mutex
+
+
+for _cls in (Held, Permit, Lease, MutexLock):
     _cls.__module__ = "konductor"
 del _cls

@@ -1,7 +1,7 @@
 """The compiled core of the konductor package (private; use ``konductor``).
 
 Generic over the kind of object: ``kind`` is a kind name (``"Semaphore"``,
-``"Barrier"``, ``"Lease"``, ``"Gate"``). Durations are seconds as floats,
+``"Barrier"``, ``"Lease"``, ``"Gate"``, ``"Mutex"``). Durations are seconds as floats,
 checked by core; objects are returned as plain Python values (dicts with the
 API's camelCase keys) that the package turns into typed snapshots. Every
 blocking call runs the core call on a worker thread and waits with the GIL
@@ -213,13 +213,13 @@ class Client:
         auto_renew: bool = False,
         cancel: Optional[CancelToken] = None,
     ) -> Held:
-        """Acquires a slot of an object of a slotted ``kind`` (Semaphore, Lease); a zero ``timeout`` tries once.
+        """Acquires a slot of an object of a slotted ``kind`` (Semaphore, Lease, Mutex); a zero ``timeout`` tries once.
 
         Raises:
             konductor.KonductorError: See ``konductor.Client.acquire``.
         """
     def waiters(self, kind: str, name: str) -> List[_Object]:
-        """The acquisitions queued for an object of a slotted ``kind`` (Semaphore, Lease): its Waiter objects, in grant order.
+        """The acquisitions queued for an object of a slotted ``kind`` (Semaphore, Lease, Mutex): its Waiter objects, in grant order.
 
         Raises:
             konductor.NotFoundError: The object does not exist.

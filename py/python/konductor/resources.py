@@ -24,6 +24,7 @@ __all__ = [
     "Semaphore",
     "Barrier",
     "Lease",
+    "Mutex",
     "Gate",
     "Waiter",
     "Holder",
@@ -33,7 +34,7 @@ __all__ = [
     "CONDITION_TYPES",
 ]
 
-CONDITION_TYPES = ("Job", "Semaphore", "Barrier", "Lease", "Gate")
+CONDITION_TYPES = ("Job", "Semaphore", "Barrier", "Lease", "Gate", "Mutex")
 """The kinds of object a gate condition can refer to."""
 
 _O = TypeVar("_O", bound="Object")
@@ -115,7 +116,8 @@ class GateCondition:
         name: Name of the referenced object.
         namespace: Its namespace; the gate's own when ``None``.
         state: Required state: Job ``Complete``/``Failed``/``Active``,
-            Barrier and Gate ``Open``/``Closed``, Lease ``Acquired``/``Available``.
+            Barrier and Gate ``Open``/``Closed``, Lease ``Acquired``/``Available``,
+            Mutex ``Locked``/``Unlocked``.
         value: For a Semaphore: the minimum number of available permits.
     """
 
@@ -225,6 +227,20 @@ class Lease(Object):
     renewed_at: Optional[datetime.datetime] = api("status.renewedAt")
     expires_at: Optional[datetime.datetime] = api("status.expiresAt")
     renew_count: int = api("status.renewCount")
+
+
+@dataclass(frozen=True)
+class Mutex(Lease):
+    """A mutex object: at most one holder, for critical sections. It has the
+    fields of a :class:`Lease` (``phase`` is ``"Held"`` while locked).
+
+    (The handle of a mutex you locked is :class:`konductor.MutexLock`.)
+    """
+
+    @property
+    def is_locked(self) -> bool:
+        """True while someone holds the mutex."""
+        return self.holder is not None
 
 
 @dataclass(frozen=True)
