@@ -19,7 +19,7 @@ pub enum Exit {
     NotFound = 65,
     /// The object to create exists already.
     AlreadyExists = 66,
-    /// No free permit now, or the lease is held by another holder.
+    /// No free permit now, or the lease or mutex is held by another holder.
     Busy = 67,
     /// The holder already holds (or waits for) the object.
     AlreadyHeld = 68,
@@ -53,7 +53,7 @@ pub const TABLE: [(Exit, &str); 15] = [
     (Exit::AlreadyExists, "the object to create exists already"),
     (
         Exit::Busy,
-        "no free permit now, or the lease is held by another holder",
+        "no free permit now, or the lease or mutex is held by another holder",
     ),
     (
         Exit::AlreadyHeld,
@@ -139,7 +139,7 @@ pub fn exit_of(error: &Error) -> Exit {
         Error::NotFound { .. } => Exit::NotFound,
         Error::AlreadyExists { .. } => Exit::AlreadyExists,
         Error::AlreadyHeld { .. } => Exit::AlreadyHeld,
-        Error::LeaseHeld { .. } => Exit::Busy,
+        Error::LeaseHeld { .. } | Error::Locked { .. } => Exit::Busy,
         Error::Timeout { .. } => Exit::Timeout,
         Error::Lost { .. } => Exit::Lost,
         Error::Failed { .. } => Exit::Failed,

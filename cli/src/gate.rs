@@ -60,10 +60,11 @@ fn condition(text: &str) -> Result<GateCondition, String> {
         "semaphore" | "semaphores" | "sem" => ConditionKind::Semaphore,
         "barrier" | "barriers" | "bar" => ConditionKind::Barrier,
         "lease" | "leases" | "kl" => ConditionKind::Lease,
+        "mutex" | "mutexes" | "mtx" => ConditionKind::Mutex,
         "gate" | "gates" => ConditionKind::Gate,
         other => {
             return Err(format!(
-                "unknown kind {other:?} (job, semaphore, barrier, lease or gate)"
+                "unknown kind {other:?} (job, semaphore, barrier, lease, mutex or gate)"
             ))
         }
     };
@@ -76,11 +77,7 @@ fn condition(text: &str) -> Result<GateCondition, String> {
                 (None, Some(value))
             }
             (_, Some(state)) => {
-                let allowed: &[&str] = match type_ {
-                    ConditionKind::Job => &["Complete", "Failed", "Active"],
-                    ConditionKind::Lease => &["Acquired", "Available"],
-                    _ => &["Open", "Closed"],
-                };
+                let allowed = type_.states();
                 let state = allowed
                     .iter()
                     .find(|s| s.eq_ignore_ascii_case(state))

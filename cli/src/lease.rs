@@ -9,7 +9,7 @@ use crate::connect::Global;
 use crate::exit::Outcome;
 use crate::manage::{self, Named};
 use crate::signals::Signals;
-use crate::slotted::{self, duration, Busy, ByHolder, Hold, Renew, Run};
+use crate::slotted::{self, duration, once, Busy, ByHolder, Hold, Renew, Run};
 
 /// The lease commands.
 #[derive(Debug, Subcommand)]
@@ -65,9 +65,8 @@ impl Command {
                 slotted::run::<Lease>(&client, &lease_run.run, busy, signals)
             }
             Command::Acquire(hold) => slotted::acquire::<Lease>(&client, global, &hold, signals),
-            Command::Try(mut hold) => {
-                hold.timeout = Some(Duration::ZERO);
-                slotted::acquire::<Lease>(&client, global, &hold, signals)
+            Command::Try(hold) => {
+                slotted::acquire::<Lease>(&client, global, &once(hold, "try")?, signals)
             }
             Command::Renew(renew) => slotted::renew::<Lease>(&client, global, &renew),
             Command::Release(grant) => slotted::release::<Lease>(&client, &grant),

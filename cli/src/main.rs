@@ -1,4 +1,4 @@
-//! `konductor`: run commands under Konductor semaphores, leases and barriers,
+//! `konductor`: run commands under Konductor semaphores, leases, mutexes and barriers,
 //! wait for gates, and manage the objects, from shells, initContainers,
 //! CronJobs and workflow steps. The guide is `cli/README.md`.
 
@@ -9,6 +9,7 @@ mod exit;
 mod gate;
 mod lease;
 mod manage;
+mod mutex;
 mod output;
 mod progress;
 mod semaphore;
@@ -42,6 +43,9 @@ enum Command {
     /// Leases: one holder at a time.
     #[command(subcommand, visible_alias = "kl")]
     Lease(lease::Command),
+    /// Mutexes: one holder at a time, for critical sections.
+    #[command(subcommand, visible_alias = "mtx")]
+    Mutex(mutex::Command),
     /// Barriers: start together once all arrived.
     #[command(subcommand, visible_alias = "bar")]
     Barrier(barrier::Command),
@@ -80,6 +84,7 @@ fn dispatch(cli: Cli) -> Outcome {
         }
         Command::Semaphore(command) => command.run(global, &Signals::install()?),
         Command::Lease(command) => command.run(global, &Signals::install()?),
+        Command::Mutex(command) => command.run(global, &Signals::install()?),
         Command::Barrier(command) => command.run(global, &Signals::install()?),
         Command::Gate(command) => command.run(global, &Signals::install()?),
     }

@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use clap::ValueEnum;
-use konductor::resource::{Barrier, Gate, Lease, Resource, Semaphore, GROUP};
+use konductor::resource::{Barrier, Gate, Lease, Mutex, Resource, Semaphore, GROUP};
 use serde::Serialize;
 
 use crate::exit::Failure;
@@ -65,18 +65,25 @@ impl Shown for Barrier {
     }
 }
 
-impl Shown for Lease {
-    const NOUN: &'static str = "lease";
-    const COLUMNS: &'static [&'static str] = &["HOLDER", "PHASE", "EXPIRES"];
-    fn cells(&self) -> Vec<String> {
-        let status = self.status.as_ref();
-        vec![
-            or_none(status.and_then(|s| s.holder.clone())),
-            or_none(status.and_then(|s| s.phase)),
-            or_none(status.and_then(|s| s.expires_at.clone())),
-        ]
-    }
+/// Leases and mutexes: one holder, shown alike.
+macro_rules! single_holder {
+    ($($kind:ty => $noun:literal),*) => {$(
+        impl Shown for $kind {
+            const NOUN: &'static str = $noun;
+            const COLUMNS: &'static [&'static str] = &["HOLDER", "PHASE", "EXPIRES"];
+            fn cells(&self) -> Vec<String> {
+                let status = self.status.as_ref();
+                vec![
+                    or_none(status.and_then(|s| s.holder.clone())),
+                    or_none(status.and_then(|s| s.phase)),
+                    or_none(status.and_then(|s| s.expires_at.clone())),
+                ]
+            }
+        }
+    )*};
 }
+
+single_holder!(Lease => "lease", Mutex => "mutex");
 
 impl Shown for Gate {
     const NOUN: &'static str = "gate";

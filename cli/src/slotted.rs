@@ -63,6 +63,19 @@ impl Hold {
     }
 }
 
+/// `hold` for a try-once command (`lease try`, `mutex try-lock`): a
+/// `--timeout` contradicts it and is refused rather than ignored.
+pub fn once(mut hold: Hold, command: &str) -> Result<Hold, Failure> {
+    if let Some(timeout) = hold.timeout {
+        return Err(Failure::usage(format!(
+            "{command} tries once and takes no --timeout (got {timeout:?}); \
+             use the waiting command with --timeout instead"
+        )));
+    }
+    hold.timeout = Some(Duration::ZERO);
+    Ok(hold)
+}
+
 /// A grant named by its holder, for the steps after `acquire`.
 #[derive(Debug, Args)]
 pub struct ByHolder {

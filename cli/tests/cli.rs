@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use konductor::Options;
 use konductor_tests::cluster::{cluster, kubectl};
+use konductor_tests::kind::Kind;
 use konductor_tests::namespace::Namespace;
 use konductor_tests::wait::eventually;
 use rustix::process::{kill_process, Pid, Signal};
@@ -293,6 +294,53 @@ fn lease_run_is_a_singleton() {
 }
 
 #[test]
+fn mutex_run_waits_for_the_lock_and_try_lock_names_the_holder() {
+    let ns = Namespace::new("cli-mutex");
+    expect(&ns, &["mutex", "create", "config", "--ttl", "30s"], 0);
+    expect(&ns, &["mutex", "lock", "config", "--holder", "first"], 0);
+    let busy = expect(
+        &ns,
+        &["mutex", "try-lock", "config", "--holder", "second"],
+        67,
+    );
+    assert!(stderr(&busy).contains("\"first\""), "{}", stderr(&busy));
+    expect(
+        &ns,
+        &["mutex", "run", "config", "--timeout", "300ms", "--", "true"],
+        69,
+    );
+    let dir = scratch(&ns);
+    let ran = dir.join("ran");
+    let waiting = konductor(
+        &ns,
+        &[
+            "mutex",
+            "run",
+            "config",
+            "--timeout",
+            "60s",
+            "--",
+            "touch",
+            ran.to_str().expect("path"),
+        ],
+    )
+    .spawn()
+    .expect("spawn mutex run");
+    eventually(Duration::from_secs(20), "the run to queue", || {
+        Kind::Mutex.waiters(&ns.admin(), "config").len() == 1
+    });
+    assert!(!ran.exists(), "the command waits for the lock");
+    expect(&ns, &["mutex", "unlock", "config", "--holder", "first"], 0);
+    let output = finish(waiting, "mutex run");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(ran.exists(), "the command ran once the lock was free");
+    assert!(Kind::Mutex.holders(&ns.admin(), "config").is_empty());
+    let listed = expect(&ns, &["mutex", "list"], 0);
+    assert!(stdout(&listed).starts_with("NAME"), "{}", stdout(&listed));
+    assert!(stdout(&listed).contains("config"), "{}", stdout(&listed));
+}
+
+#[test]
 fn stepwise_acquire_renew_and_release_span_invocations() {
     let ns = Namespace::new("cli-steps");
     expect(&ns, &["semaphore", "create", "quota", "--permits", "1"], 0);
@@ -457,7 +505,7 @@ fn gate_check_exits_0_when_open_and_1_when_not() {
 #[test]
 fn bad_input_gets_one_error_line_and_its_exit_code() {
     let ns = Namespace::new("cli-errors");
-    let cases: [(&[&str], i32, &str); 8] = [
+    let cases: [(&[&str], i32, &str); 10] = [
         (
             &["semaphore", "create", "Bad_Name", "--permits", "1"],
             64,
@@ -490,6 +538,12 @@ fn bad_input_gets_one_error_line_and_its_exit_code() {
             "missing",
         ),
         (&["barrier", "arrive", "missing"], 65, "missing"),
+        (&["lease", "try", "l", "--timeout", "5s"], 64, "--timeout"),
+        (
+            &["mutex", "try-lock", "m", "--timeout", "5s"],
+            64,
+            "--timeout",
+        ),
     ];
     for (args, want, names) in cases {
         let output = expect(&ns, args, want);
@@ -589,7 +643,7 @@ fn list_prints_kubectls_columns_and_every_format() {
     );
     expect(&ns, &["semaphore", "delete", "b-sem"], 0);
     expect(&ns, &["semaphore", "get", "b-sem"], 65);
-    for kind in ["lease", "barrier", "gate"] {
+    for kind in ["lease", "mutex", "barrier", "gate"] {
         let empty = expect(&ns, &[kind, "list"], 0);
         assert!(
             stderr(&empty).starts_with("No resources found"),

@@ -540,6 +540,28 @@ pub enum ConditionKind {
 }
 
 impl ConditionKind {
+    /// Every kind a condition can name.
+    pub const ALL: [ConditionKind; 6] = [
+        ConditionKind::Job,
+        ConditionKind::Semaphore,
+        ConditionKind::Barrier,
+        ConditionKind::Lease,
+        ConditionKind::Mutex,
+        ConditionKind::Gate,
+    ];
+
+    /// The states a condition on this kind may require; the first is the
+    /// default. (A Semaphore condition requires a count in `value`.)
+    pub fn states(self) -> &'static [&'static str] {
+        match self {
+            ConditionKind::Job => &["Complete", "Failed", "Active"],
+            ConditionKind::Semaphore => &["Available"],
+            ConditionKind::Barrier | ConditionKind::Gate => &["Open", "Closed"],
+            ConditionKind::Lease => &["Acquired", "Available"],
+            ConditionKind::Mutex => &["Locked", "Unlocked"],
+        }
+    }
+
     /// The kind name as written in YAML.
     pub fn as_str(self) -> &'static str {
         match self {

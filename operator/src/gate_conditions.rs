@@ -3,7 +3,8 @@
 use k8s_openapi::api::batch::v1::Job;
 use konductor::resource::BarrierPhase;
 use konductor::resource::{
-    Barrier, Gate, GateCondition, GateConditionStatus, Lease, LeaseStatus, Mutex, Semaphore,
+    Barrier, ConditionKind, Gate, GateCondition, GateConditionStatus, Lease, LeaseStatus, Mutex,
+    Semaphore,
 };
 
 use crate::status::Concluding;
@@ -50,13 +51,13 @@ pub fn evaluate(
             &who,
             lease.as_deref().map(|l| &l.status),
             state,
-            ["Acquired", "Available"],
+            ConditionKind::Lease.states(),
         ),
         Found::Mutex(mutex) => holder_state(
             &who,
             mutex.as_deref().map(|m| &m.status),
             state,
-            ["Locked", "Unlocked"],
+            ConditionKind::Mutex.states(),
         ),
     };
     GateConditionStatus {
@@ -185,8 +186,11 @@ fn holder_state(
     who: &str,
     status: Option<&Option<LeaseStatus>>,
     state: Option<&str>,
-    [held, free]: [&str; 2],
+    states: &[&str],
 ) -> (bool, String) {
+    let &[held, free] = states else {
+        unreachable!("a single-holder kind has two states, held and free")
+    };
     let Some(status) = status else {
         return (false, format!("{who} not found"));
     };
