@@ -244,6 +244,30 @@ phase!(
     }
 );
 phase!(
+    /// Where a once stands.
+    OncePhase {
+        /// Nobody has run it (or its last executor stopped renewing, or its
+        /// failed run may be retried).
+        Pending,
+        /// An executor is running it.
+        Running,
+        /// It ran to completion: it never runs again.
+        Done,
+        /// Its run failed (`status.message` says why); final unless
+        /// `spec.onFailure` is `Retry`.
+        Failed,
+    }
+);
+phase!(
+    /// What a once does after a failed run.
+    OnFailure {
+        /// The failure is final: every caller gets it.
+        Final,
+        /// The next caller runs it again.
+        Retry,
+    }
+);
+phase!(
     /// Where a barrier (or gate) stands.
     BarrierPhase {
         /// Arrivals (or conditions) are still missing.
@@ -331,6 +355,11 @@ resource!(
     /// kind of its own (its own `kubectl get mutexes`, its own RBAC): the same
     /// spec, status, queue and fencing.
     Mutex, MutexSpec, MutexStatus, "Mutex", "mutexes"
+);
+resource!(
+    /// A once: its work runs in exactly one caller across the cluster, and
+    /// every caller learns the outcome.
+    Once, OnceSpec, OnceStatus, "Once", "onces"
 );
 resource!(
     /// A gate that opens when all of its conditions hold (evaluated by the operator).
@@ -521,6 +550,52 @@ pub type MutexSpec = LeaseSpec;
 /// while unlocked, `Expired` after the operator reclaimed a holder).
 pub type MutexStatus = LeaseStatus;
 
+/// Once configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OnceSpec {
+    /// How long a run lasts unrenewed as a duration string (the executor
+    /// renews it while running); 5 minutes when absent. After an executor
+    /// crash the next caller runs the work once this has passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = DURATION_PATTERN)))]
+    pub ttl: Option<String>,
+    /// After a failed run: `Final` (the default; every caller gets the
+    /// failure) or `Retry` (the next caller runs it again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_failure: Option<OnFailure>,
+}
+
+/// Once state: the outcome, and the running executor's grant.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OnceStatus {
+    /// `Pending`, `Running`, `Done` or `Failed`; none until first written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<OncePhase>,
+    /// The running executor's grant, as a lease holds it (holder, fencing
+    /// token in `transitions`, TTL, renewals); no holder when none runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executor: Option<LeaseStatus>,
+    /// Who ran the last finished (done or failed) run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ran_by: Option<String>,
+    /// RFC 3339 time the current or last run started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// RFC 3339 time the last run finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// Why the last run failed, as its executor said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Conditions written by the operator.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+}
+
 /// What a gate condition refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -535,18 +610,21 @@ pub enum ConditionKind {
     Lease,
     /// A Konductor Mutex.
     Mutex,
+    /// A Konductor Once.
+    Once,
     /// Another Konductor Gate.
     Gate,
 }
 
 impl ConditionKind {
     /// Every kind a condition can name.
-    pub const ALL: [ConditionKind; 6] = [
+    pub const ALL: [ConditionKind; 7] = [
         ConditionKind::Job,
         ConditionKind::Semaphore,
         ConditionKind::Barrier,
         ConditionKind::Lease,
         ConditionKind::Mutex,
+        ConditionKind::Once,
         ConditionKind::Gate,
     ];
 
@@ -559,6 +637,7 @@ impl ConditionKind {
             ConditionKind::Barrier | ConditionKind::Gate => &["Open", "Closed"],
             ConditionKind::Lease => &["Acquired", "Available"],
             ConditionKind::Mutex => &["Locked", "Unlocked"],
+            ConditionKind::Once => &["Done", "Failed"],
         }
     }
 
@@ -570,6 +649,7 @@ impl ConditionKind {
             ConditionKind::Barrier => "Barrier",
             ConditionKind::Lease => "Lease",
             ConditionKind::Mutex => "Mutex",
+            ConditionKind::Once => "Once",
             ConditionKind::Gate => "Gate",
         }
     }
@@ -589,9 +669,10 @@ pub struct GateCondition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     /// Required state: Job `Complete`/`Failed`/`Active`, Barrier and Gate
-    /// `Open`/`Closed`, Lease `Acquired`/`Available`, Mutex `Locked`/`Unlocked`.
+    /// `Open`/`Closed`, Lease `Acquired`/`Available`, Mutex `Locked`/`Unlocked`,
+    /// Once `Done`/`Failed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["Complete", "Failed", "Active", "Open", "Closed", "Acquired", "Available", "Locked", "Unlocked"])))]
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["Complete", "Failed", "Active", "Open", "Closed", "Acquired", "Available", "Locked", "Unlocked", "Done"])))]
     pub state: Option<String>,
     /// For a Semaphore: the minimum number of available permits.
     #[serde(default, skip_serializing_if = "Option::is_none")]

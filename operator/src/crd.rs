@@ -102,6 +102,22 @@ pub fn all() -> Result<Vec<(&'static str, CustomResourceDefinition)>> {
             })?,
         ),
         (
+            r::Once::PLURAL,
+            build::<r::Once, r::OnceSpec, r::OnceStatus>(Shape {
+                singular: "once",
+                short_name: "once",
+                description: "Work that runs in exactly one caller across the cluster; every caller learns its outcome.",
+                columns: &[
+                    ("Phase", "string", ".status.phase", 0),
+                    ("Executor", "string", ".status.executor.holder", 0),
+                    ("Ran-By", "string", ".status.ranBy", 0),
+                    ("Started", "date", ".status.startedAt", 0),
+                    ("Finished", "date", ".status.finishedAt", 0),
+                    ("Message", "string", ".status.message", 1),
+                ],
+            })?,
+        ),
+        (
             r::Gate::PLURAL,
             build::<r::Gate, r::GateSpec, r::GateStatus>(Shape {
                 singular: "gate",
@@ -233,23 +249,25 @@ fn constrain(kind: &str, root: &mut Value) -> Result<()> {
         }
         "Lease" | "Mutex" => {
             schema.ttl("spec.ttl")?;
-            schema.holder_name("status.holder")?;
-            schema.ttl("status.ttl")?;
-            schema.set("status.finished", json!({"maxItems": FINISHED}))?;
-            schema.rule(
-                "status",
-                "!has(self.holder) || has(self.ttl)",
-                "a lease with a holder must have a ttl",
+            schema.single_holder("status", "self.?status")?;
+        }
+        "Once" => {
+            schema.ttl("spec.ttl")?;
+            schema.single_holder("status.executor", "self.?status.?executor")?;
+            schema.set(
+                "status.message",
+                json!({"maxLength": konductor::MAX_ONCE_MESSAGE}),
             )?;
+            schema.holder_name("status.ranBy")?;
             schema.rule(
                 "status",
-                "!has(self.holder) || self.?transitions.orValue(0) >= 1",
-                "a lease with a holder must have a fencing token (status.transitions at least 1)",
+                "(self.?phase.orValue('') == 'Running') == self.?executor.?holder.hasValue()",
+                "a once is Running exactly while it has an executor",
             )?;
             schema.rule(
                 "",
-                "self.?status.?transitions.orValue(0) >= oldSelf.?status.?transitions.orValue(0)",
-                "status.transitions (the fencing token) must not decrease",
+                "oldSelf.?status.?phase.orValue('') != 'Done' || self.?status.?phase.orValue('') == 'Done'",
+                "a Done once stays Done",
             )?;
         }
         "Waiter" => {
@@ -293,9 +311,10 @@ fn constrain(kind: &str, root: &mut Value) -> Result<()> {
                  ((self.type == 'Barrier' || self.type == 'Gate') && self.state in ['Open', 'Closed']) || \
                  (self.type == 'Lease' && self.state in ['Acquired', 'Available']) || \
                  (self.type == 'Mutex' && self.state in ['Locked', 'Unlocked']) || \
+                 (self.type == 'Once' && self.state in ['Done', 'Failed']) || \
                  (self.type == 'Semaphore' && self.state == 'Available')",
                 "state must fit the type: Job Complete/Failed/Active, Barrier and Gate Open/Closed, \
-                 Lease Acquired/Available, Mutex Locked/Unlocked, Semaphore Available",
+                 Lease Acquired/Available, Mutex Locked/Unlocked, Once Done/Failed, Semaphore Available",
             )?;
         }
         _ => {}
@@ -351,6 +370,30 @@ impl Schema<'_> {
             rules.push(json!({"rule": rule, "message": message}));
         }
         Ok(())
+    }
+
+    /// The grant of a one-holder kind at `path` (a lease's status, a once's
+    /// executor), reached in CEL from the root as `cel`.
+    fn single_holder(&mut self, path: &str, cel: &str) -> Result<()> {
+        self.holder_name(&format!("{path}.holder"))?;
+        self.ttl(&format!("{path}.ttl"))?;
+        self.set(&format!("{path}.finished"), json!({"maxItems": FINISHED}))?;
+        self.rule(
+            path,
+            "!has(self.holder) || has(self.ttl)",
+            "a lease with a holder must have a ttl",
+        )?;
+        self.rule(
+            path,
+            "!has(self.holder) || self.?transitions.orValue(0) >= 1",
+            "a lease with a holder must have a fencing token (status.transitions at least 1)",
+        )?;
+        let old = cel.replacen("self", "oldSelf", 1);
+        self.rule(
+            "",
+            &format!("{cel}.?transitions.orValue(0) >= {old}.?transitions.orValue(0)"),
+            "status.transitions (the fencing token) must not decrease",
+        )
     }
 
     /// A holder identity: not empty, and no longer than the clients accept.
@@ -545,7 +588,15 @@ mod tests {
         let kinds = &spec["conditions"]["items"]["properties"]["type"]["enum"];
         assert_eq!(
             kinds,
-            &json!(["Job", "Semaphore", "Barrier", "Lease", "Mutex", "Gate"])
+            &json!([
+                "Job",
+                "Semaphore",
+                "Barrier",
+                "Lease",
+                "Mutex",
+                "Once",
+                "Gate"
+            ])
         );
         assert!(spec["conditions"]["items"]["x-kubernetes-validations"].is_array());
     }
@@ -602,6 +653,6 @@ mod tests {
                 crd.spec.names.short_names.unwrap()[0].clone()
             })
             .collect();
-        assert_eq!(short, ["sem", "bar", "kl", "mtx", "gate", "kw"]);
+        assert_eq!(short, ["sem", "bar", "kl", "mtx", "once", "gate", "kw"]);
     }
 }

@@ -4,7 +4,7 @@ use k8s_openapi::api::batch::v1::Job;
 use konductor::resource::BarrierPhase;
 use konductor::resource::{
     Barrier, ConditionKind, Gate, GateCondition, GateConditionStatus, Lease, LeaseStatus, Mutex,
-    Semaphore,
+    Once, OncePhase, Semaphore,
 };
 
 use crate::status::Concluding;
@@ -21,6 +21,8 @@ pub enum Found {
     Lease(Option<Box<Lease>>),
     /// A Mutex.
     Mutex(Option<Box<Mutex>>),
+    /// A Once.
+    Once(Option<Box<Once>>),
     /// A Gate.
     Gate(Option<Box<Gate>>),
 }
@@ -59,6 +61,7 @@ pub fn evaluate(
             state,
             ConditionKind::Mutex.states(),
         ),
+        Found::Once(once) => once_state(&who, once.as_deref(), state),
     };
     GateConditionStatus {
         type_: condition.type_,
@@ -203,6 +206,23 @@ fn holder_state(
         Some(h) => (wanted == held, format!("{who} is held by {h}")),
         None => (wanted == free, format!("{who} is not held")),
     }
+}
+
+/// A once against `Done` (the default) or `Failed`.
+fn once_state(who: &str, once: Option<&Once>, state: Option<&str>) -> (bool, String) {
+    let Some(once) = once else {
+        return (false, format!("{who} not found"));
+    };
+    let wanted = state.unwrap_or("Done");
+    if !ConditionKind::Once.states().contains(&wanted) {
+        return wrong_state(who, wanted, "Done or Failed");
+    }
+    let phase = once
+        .status
+        .as_ref()
+        .and_then(|s| s.phase)
+        .unwrap_or(OncePhase::Pending);
+    (phase.as_str() == wanted, format!("{who} is {phase}"))
 }
 
 #[cfg(test)]

@@ -223,6 +223,10 @@ impl Metrics {
                         *holders.entry(kind).or_default() +=
                             u64::from(status["holder"].is_string());
                     }
+                    "Once" => {
+                        *holders.entry(kind).or_default() +=
+                            u64::from(status["executor"]["holder"].is_string());
+                    }
                     "Gate" => open_gates += u64::from(status["phase"] == "Open"),
                     _ => {}
                 }

@@ -1,4 +1,4 @@
-//! Reconciling semaphores and leases: reclaim stale holders and keep the
+//! Reconciling semaphores, leases, mutexes and onces: reclaim stale holders and keep the
 //! derived fields true. (The queue lives in the clients' `Waiter` objects:
 //! the head of the queue takes a reclaimed slot itself.)
 //!
@@ -11,7 +11,9 @@
 use std::time::{Duration, Instant};
 
 use konductor::protocol::{holder_key, observed_records, Slotted, Staleness};
-use konductor::resource::{HolderRecord, Lease, LeasePhase, LeaseStatus, Mutex, Semaphore};
+use konductor::resource::{
+    HolderRecord, Lease, LeasePhase, LeaseStatus, Mutex, Once, OncePhase, Semaphore,
+};
 use kube::runtime::controller::Action;
 
 use crate::clock::now_rfc3339;
@@ -27,6 +29,11 @@ pub trait Tracked: Slotted + Phased + Sync {
     fn spec_problem(&self) -> Option<String>;
     /// Adjusts the phase after the operator reclaimed the last holder.
     fn mark_reclaimed(&mut self, _before: &Self) {}
+    /// Whether a change from phase `previous` to `phase` gets an Event.
+    fn announces(previous: &str, phase: &str) -> bool {
+        let expired = LeasePhase::Expired.as_str();
+        phase == expired || previous == expired
+    }
 }
 
 impl Tracked for Semaphore {
@@ -53,6 +60,20 @@ macro_rules! single_holder {
     )+};
 }
 single_holder!(Lease, Mutex);
+
+impl Tracked for Once {
+    fn spec_problem(&self) -> Option<String> {
+        self.default_ttl().err().map(|e| format!("spec.ttl: {e}"))
+    }
+
+    /// A once's executor reclaimed makes it `Pending` (core's `store`); its
+    /// outcome is announced: `Done`, `Failed`, and a run given up.
+    fn announces(previous: &str, phase: &str) -> bool {
+        phase == OncePhase::Done.as_str()
+            || phase == OncePhase::Failed.as_str()
+            || (previous == OncePhase::Running.as_str() && phase == OncePhase::Pending.as_str())
+    }
+}
 
 /// A one-holder object whose holder expired and that nobody took over shows
 /// `Expired` until the next acquire (core's `store` only knows Held and
@@ -179,7 +200,7 @@ fn note_phase<K: Tracked>(ctx: &Context, object: &K) {
     if let Some(previous) = ctx.phase_change(object, object.phase()) {
         let phase = object.phase();
         tracing::debug!(object = describe(object), previous, phase, "phase changed");
-        if phase == LeasePhase::Expired.as_str() || previous == LeasePhase::Expired.as_str() {
+        if K::announces(&previous, phase) {
             ctx.event(
                 object,
                 EventType::Normal,

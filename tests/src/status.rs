@@ -1,8 +1,8 @@
 //! An object's status as the API server holds it now, for a test to assert on.
 
 use konductor::resource::{
-    Barrier, BarrierStatus, Gate, GateStatus, Lease, LeaseStatus, Mutex, MutexStatus, Resource,
-    Semaphore, SemaphoreStatus,
+    Barrier, BarrierStatus, Gate, GateStatus, Lease, LeaseStatus, Mutex, MutexStatus, Once,
+    OnceStatus, Resource, Semaphore, SemaphoreStatus,
 };
 use konductor::Client;
 
@@ -29,6 +29,7 @@ with_status!(
     Semaphore => SemaphoreStatus,
     Lease => LeaseStatus,
     Mutex => MutexStatus,
+    Once => OnceStatus,
     Barrier => BarrierStatus,
     Gate => GateStatus
 );

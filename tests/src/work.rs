@@ -1,4 +1,4 @@
-//! The error of the work run inside `with_semaphore`, `with_lease` or `with_barrier`: the job's own, or Konductor's.
+//! The error of the work run inside `with_semaphore`, `with_lease`, `with_barrier` or `do_once`: the job's own, or Konductor's.
 
 use konductor::Error;
 
@@ -14,5 +14,14 @@ pub enum WorkError {
 impl From<Error> for WorkError {
     fn from(e: Error) -> Self {
         WorkError::Konductor(e)
+    }
+}
+
+impl std::fmt::Display for WorkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WorkError::Konductor(e) => write!(f, "{e}"),
+            WorkError::Job(message) => write!(f, "job failed: {message}"),
+        }
     }
 }

@@ -16,6 +16,7 @@ mod invariants;
 mod lease;
 mod liveness;
 mod mutex;
+mod once;
 mod partition;
 mod semaphore;
 mod slots;

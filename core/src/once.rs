@@ -1,0 +1,377 @@
+//! Onces: work that runs in exactly one caller across the cluster, while
+//! every other caller waits for its outcome.
+//!
+//! The executor holds the once as a lease holds its holder (the same
+//! [`Slotted`] protocol: one guarded write takes it, a TTL, renewal in the
+//! background, a fencing token), so a crashed executor is reclaimed after
+//! its TTL and the next caller runs the work. The outcome is written in the
+//! same guarded write that gives the grant back: `Done` (nobody runs it
+//! again) or `Failed` with the executor's message (final, or run again by
+//! the next caller when `spec.onFailure` is `Retry`). A done or finally
+//! failed once has no free slot, so no claim can slip in after it finished.
+
+use std::time::{Duration, Instant};
+
+use crate::acquire::{observe, validate_ttl, Slotted};
+use crate::api::shorthands;
+use crate::backoff::after_lost_race;
+use crate::client::Client;
+use crate::duration::{format_duration, ttl_or_default};
+use crate::error::{Error, Result};
+use crate::held::Held;
+use crate::lease::{current_holder, single_slots, store_single};
+use crate::names::{validate_holder, validate_name};
+use crate::options::{default_holder, Options, DEFAULT_TTL};
+use crate::resource::{OnFailure, Once, OncePhase, OnceSpec};
+use crate::slots::Slots;
+use crate::time::now_rfc3339;
+use crate::wait::{wait_until, Check};
+
+/// The longest failure message recorded (longer ones are cut, marked `…`).
+pub const MAX_MESSAGE: usize = 4096;
+
+/// The shortest wait between two looks at a once another caller runs.
+const MIN_LOOK: Duration = Duration::from_millis(10);
+
+/// How long recording the outcome may take after the work returned.
+const RECORD_BUDGET: Duration = Duration::from_secs(30);
+
+/// The executor's grant while it runs the work (see [`Held`]: its fencing
+/// token, its loss signal).
+pub type OnceRun = Held<Once>;
+
+/// True when the once takes no more runs.
+fn finished(once: &Once) -> bool {
+    let status = once.status.as_ref();
+    match status.and_then(|s| s.phase) {
+        Some(OncePhase::Done) => true,
+        Some(OncePhase::Failed) => once.spec.on_failure != Some(OnFailure::Retry),
+        _ => false,
+    }
+}
+
+impl Slotted for Once {
+    fn slots(&self) -> Slots {
+        let executor = self.status.as_ref().and_then(|s| s.executor.as_ref());
+        let mut slots = single_slots(executor);
+        if finished(self) {
+            slots.capacity = 0;
+        }
+        slots
+    }
+
+    fn store(&mut self, slots: Slots) {
+        let status = self.status.get_or_insert_with(Default::default);
+        store_single(&mut status.executor, slots);
+        let executor = status.executor.as_ref();
+        if let Some(started) = executor.filter(|e| e.holder.is_some()) {
+            status.phase = Some(OncePhase::Running);
+            status.started_at = started.acquired_at.clone();
+        } else if matches!(status.phase, None | Some(OncePhase::Running)) {
+            status.phase = Some(OncePhase::Pending);
+        }
+    }
+
+    fn default_ttl(&self) -> Result<Duration> {
+        ttl_or_default(self.spec.ttl.as_deref())
+    }
+
+    fn busy(name: &str, slots: &Slots) -> Error {
+        Error::Locked {
+            kind: "once",
+            name: name.to_owned(),
+            holder: current_holder(slots),
+        }
+    }
+}
+
+shorthands!(Once, "once", get_once, list_onces, delete_once);
+
+/// What a caller waiting for a once learned.
+enum Next {
+    /// It finished: nothing to run.
+    Finished,
+    /// Nobody runs it (or its executor may be stale): try to claim it.
+    Claim,
+}
+
+impl Client {
+    /// Creates a once whose runs last `ttl` unrenewed (default 5 minutes;
+    /// the executor renews while it runs) and that, after a failed run,
+    /// fails every caller (`OnFailure::Final`, the default) or runs again
+    /// (`OnFailure::Retry`).
+    pub fn create_once(
+        &self,
+        name: &str,
+        ttl: Option<Duration>,
+        on_failure: Option<OnFailure>,
+    ) -> Result<Once> {
+        ttl.map_or(Ok(()), validate_ttl)?;
+        let spec = OnceSpec {
+            ttl: ttl.map(format_duration),
+            on_failure,
+        };
+        self.api().create(&Once::new(name, spec))
+    }
+
+    /// Runs `work` in exactly one caller of the once `name` across the
+    /// cluster: `Ok(Some(value))` in the caller that ran it, `Ok(None)` in
+    /// every caller that found it done (waiting, as `options.timeout`
+    /// allows, while another caller runs it).
+    ///
+    /// The executor holds the once while `work` runs, renewed in the
+    /// background at a third of the TTL; `run.lost_token()` fires if that
+    /// fails. If the executor dies, the once is free again after its TTL (by
+    /// the operator, or by a waiting caller's own clock) and the next caller
+    /// runs `work`. A failed run (`work` returns `Err`) is recorded with the
+    /// error's message: later callers get [`Error::Failed`] naming it,
+    /// unless the once was created with [`OnFailure::Retry`], when the next
+    /// caller runs `work` again. The executor itself gets `work`'s error.
+    ///
+    /// Errors: [`Error::Failed`] (a recorded failure), [`Error::Timeout`],
+    /// [`Error::Cancelled`], [`Error::NotFound`]; [`Error::Lost`] when the
+    /// executor lost the once while `work` ran (its result is then not
+    /// recorded: another caller may have run `work` too).
+    pub fn do_once<T, E>(
+        &self,
+        name: &str,
+        options: &Options,
+        work: impl FnOnce(&OnceRun) -> std::result::Result<T, E>,
+    ) -> std::result::Result<Option<T>, E>
+    where
+        E: From<Error> + std::fmt::Display,
+    {
+        validate_name(name)?;
+        let holder = options.holder.clone().unwrap_or_else(default_holder);
+        validate_holder(&holder)?;
+        if let Some(ttl) = options.ttl {
+            validate_ttl(ttl)?;
+        }
+        let started = Instant::now();
+        let deadline = options.deadline(started);
+        let claim = options
+            .clone()
+            .holder(holder.clone())
+            .auto_renew(true)
+            .timeout(Duration::ZERO);
+        let what = format!("once {}/{}", self.namespace(), name);
+        loop {
+            match self.api::<Once>().acquire(name, &claim) {
+                Ok(run) => return self.execute(run, work).map(Some),
+                // Someone else runs it, it finished, or our holder name is
+                // still recorded from a run that died: wait for a change.
+                Err(Error::Locked { .. } | Error::AlreadyHeld { .. }) => {}
+                Err(error) => return Err(error.into()),
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return Err(Error::Timeout {
+                    what,
+                    waited: started.elapsed(),
+                }
+                .into());
+            }
+            // Look again when the executor turns stale by our own clock
+            // (seen unrenewed for its TTL plus a margin): the next claim
+            // evicts it then. A renewal meanwhile only means another look.
+            let once = self.get_once(name)?;
+            let ttl = once.default_ttl().unwrap_or(DEFAULT_TTL);
+            let verdict = observe(&self.shared.staleness, &once, &once.slots(), ttl);
+            let slice = verdict
+                .next_expiry
+                .map_or(ttl, |at| at.saturating_duration_since(now))
+                .max(MIN_LOOK);
+            let slice = deadline.map_or(slice, |d| slice.min(d.saturating_duration_since(now)));
+            let mut wait = options.clone().holder(holder.clone()).timeout(slice);
+            wait.observer = None;
+            let next = wait_until::<Once, Next>(&self.shared, name, &holder, &wait, |once| {
+                // Each renewal seen restarts the executor's staleness clock.
+                observe(&self.shared.staleness, once, &once.slots(), ttl);
+                let status = once.status.as_ref();
+                if finished(once) {
+                    return match status.and_then(|s| s.phase) {
+                        Some(OncePhase::Failed) => Err(Error::failed(
+                            "Once",
+                            name,
+                            status.and_then(|s| s.message.as_deref()).unwrap_or(""),
+                        )),
+                        _ => Ok(Check::Done(Next::Finished)),
+                    };
+                }
+                let running = status
+                    .and_then(|s| s.executor.as_ref())
+                    .is_some_and(|e| e.holder.is_some());
+                Ok(if running {
+                    Check::Pending
+                } else {
+                    Check::Done(Next::Claim)
+                })
+            });
+            match next {
+                Ok(Next::Finished) => return Ok(None),
+                Ok(Next::Claim) | Err(Error::Timeout { .. }) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+
+    /// Runs `work` as the executor and records its outcome.
+    fn execute<T, E>(
+        &self,
+        run: OnceRun,
+        work: impl FnOnce(&OnceRun) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E>
+    where
+        E: From<Error> + std::fmt::Display,
+    {
+        let result = work(&run);
+        let message = result.as_ref().err().map(|e| clip(&e.to_string()));
+        match self.record_outcome(&run, message) {
+            // The outcome's write gave the grant back: no release after it.
+            Ok(()) => run.keep(),
+            Err(error) => {
+                drop(run);
+                if result.is_ok() {
+                    return Err(error.into());
+                }
+            }
+        }
+        result
+    }
+
+    /// Writes `Done` (no message) or `Failed` with `message`, giving the
+    /// executor's grant back in the same guarded write. A write whose answer
+    /// was lost is recognised on the next read. [`Error::Lost`] when the
+    /// grant is no longer ours.
+    fn record_outcome(&self, run: &OnceRun, message: Option<String>) -> Result<()> {
+        let objects = self
+            .shared
+            .objects
+            .until(Instant::now().checked_add(RECORD_BUDGET));
+        let phase = match message {
+            None => OncePhase::Done,
+            Some(_) => OncePhase::Failed,
+        };
+        let mut races_lost = 0;
+        loop {
+            let mut once: Once = objects.get(self.namespace(), run.name())?;
+            let mut status = once.status.clone().unwrap_or_default();
+            let fencing = status.executor.as_ref().map_or(0, |e| e.transitions);
+            if status.phase == Some(phase)
+                && status.ran_by.as_deref() == Some(run.holder())
+                && fencing == run.token()
+            {
+                return Ok(()); // Our earlier write landed; its answer was lost.
+            }
+            let mut slots = once.slots();
+            if !slots.remove(run.holder(), Some(run.token())) {
+                return Err(Error::Lost {
+                    kind: "Once",
+                    name: run.name().to_owned(),
+                    holder: run.holder().to_owned(),
+                    reason: "another executor took it over before the work finished \
+                             (its outcome was not recorded)"
+                        .to_owned(),
+                });
+            }
+            status.phase = Some(phase);
+            status.ran_by = Some(run.holder().to_owned());
+            status.finished_at = Some(now_rfc3339());
+            if let Some(message) = &message {
+                status.message = Some(message.clone());
+            }
+            once.status = Some(status);
+            once.store(slots);
+            match objects.replace_status(&once) {
+                Ok(_) => return Ok(()),
+                Err(error) if error.is_conflict() || error.is_retryable() => {
+                    races_lost += 1;
+                    after_lost_race(races_lost);
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+}
+
+/// `message` cut to at most [`MAX_MESSAGE`] bytes on a character boundary.
+fn clip(message: &str) -> String {
+    if message.len() <= MAX_MESSAGE {
+        return message.to_owned();
+    }
+    let mut end = MAX_MESSAGE - '…'.len_utf8();
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &message[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::{LeaseStatus, OnceStatus};
+
+    fn once(phase: Option<OncePhase>, on_failure: Option<OnFailure>, holder: Option<&str>) -> Once {
+        let mut once = Once::new(
+            "o",
+            OnceSpec {
+                ttl: None,
+                on_failure,
+            },
+        );
+        once.status = Some(OnceStatus {
+            phase,
+            executor: Some(LeaseStatus {
+                holder: holder.map(str::to_owned),
+                transitions: 3,
+                ..LeaseStatus::default()
+            }),
+            ..OnceStatus::default()
+        });
+        once
+    }
+
+    #[test]
+    fn a_finished_once_has_no_slot_to_claim() {
+        assert_eq!(once(Some(OncePhase::Done), None, None).slots().capacity, 0);
+        let failed = once(Some(OncePhase::Failed), None, None);
+        assert_eq!(failed.slots().capacity, 0, "a failure is final by default");
+        let retried = once(Some(OncePhase::Failed), Some(OnFailure::Retry), None);
+        assert_eq!(retried.slots().capacity, 1);
+        assert_eq!(once(None, None, None).slots().capacity, 1);
+        assert_eq!(once(Some(OncePhase::Pending), None, None).slots().free(), 1);
+    }
+
+    #[test]
+    fn storing_a_holder_runs_it_and_losing_one_makes_it_pending_again() {
+        let mut o = once(Some(OncePhase::Pending), None, None);
+        let mut slots = o.slots();
+        let token = slots.take("a", "ticket", 0, "30s", "2026-12-01T00:00:00Z");
+        o.store(slots);
+        let status = o.status.clone().unwrap();
+        assert_eq!(status.phase, Some(OncePhase::Running));
+        assert_eq!(status.started_at.as_deref(), Some("2026-12-01T00:00:00Z"));
+        assert_eq!(token, 4, "the fencing token continues");
+        let mut slots = o.slots();
+        assert!(slots.remove("a", Some(token)));
+        o.store(slots);
+        assert_eq!(o.status.unwrap().phase, Some(OncePhase::Pending));
+    }
+
+    #[test]
+    fn an_outcome_survives_the_grant_given_back() {
+        let mut o = once(Some(OncePhase::Done), None, Some("a"));
+        let mut slots = o.slots();
+        slots.remove("a", None);
+        o.store(slots);
+        assert_eq!(o.status.unwrap().phase, Some(OncePhase::Done));
+    }
+
+    #[test]
+    fn long_messages_are_clipped_on_a_character_boundary() {
+        assert_eq!(clip("short"), "short");
+        let long = "é".repeat(MAX_MESSAGE);
+        let clipped = clip(&long);
+        assert!(clipped.len() <= MAX_MESSAGE && clipped.ends_with('…'));
+    }
+}
