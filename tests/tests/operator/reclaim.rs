@@ -1,15 +1,19 @@
-//! The operator reclaims permits, leases and mutexes whose holders stopped renewing,
+//! The operator reclaims permits, leases, mutexes and once executors whose holders stopped renewing,
 //! promptly and never before their TTL, and keeps the fields that
 //! `kubectl get semaphores` shows true while clients churn.
 
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use konductor::resource::{Lease, LeasePhase, Mutex, Resource, Semaphore, SemaphorePhase};
+use konductor::resource::{
+    Lease, LeasePhase, Mutex, Once, OncePhase, Resource, Semaphore, SemaphorePhase,
+};
 use konductor::Options;
-use konductor_tests::cluster::kubectl;
+use konductor_tests::cluster::{cluster, kubectl};
 use konductor_tests::kind::Kind;
 use konductor_tests::operator::operated;
 use konductor_tests::status::status_of;
@@ -277,5 +281,70 @@ fn semaphore_fields_stay_true_under_churn() {
         &fields[..5],
         ["pool", "2", "0", "2", "Ready"],
         "kubectl get shows {columns:?}"
+    );
+}
+
+#[test]
+fn a_once_whose_executor_died_is_pending_again_after_its_ttl_and_its_outcome_is_announced() {
+    let (_serial, ns, operator) = operated("op-once");
+    let client = ns.admin();
+    client.create_once("init", Some(TTL), None).expect("create");
+    let mut executor = Command::new(env!("CARGO_BIN_EXE_once_executor"))
+        .arg("--kubeconfig")
+        .arg(&cluster().admin)
+        .args(["--namespace", &ns.name, "--name", "init"])
+        .args([
+            "--holder",
+            "doomed",
+            "--ttl-ms",
+            &TTL.as_millis().to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn the executor");
+    let mut line = String::new();
+    BufReader::new(executor.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
+    assert!(line.starts_with("running "), "{line:?}");
+    assert_eq!(
+        status_of::<Once>(&client, "init").phase,
+        Some(OncePhase::Running)
+    );
+    executor.kill().expect("SIGKILL the executor");
+    let killed_at = Instant::now();
+    executor.wait().expect("reap");
+    // Nobody else calls: the operator alone returns it to Pending.
+    eventually(
+        TTL + Duration::from_secs(5),
+        "the once to be pending",
+        || status_of::<Once>(&client, "init").phase == Some(OncePhase::Pending),
+    );
+    let took = killed_at.elapsed();
+    println!(
+        "once executor killed (TTL {TTL:?}); Pending again after {:.0}ms",
+        ms(took)
+    );
+    assert!(
+        took <= TTL + Duration::from_secs(1),
+        "took {:.0}ms",
+        ms(took)
+    );
+    eventually(Duration::from_secs(2), "the reclaim to be counted", || {
+        operator.metric("konductor_reclaimed_total{kind=\"Once\",record=\"holder\"}") == Some(1.0)
+    });
+    let ran: Result<Option<u64>, konductor::Error> = client.do_once(
+        "init",
+        &Options::new().holder("next"),
+        |run| Ok(run.token()),
+    );
+    assert_eq!(ran.expect("the next caller runs it"), Some(2));
+    eventually(
+        Duration::from_secs(5),
+        "the Reclaimed and Done Events",
+        || {
+            let events = ns.event_reasons();
+            events.contains("Reclaimed") && events.contains("PhaseChanged")
+        },
     );
 }
