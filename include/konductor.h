@@ -214,6 +214,10 @@ enum konductor_condition_kind
      * A Konductor Mutex: state `Locked` or `Unlocked`.
      */
     KONDUCTOR_CONDITION_MUTEX = 6,
+    /**
+     * A Konductor Once: state `Done` or `Failed`.
+     */
+    KONDUCTOR_CONDITION_ONCE = 8,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -255,6 +259,11 @@ enum konductor_kind
      * A Mutex: one holder at a time. Slotted: acquire locks it.
      */
     KONDUCTOR_KIND_MUTEX = 5,
+    /**
+     * A Once: runs work in exactly one caller. Run it with
+     * `konductor_client_do_once()`.
+     */
+    KONDUCTOR_KIND_ONCE = 7,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -429,6 +438,14 @@ typedef struct konductor_gate_condition_status {
  */
 typedef int (*konductor_leader_callback)(const struct konductor_leadership *leadership,
                                          void *user_data);
+
+/**
+ * The work of `konductor_client_do_once()`: gets the run's fencing token
+ * and the `user_data` given. Returns 0 when the work is done; any other
+ * value records the run as failed ("the callback returned N"). Must not
+ * unwind or `longjmp` out.
+ */
+typedef int (*konductor_once_callback)(uint64_t token, void *user_data);
 
 #ifdef __cplusplus
 extern "C" {
@@ -806,6 +823,42 @@ konductor_result konductor_leadership_sleep(const struct konductor_leadership *l
  */
 konductor_result konductor_leadership_lost_cancel(const struct konductor_leadership *leadership,
                                                   struct konductor_cancel **out_cancel);
+
+/**
+ * Creates a once whose runs last `ttl_ms` unrenewed (0 for
+ * `KONDUCTOR_DEFAULT_TTL_MS`; the executor renews while it runs). After a
+ * failed run every later caller gets `KONDUCTOR_FAILED`, unless
+ * `retry_failed` is true: then the next caller runs the work again. Writes
+ * the created object as JSON to `*out_json` unless `out_json` is NULL
+ * (free it with `konductor_string_free()`). `KONDUCTOR_ALREADY_EXISTS` if
+ * the name is taken.
+ */
+konductor_result konductor_client_create_once(const struct konductor_client *client,
+                                              const char *name,
+                                              int64_t ttl_ms,
+                                              bool retry_failed,
+                                              char **out_json);
+
+/**
+ * Runs `callback(token, user_data)` in exactly one caller of once `name`
+ * across the cluster; every other caller waits (up to `options`' timeout)
+ * until it finished. `*out_ran` (unless NULL) says whether this caller ran
+ * it. The executor holds the once while the callback runs, renewed in the
+ * background; if it dies, the next caller runs the callback after the TTL.
+ *
+ * Returns `KONDUCTOR_OK` when the work is done (here or elsewhere);
+ * `KONDUCTOR_CALLBACK_FAILED` when this caller's callback returned non-zero
+ * (recorded as the once's failure); `KONDUCTOR_FAILED` when a recorded
+ * failure is final (`konductor_last_error()` has the executor's message);
+ * `KONDUCTOR_LOST` when this executor lost the once while the callback ran;
+ * `KONDUCTOR_TIMEOUT`, `KONDUCTOR_CANCELLED`, `KONDUCTOR_NOT_FOUND`.
+ */
+konductor_result konductor_client_do_once(const struct konductor_client *client,
+                                          const char *name,
+                                          const struct konductor_options *options,
+                                          konductor_once_callback callback,
+                                          void *user_data,
+                                          bool *out_ran);
 
 /**
  * Creates a cancel handle that is not triggered yet, in `*out_cancel`.

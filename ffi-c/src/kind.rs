@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 
 use konductor_core::protocol::Slotted;
-use konductor_core::resource::{Barrier, Gate, Lease, Mutex, Resource, Semaphore};
+use konductor_core::resource::{Barrier, Gate, Lease, Mutex, Once, Resource, Semaphore};
 use konductor_core::{Client, Options, Result};
 
 use crate::held::konductor_held;
@@ -29,18 +29,22 @@ pub enum konductor_kind {
     KONDUCTOR_KIND_GATE = 4,
     /// A Mutex: one holder at a time. Slotted: acquire locks it.
     KONDUCTOR_KIND_MUTEX = 5,
+    /// A Once: runs work in exactly one caller. Run it with
+    /// `konductor_client_do_once()`.
+    KONDUCTOR_KIND_ONCE = 7,
 }
 
 use konductor_kind::*;
 
 /// Every kind with what it can do: a new kind costs one line here (and its
 /// variant above).
-static KINDS: [Kind; 5] = [
+static KINDS: [Kind; 6] = [
     Kind::slotted::<Semaphore>(KONDUCTOR_KIND_SEMAPHORE),
     Kind::waitable::<Barrier>(KONDUCTOR_KIND_BARRIER, Client::wait_barrier),
     Kind::slotted::<Lease>(KONDUCTOR_KIND_LEASE),
     Kind::waitable::<Gate>(KONDUCTOR_KIND_GATE, Client::wait_gate),
     Kind::slotted::<Mutex>(KONDUCTOR_KIND_MUTEX),
+    Kind::of::<Once>(KONDUCTOR_KIND_ONCE),
 ];
 
 /// Whether an acquire waits in the queue or tries once.
@@ -197,6 +201,7 @@ mod tests {
             KONDUCTOR_KIND_LEASE,
             KONDUCTOR_KIND_GATE,
             KONDUCTOR_KIND_MUTEX,
+            KONDUCTOR_KIND_ONCE,
         ] {
             let found = KINDS.iter().filter(|known| known.constant == kind).count();
             assert_eq!(found, 1, "{kind:?} must be in KINDS once");

@@ -34,6 +34,7 @@ pub mod held;
 pub mod barrier;
 pub mod gate;
 pub mod leader;
+pub mod once;
 
 pub mod callback;
 pub mod cancel;
