@@ -16,7 +16,7 @@ use crate::context::Context;
 use crate::object::api_resource;
 use crate::reconciler::{error_policy, reconcile, Reconciler};
 
-/// Every controller: semaphores, leases, mutexes, barriers and gates, per watched namespace.
+/// Every controller: semaphores, leases, mutexes, barriers, wait groups and gates, per watched namespace.
 pub fn all(ctx: &Arc<Context>) -> Vec<BoxFuture<'static, ()>> {
     let scopes: Vec<Option<String>> = match &ctx.scope {
         Some(list) => list.iter().cloned().map(Some).collect(),
@@ -32,6 +32,10 @@ pub fn all(ctx: &Arc<Context>) -> Vec<BoxFuture<'static, ()>> {
         running.push(start::<r::Lease>(ctx, controller::<r::Lease>(ctx, ns)));
         running.push(start::<r::Mutex>(ctx, controller::<r::Mutex>(ctx, ns)));
         running.push(start::<r::Barrier>(ctx, controller::<r::Barrier>(ctx, ns)));
+        running.push(start::<r::WaitGroup>(
+            ctx,
+            controller::<r::WaitGroup>(ctx, ns),
+        ));
         running.push(start::<r::Gate>(ctx, gate_controller(ctx, ns, &scopes)));
     }
     running
@@ -102,6 +106,7 @@ fn gate_controller(
         c = watch_named::<r::Barrier>(c, ctx, ConditionKind::Barrier, scope, source);
         c = watch_named::<r::Lease>(c, ctx, ConditionKind::Lease, scope, source);
         c = watch_named::<r::Mutex>(c, ctx, ConditionKind::Mutex, scope, source);
+        c = watch_named::<r::WaitGroup>(c, ctx, ConditionKind::WaitGroup, scope, source);
         c = watch_named::<r::Gate>(c, ctx, ConditionKind::Gate, scope, source);
     }
     c
