@@ -2,7 +2,7 @@
 
 use konductor::resource::{
     Barrier, BarrierStatus, Gate, GateStatus, Lease, LeaseStatus, Mutex, MutexStatus, Resource,
-    Semaphore, SemaphoreStatus,
+    Semaphore, SemaphoreStatus, WaitGroup, WaitGroupStatus,
 };
 use konductor::Client;
 
@@ -30,6 +30,7 @@ with_status!(
     Lease => LeaseStatus,
     Mutex => MutexStatus,
     Barrier => BarrierStatus,
+    WaitGroup => WaitGroupStatus,
     Gate => GateStatus
 );
 

@@ -19,4 +19,5 @@ mod mutex;
 mod partition;
 mod semaphore;
 mod slots;
+mod waitgroup;
 mod wakeup;

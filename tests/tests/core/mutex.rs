@@ -189,8 +189,10 @@ fn the_original_konductor_samples_of_the_new_kinds_apply() {
         "-f",
         samples.to_str().expect("path"),
     ]);
-    assert!(
-        out.contains("mutex.sync.konductor.io/config-update created (server dry run)"),
-        "{out}"
-    );
+    for created in [
+        "mutex.sync.konductor.io/config-update created (server dry run)",
+        "waitgroup.sync.konductor.io/shard-workers created (server dry run)",
+    ] {
+        assert!(out.contains(created), "expected {created:?} in: {out}");
+    }
 }
