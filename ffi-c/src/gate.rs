@@ -28,6 +28,8 @@ pub enum konductor_condition_kind {
     KONDUCTOR_CONDITION_GATE = 5,
     /// A Konductor Mutex: state `Locked` or `Unlocked`.
     KONDUCTOR_CONDITION_MUTEX = 6,
+    /// A Konductor WaitGroup: state `Done` (counter zero) or `Waiting`.
+    KONDUCTOR_CONDITION_WAITGROUP = 7,
 }
 
 use konductor_condition_kind::*;
@@ -41,6 +43,7 @@ impl konductor_condition_kind {
             KONDUCTOR_CONDITION_LEASE => ConditionKind::Lease,
             KONDUCTOR_CONDITION_GATE => ConditionKind::Gate,
             KONDUCTOR_CONDITION_MUTEX => ConditionKind::Mutex,
+            KONDUCTOR_CONDITION_WAITGROUP => ConditionKind::WaitGroup,
         }
     }
 
@@ -52,6 +55,7 @@ impl konductor_condition_kind {
             ConditionKind::Lease => KONDUCTOR_CONDITION_LEASE,
             ConditionKind::Gate => KONDUCTOR_CONDITION_GATE,
             ConditionKind::Mutex => KONDUCTOR_CONDITION_MUTEX,
+            ConditionKind::WaitGroup => KONDUCTOR_CONDITION_WAITGROUP,
         }
     }
 
@@ -63,6 +67,7 @@ impl konductor_condition_kind {
             KONDUCTOR_CONDITION_LEASE,
             KONDUCTOR_CONDITION_GATE,
             KONDUCTOR_CONDITION_MUTEX,
+            KONDUCTOR_CONDITION_WAITGROUP,
         ]
         .into_iter()
         .find(|k| *k as u32 == kind)

@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 
 use konductor_core::protocol::Slotted;
-use konductor_core::resource::{Barrier, Gate, Lease, Mutex, Resource, Semaphore};
+use konductor_core::resource::{Barrier, Gate, Lease, Mutex, Resource, Semaphore, WaitGroup};
 use konductor_core::{Client, Options, Result};
 
 use crate::held::konductor_held;
@@ -29,18 +29,22 @@ pub enum konductor_kind {
     KONDUCTOR_KIND_GATE = 4,
     /// A Mutex: one holder at a time. Slotted: acquire locks it.
     KONDUCTOR_KIND_MUTEX = 5,
+    /// A WaitGroup: a counter raised by add, lowered once per holder by
+    /// done. Waitable: the wait returns when the counter is zero.
+    KONDUCTOR_KIND_WAITGROUP = 6,
 }
 
 use konductor_kind::*;
 
 /// Every kind with what it can do: a new kind costs one line here (and its
 /// variant above).
-static KINDS: [Kind; 5] = [
+static KINDS: [Kind; 6] = [
     Kind::slotted::<Semaphore>(KONDUCTOR_KIND_SEMAPHORE),
     Kind::waitable::<Barrier>(KONDUCTOR_KIND_BARRIER, Client::wait_barrier),
     Kind::slotted::<Lease>(KONDUCTOR_KIND_LEASE),
     Kind::waitable::<Gate>(KONDUCTOR_KIND_GATE, Client::wait_gate),
     Kind::slotted::<Mutex>(KONDUCTOR_KIND_MUTEX),
+    Kind::waitable::<WaitGroup>(KONDUCTOR_KIND_WAITGROUP, Client::wait_waitgroup),
 ];
 
 /// Whether an acquire waits in the queue or tries once.
@@ -197,12 +201,13 @@ mod tests {
             KONDUCTOR_KIND_LEASE,
             KONDUCTOR_KIND_GATE,
             KONDUCTOR_KIND_MUTEX,
+            KONDUCTOR_KIND_WAITGROUP,
         ] {
             let found = KINDS.iter().filter(|known| known.constant == kind).count();
             assert_eq!(found, 1, "{kind:?} must be in KINDS once");
             assert!(Kind::numbered(kind as u32).is_ok());
         }
-        for number in [0, 6, 42] {
+        for number in [0, 7, 42] {
             let err = Kind::numbered(number).err().expect("no such kind");
             assert_eq!(err.0, KONDUCTOR_INVALID_ARGUMENT);
         }
@@ -218,6 +223,8 @@ mod tests {
         assert!(kind(KONDUCTOR_KIND_GATE).acquire.is_none());
         assert!(kind(KONDUCTOR_KIND_BARRIER).wait.is_some());
         assert!(kind(KONDUCTOR_KIND_GATE).wait.is_some());
+        assert!(kind(KONDUCTOR_KIND_WAITGROUP).wait.is_some());
+        assert!(kind(KONDUCTOR_KIND_WAITGROUP).acquire.is_none());
         assert!(kind(KONDUCTOR_KIND_SEMAPHORE).wait.is_none());
         let code = kind(KONDUCTOR_KIND_BARRIER).cannot("acquire").0;
         assert_eq!(code, KONDUCTOR_INVALID_ARGUMENT);

@@ -33,6 +33,7 @@ pub mod held;
 
 pub mod barrier;
 pub mod gate;
+pub mod waitgroup;
 pub mod leader;
 
 pub mod callback;
