@@ -61,9 +61,10 @@ fn condition(text: &str) -> Result<GateCondition, String> {
         "barrier" | "barriers" | "bar" => ConditionKind::Barrier,
         "lease" | "leases" | "kl" => ConditionKind::Lease,
         "gate" | "gates" => ConditionKind::Gate,
+        "waitgroup" | "waitgroups" | "wg" => ConditionKind::WaitGroup,
         other => {
             return Err(format!(
-                "unknown kind {other:?} (job, semaphore, barrier, lease or gate)"
+                "unknown kind {other:?} (job, semaphore, barrier, lease, waitgroup or gate)"
             ))
         }
     };
@@ -79,6 +80,7 @@ fn condition(text: &str) -> Result<GateCondition, String> {
                 let allowed: &[&str] = match type_ {
                     ConditionKind::Job => &["Complete", "Failed", "Active"],
                     ConditionKind::Lease => &["Acquired", "Available"],
+                    ConditionKind::WaitGroup => &["Done", "Waiting"],
                     _ => &["Open", "Closed"],
                 };
                 let state = allowed

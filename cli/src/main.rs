@@ -14,6 +14,7 @@ mod progress;
 mod semaphore;
 mod signals;
 mod slotted;
+mod waitgroup;
 
 use std::process::ExitCode;
 
@@ -45,6 +46,9 @@ enum Command {
     /// Barriers: start together once all arrived.
     #[command(subcommand, visible_alias = "bar")]
     Barrier(barrier::Command),
+    /// Wait groups: wait until every worker is done.
+    #[command(subcommand, visible_alias = "wg")]
+    Waitgroup(waitgroup::Command),
     /// Gates: wait until Jobs or other primitives reach a state.
     #[command(subcommand)]
     Gate(gate::Command),
@@ -82,6 +86,7 @@ fn dispatch(cli: Cli) -> Outcome {
         Command::Lease(command) => command.run(global, &Signals::install()?),
         Command::Barrier(command) => command.run(global, &Signals::install()?),
         Command::Gate(command) => command.run(global, &Signals::install()?),
+        Command::Waitgroup(command) => command.run(global, &Signals::install()?),
     }
 }
 
