@@ -187,6 +187,11 @@ impl Client {
                 let timeout = spec.duration(py, Argument::Timeout)?;
                 self.object(py, move |c| c.create_gate(&name, conditions, timeout))
             }
+            Kind::WaitGroup => {
+                let expected = spec.get("expected")?.unwrap_or(0);
+                let ttl = spec.duration(py, Argument::Ttl)?;
+                self.object(py, move |c| c.create_waitgroup(&name, expected, ttl))
+            }
         }
     }
 
@@ -225,7 +230,8 @@ impl Client {
         for_slotted_kind!(kind, "waiters", K => self.object(py, move |c| c.api::<K>().waiters(&name)))
     }
 
-    /// Waits until an object of `kind` (a barrier, a gate) is open.
+    /// Waits until an object of `kind` (a barrier, a gate) is open, or a
+    /// wait group's counter is zero.
     #[pyo3(signature = (kind, name, *, timeout=None, holder=None, cancel=None))]
     fn wait(
         &self,
@@ -242,6 +248,7 @@ impl Client {
         let wait = match kind {
             Kind::Barrier => konductor::Client::wait_barrier,
             Kind::Gate => konductor::Client::wait_gate,
+            Kind::WaitGroup => konductor::Client::wait_waitgroup,
             other => return Err(other.unsupported("wait")),
         };
         run(py, cancel, OnInterrupt::Withdraw, move |token| {
@@ -261,6 +268,46 @@ impl Client {
         self.object(py, move |c| {
             c.arrive_barrier(&name, &args.options(&konductor::CancelToken::new()))
         })
+    }
+
+    /// Raises a wait group's counter by `count`, once even if retried;
+    /// returns the wait group as written.
+    #[pyo3(signature = (name, count, *, timeout=None, cancel=None))]
+    fn add_waitgroup<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        count: u32,
+        timeout: Option<f64>,
+        cancel: Option<PyRef<'_, CancelToken>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = Args::new(py, None, timeout, None, None, false)?;
+        let client = self.inner.clone();
+        let cancel = cancel.as_ref().map(|c| &c.inner);
+        let value = run(py, cancel, OnInterrupt::Abandon, move |token| {
+            to_value(&client.add_waitgroup(&name, count, &args.options(token))?)
+        })?;
+        to_python(py, &value)
+    }
+
+    /// Lowers a wait group's counter by one for `holder`, once per holder;
+    /// returns the wait group as written.
+    #[pyo3(signature = (name, *, holder=None, timeout=None, cancel=None))]
+    fn done_waitgroup<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        holder: Option<String>,
+        timeout: Option<f64>,
+        cancel: Option<PyRef<'_, CancelToken>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = Args::new(py, None, timeout, holder, None, false)?;
+        let client = self.inner.clone();
+        let cancel = cancel.as_ref().map(|c| &c.inner);
+        let value = run(py, cancel, OnInterrupt::Abandon, move |token| {
+            to_value(&client.done_waitgroup(&name, &args.options(token))?)
+        })?;
+        to_python(py, &value)
     }
 
     /// Waits to lead `name`, runs `work(leadership)`, then steps down.

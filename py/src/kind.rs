@@ -11,10 +11,17 @@ pub(crate) enum Kind {
     Barrier,
     Lease,
     Gate,
+    WaitGroup,
 }
 
 impl Kind {
-    const ALL: [Kind; 4] = [Kind::Semaphore, Kind::Barrier, Kind::Lease, Kind::Gate];
+    const ALL: [Kind; 5] = [
+        Kind::Semaphore,
+        Kind::Barrier,
+        Kind::Lease,
+        Kind::Gate,
+        Kind::WaitGroup,
+    ];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -22,6 +29,7 @@ impl Kind {
             Kind::Barrier => "Barrier",
             Kind::Lease => "Lease",
             Kind::Gate => "Gate",
+            Kind::WaitGroup => "WaitGroup",
         }
     }
 
@@ -67,6 +75,10 @@ macro_rules! for_kind {
             }
             $crate::kind::Kind::Gate => {
                 type $K = konductor::resource::Gate;
+                $body
+            }
+            $crate::kind::Kind::WaitGroup => {
+                type $K = konductor::resource::WaitGroup;
                 $body
             }
         }

@@ -175,14 +175,17 @@ class Client:
     get_barrier = for_kind(get, resources.Barrier)
     get_lease = for_kind(get, resources.Lease)
     get_gate = for_kind(get, resources.Gate)
+    get_waitgroup = for_kind(get, resources.WaitGroup)
     list_semaphores = for_kind(list, resources.Semaphore)
     list_barriers = for_kind(list, resources.Barrier)
     list_leases = for_kind(list, resources.Lease)
     list_gates = for_kind(list, resources.Gate)
+    list_waitgroups = for_kind(list, resources.WaitGroup)
     delete_semaphore = for_kind(delete, resources.Semaphore)
     delete_barrier = for_kind(delete, resources.Barrier)
     delete_lease = for_kind(delete, resources.Lease)
     delete_gate = for_kind(delete, resources.Gate)
+    delete_waitgroup = for_kind(delete, resources.WaitGroup)
 
     # Slotted kinds: semaphores and leases
 
@@ -302,7 +305,7 @@ class Client:
     semaphore_waiters = for_kind(waiters, resources.Semaphore)
     lease_waiters = for_kind(waiters, resources.Lease)
 
-    # Kinds that open: barriers and gates
+    # Kinds that are waited on: barriers and gates (until open), wait groups (until zero)
 
     def wait(
         self,
@@ -312,11 +315,12 @@ class Client:
         timeout: Optional[Duration] = None,
         cancel: Optional[_native.CancelToken] = None,
     ) -> None:
-        """Waits until a barrier or gate is open.
+        """Waits until a barrier or gate is open, or a wait group's counter is zero.
 
         Args:
-            kind: :class:`resources.Barrier` or :class:`resources.Gate`.
-            name: Name of the barrier or gate.
+            kind: :class:`resources.Barrier`, :class:`resources.Gate` or
+                :class:`resources.WaitGroup`.
+            name: Name of the object.
             timeout: Longest time to wait (``None``: no limit; ``0``: check once).
             cancel: Token that cancels the wait from another thread.
 
@@ -335,6 +339,7 @@ class Client:
 
     wait_barrier = for_kind(wait, resources.Barrier)
     wait_gate = for_kind(wait, resources.Gate)
+    wait_waitgroup = for_kind(wait, resources.WaitGroup)
 
     # Semaphores
 
@@ -429,6 +434,99 @@ class Client:
         self.arrive_barrier(name, holder=holder)
         self.wait_barrier(name, timeout=timeout, cancel=cancel)
         yield
+
+    # Wait groups
+
+    def create_waitgroup(
+        self, name: str, expected: int = 0, *, ttl: Optional[Duration] = None
+    ) -> resources.WaitGroup:
+        """Creates a wait group whose counter starts at ``expected``.
+
+        Args:
+            name: Name of the wait group.
+            expected: The counter's initial value (0 to 10,000).
+            ttl: If set, the operator deletes the wait group this long after
+                its counter reached zero.
+
+        Returns:
+            The wait group as created.
+
+        Raises:
+            AlreadyExistsError: It exists already.
+            InvalidArgumentError: A bad name, count or duration.
+        """
+        # Zero is a count here (Go's WaitGroup starts at zero); core checks the cap.
+        expected = check.integer(expected, "expected", (0, 2**32 - 1))
+        return self._create(resources.WaitGroup, name, expected=expected, ttl=check.duration(ttl, "ttl"))
+
+    def add_waitgroup(
+        self,
+        name: str,
+        count: int = 1,
+        *,
+        timeout: Optional[Duration] = None,
+        cancel: Optional[_native.CancelToken] = None,
+    ) -> resources.WaitGroup:
+        """Raises a wait group's counter by ``count``, once even if a write is retried.
+
+        Args:
+            name: Name of the wait group.
+            count: How much to add (1 to 10,000).
+            timeout: Longest time the call may take (conflicts are retried until then).
+            cancel: Token that cancels the call from another thread.
+
+        Returns:
+            The wait group as written.
+
+        Raises:
+            NotFoundError: The wait group does not exist.
+            InvalidArgumentError: A bad count, or one that would take the
+                group's total (``expected`` plus every add) past 10,000.
+        """
+        return resources.WaitGroup._from_api(
+            self._native.add_waitgroup(
+                check.text(name, "name"),
+                check.count(count, "count"),
+                timeout=check.duration(timeout, "timeout"),
+                cancel=check.cancel_token(cancel),
+            )
+        )
+
+    def done_waitgroup(
+        self,
+        name: str,
+        *,
+        holder: Optional[str] = None,
+        timeout: Optional[Duration] = None,
+        cancel: Optional[_native.CancelToken] = None,
+    ) -> resources.WaitGroup:
+        """Lowers a wait group's counter by one for ``holder``, once per holder.
+
+        A holder that already called done counts nothing (and succeeds), so
+        a retry can never release waiters early.
+
+        Args:
+            name: Name of the wait group.
+            holder: Who is done (default: pod or host name plus a unique
+                suffix, new for each call). Give one to make retries safe.
+            timeout: Longest time the call may take (conflicts are retried until then).
+            cancel: Token that cancels the call from another thread.
+
+        Returns:
+            The wait group as written.
+
+        Raises:
+            NotFoundError: The wait group does not exist.
+            BelowZeroError: The counter is already zero.
+        """
+        return resources.WaitGroup._from_api(
+            self._native.done_waitgroup(
+                check.text(name, "name"),
+                holder=check.optional_text(holder, "holder"),
+                timeout=check.duration(timeout, "timeout"),
+                cancel=check.cancel_token(cancel),
+            )
+        )
 
     # Leases
 

@@ -233,10 +233,37 @@ class Client:
         holder: Optional[str] = None,
         cancel: Optional[CancelToken] = None,
     ) -> None:
-        """Waits until an object of ``kind`` (Barrier, Gate) is open.
+        """Waits until an object of ``kind`` (Barrier, Gate) is open, or a WaitGroup's counter is zero.
 
         Raises:
             konductor.FailedError: It failed.
+        """
+    def add_waitgroup(
+        self, name: str, count: int, *, timeout: Optional[float] = None, cancel: Optional[CancelToken] = None
+    ) -> _Object:
+        """Raises a wait group's counter by ``count``, once even if retried.
+
+        Returns:
+            The wait group as written.
+
+        Raises:
+            konductor.InvalidArgumentError: The count would take its total past 10,000.
+        """
+    def done_waitgroup(
+        self,
+        name: str,
+        *,
+        holder: Optional[str] = None,
+        timeout: Optional[float] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> _Object:
+        """Lowers a wait group's counter by one for ``holder``, once per holder.
+
+        Returns:
+            The wait group as written.
+
+        Raises:
+            konductor.BelowZeroError: The counter is already zero.
         """
     def arrive_barrier(self, name: str, *, holder: Optional[str] = None) -> _Object:
         """Records an arrival at a barrier.
