@@ -787,35 +787,6 @@ void konductor_gate_condition_status_free(struct konductor_gate_condition_status
                                           size_t len);
 
 /**
- * Raises the counter of wait group `name` by `count` (1 to 10,000), once
- * even if the write is retried after a lost answer. `options` may be NULL
- * (its timeout and cancel bound the call). Writes the wait group as
- * written to `*out_json` unless `out_json` is NULL (free it with
- * `konductor_string_free()`). `KONDUCTOR_INVALID_COUNT` for a count out of
- * range or one that would take the group's total (expected plus every add)
- * past 10,000.
- */
-konductor_result konductor_client_add_waitgroup(const struct konductor_client *client,
-                                                const char *name,
-                                                int32_t count,
-                                                const struct konductor_options *options,
-                                                char **out_json);
-
-/**
- * Lowers the counter of wait group `name` by one for `options.holder`
- * (NULL options or holder: a generated identity), once per holder: a
- * holder that already called done counts nothing and succeeds, so a
- * retry cannot release waiters early. Writes the wait group as written to
- * `*out_json` unless `out_json` is NULL (free it with
- * `konductor_string_free()`). `KONDUCTOR_BELOW_ZERO` if the counter is
- * already zero.
- */
-konductor_result konductor_client_done_waitgroup(const struct konductor_client *client,
-                                                 const char *name,
-                                                 const struct konductor_options *options,
-                                                 char **out_json);
-
-/**
  * Waits to become leader of lease `name` (acquiring it with automatic
  * renewal, whatever `options.auto_renew` says), runs
  * `callback(leadership, user_data)` while leader, then steps down. If the
@@ -865,6 +836,35 @@ konductor_result konductor_leadership_sleep(const struct konductor_leadership *l
  */
 konductor_result konductor_leadership_lost_cancel(const struct konductor_leadership *leadership,
                                                   struct konductor_cancel **out_cancel);
+
+/**
+ * Raises the counter of wait group `name` by `count` (1 to 10,000), once
+ * even if the write is retried after a lost answer. `options` may be NULL
+ * (its timeout and cancel bound the call). Writes the wait group as
+ * written to `*out_json` unless `out_json` is NULL (free it with
+ * `konductor_string_free()`). `KONDUCTOR_INVALID_COUNT` for a count out of
+ * range or one that would take the group's total (expected plus every add)
+ * past 10,000.
+ */
+konductor_result konductor_client_add_waitgroup(const struct konductor_client *client,
+                                                const char *name,
+                                                int32_t count,
+                                                const struct konductor_options *options,
+                                                char **out_json);
+
+/**
+ * Lowers the counter of wait group `name` by one for `options.holder`
+ * (NULL options or holder: a generated identity), once per holder: a
+ * holder that already called done counts nothing and succeeds, so a
+ * retry cannot release waiters early. Writes the wait group as written to
+ * `*out_json` unless `out_json` is NULL (free it with
+ * `konductor_string_free()`). `KONDUCTOR_BELOW_ZERO` if the counter is
+ * already zero.
+ */
+konductor_result konductor_client_done_waitgroup(const struct konductor_client *client,
+                                                 const char *name,
+                                                 const struct konductor_options *options,
+                                                 char **out_json);
 
 /**
  * Creates a cancel handle that is not triggered yet, in `*out_cancel`.

@@ -72,17 +72,27 @@ impl Command {
         match self {
             Command::Add { name, count } => {
                 let group = client.add_waitgroup(&name, count, &options)?;
-                let line = format!("waitgroup {name}: added {count}, counter {}", group.counter());
+                let line = format!(
+                    "waitgroup {name}: added {count}, counter {}",
+                    group.counter()
+                );
                 written(&group, line, global.output)
             }
             Command::Done { name, holder } => {
                 let holder = holder.unwrap_or_else(default_holder);
                 let group = client.done_waitgroup(&name, &options.holder(&holder))?;
-                let line = format!("{holder} done in waitgroup {name}: counter {}", group.counter());
+                let line = format!(
+                    "{holder} done in waitgroup {name}: counter {}",
+                    group.counter()
+                );
                 written(&group, line, global.output)
             }
             Command::Wait(group) => {
-                let what = format!("waitgroup {}/{} to reach zero", client.namespace(), group.name);
+                let what = format!(
+                    "waitgroup {}/{} to reach zero",
+                    client.namespace(),
+                    group.name
+                );
                 wait_open(
                     what,
                     signals,

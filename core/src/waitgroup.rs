@@ -248,7 +248,10 @@ mod tests {
         let first = s.done_at.clone();
         assert!(first.is_some());
         settle(2, &mut s);
-        assert_eq!(s.done_at, first, "settling again keeps the time it reached zero");
+        assert_eq!(
+            s.done_at, first,
+            "settling again keeps the time it reached zero"
+        );
         s.added = 1;
         settle(2, &mut s);
         assert_eq!((s.counter, s.phase), (1, Some(WaitGroupPhase::Waiting)));

@@ -33,8 +33,8 @@ pub mod held;
 
 pub mod barrier;
 pub mod gate;
-pub mod waitgroup;
 pub mod leader;
+pub mod waitgroup;
 
 pub mod callback;
 pub mod cancel;

@@ -603,7 +603,15 @@ mod tests {
         let kinds = &spec["conditions"]["items"]["properties"]["type"]["enum"];
         assert_eq!(
             kinds,
-            &json!(["Job", "Semaphore", "Barrier", "Lease", "Mutex", "WaitGroup", "Gate"])
+            &json!([
+                "Job",
+                "Semaphore",
+                "Barrier",
+                "Lease",
+                "Mutex",
+                "WaitGroup",
+                "Gate"
+            ])
         );
         assert!(spec["conditions"]["items"]["x-kubernetes-validations"].is_array());
     }

@@ -429,7 +429,10 @@ mod tests {
         };
         assert!(met(None, &done).met, "Done is the default state");
         assert!(!met(None, &waiting).met);
-        assert_eq!(met(None, &waiting).message, "WaitGroup w is waiting (counter 2)");
+        assert_eq!(
+            met(None, &waiting).message,
+            "WaitGroup w is waiting (counter 2)"
+        );
         assert!(met(Some("Waiting"), &waiting).met);
         assert!(!met(Some("Waiting"), &done).met);
         let wrong = met(Some("Open"), &done);

@@ -2,9 +2,7 @@
 //! the Kubernetes API conventions define them.
 
 use konductor::resource::BarrierPhase;
-use konductor::resource::{
-    Barrier, Condition, Gate, Lease, Mutex, Resource, Semaphore, WaitGroup,
-};
+use konductor::resource::{Barrier, Condition, Gate, Lease, Mutex, Resource, Semaphore, WaitGroup};
 
 /// The condition every Konductor object carries: its spec is usable and the
 /// operator has reconciled it.

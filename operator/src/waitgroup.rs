@@ -200,10 +200,17 @@ mod tests {
 
     #[test]
     fn at_zero_it_is_done_and_deleted_after_its_ttl() {
-        let (write, next) = plan(&group(2, Some("30s"), &["a", "b"]), at(0), "2026-01-01T00:00:00Z");
+        let (write, next) = plan(
+            &group(2, Some("30s"), &["a", "b"]),
+            at(0),
+            "2026-01-01T00:00:00Z",
+        );
         let done = write.unwrap();
         let status = done.status.as_ref().unwrap();
-        assert_eq!((status.counter, status.phase), (0, Some(WaitGroupPhase::Done)));
+        assert_eq!(
+            (status.counter, status.phase),
+            (0, Some(WaitGroupPhase::Done))
+        );
         assert_eq!(next, Next::Recheck(Duration::from_secs(30)));
         let (again, next) = plan(&done, at(10), "later");
         assert!(again.is_none(), "nothing to write once settled");

@@ -63,7 +63,10 @@ fn waitgroups_can_be_created_read_listed_and_deleted_and_absurd_counts_are_refus
         .map(|g| g.name().to_owned())
         .collect();
     assert_eq!(names, ["shards"]);
-    assert_eq!(client.get_waitgroup("shards").expect("get").spec, created.spec);
+    assert_eq!(
+        client.get_waitgroup("shards").expect("get").spec,
+        created.spec
+    );
     client.delete_waitgroup("shards").expect("delete");
     assert!(matches!(
         client.done_waitgroup("shards", &holder("a")),
@@ -93,7 +96,11 @@ fn wait_blocks_while_the_counter_is_above_zero_and_returns_when_it_reaches_zero(
     let status = last.status.expect("status written");
     assert_eq!(
         (status.counter, status.phase, status.done_holders.as_slice()),
-        (0, Some(WaitGroupPhase::Done), &["a".to_owned(), "b".to_owned()][..])
+        (
+            0,
+            Some(WaitGroupPhase::Done),
+            &["a".to_owned(), "b".to_owned()][..]
+        )
     );
     assert!(status.done_at.is_some(), "doneAt is set at zero");
     let (result, returned_at) = waiter.join().expect("waiter thread");
@@ -151,12 +158,19 @@ fn done_below_zero_is_a_typed_error_naming_the_values() {
         other => panic!("expected BelowZero for holder b, got {other:?}"),
     }
     let status = status_of::<WaitGroup>(&client, "g");
-    assert_eq!((status.counter, status.done_holders), (0, vec!["a".to_owned()]));
+    assert_eq!(
+        (status.counter, status.done_holders),
+        (0, vec!["a".to_owned()])
+    );
     // A zero-count group refuses a done before any status exists.
     client.create_waitgroup("empty", 0, None).expect("create");
     assert!(matches!(
         client.done_waitgroup("empty", &holder("a")),
-        Err(Error::BelowZero { counter: 0, done: 0, .. })
+        Err(Error::BelowZero {
+            counter: 0,
+            done: 0,
+            ..
+        })
     ));
 }
 
@@ -166,7 +180,9 @@ fn a_retried_done_of_the_same_holder_counts_once() {
     let client = ns.admin();
     client.create_waitgroup("g", 3, None).expect("create");
     client.done_waitgroup("g", &holder("a")).expect("done a");
-    let again = client.done_waitgroup("g", &holder("a")).expect("retry of a");
+    let again = client
+        .done_waitgroup("g", &holder("a"))
+        .expect("retry of a");
     assert_eq!(again.counter(), 2, "a's second done counted nothing");
     // A done whose write applied but whose answer was lost: the retry finds
     // its holder recorded and stops, whoever wrote the record.
@@ -175,12 +191,16 @@ fn a_retried_done_of_the_same_holder_counts_once() {
         "g",
         r#"{"status":{"counter":1,"doneHolders":["a","b"]}}"#,
     );
-    let retried = client.done_waitgroup("g", &holder("b")).expect("retry of b");
+    let retried = client
+        .done_waitgroup("g", &holder("b"))
+        .expect("retry of b");
     assert_eq!(retried.counter(), 1, "b counted once");
     // Even at zero, a holder already done gets its (idempotent) success,
     // never a below-zero error.
     client.done_waitgroup("g", &holder("c")).expect("done c");
-    let at_zero = client.done_waitgroup("g", &holder("c")).expect("retry of c at zero");
+    let at_zero = client
+        .done_waitgroup("g", &holder("c"))
+        .expect("retry of c at zero");
     assert_eq!(at_zero.counter(), 0);
 }
 
@@ -192,18 +212,33 @@ fn add_raises_the_counter_once_per_call_up_to_the_cap_and_reopens_a_done_group()
     client
         .wait_waitgroup("g", &Options::new().timeout(Duration::ZERO))
         .expect("zero from the start");
-    let added = client.add_waitgroup("g", 2, &Options::new()).expect("add 2");
+    let added = client
+        .add_waitgroup("g", 2, &Options::new())
+        .expect("add 2");
     let status = added.status.clone().expect("status");
     assert_eq!(
-        (status.counter, status.added, status.phase, status.add_tickets.len()),
+        (
+            status.counter,
+            status.added,
+            status.phase,
+            status.add_tickets.len()
+        ),
         (2, 2, Some(WaitGroupPhase::Waiting), 1)
     );
     client.done_waitgroup("g", &holder("a")).expect("done a");
     client.done_waitgroup("g", &holder("b")).expect("done b");
-    assert_eq!(status_of::<WaitGroup>(&client, "g").phase, Some(WaitGroupPhase::Done));
-    let reopened = client.add_waitgroup("g", 1, &Options::new()).expect("add after done");
+    assert_eq!(
+        status_of::<WaitGroup>(&client, "g").phase,
+        Some(WaitGroupPhase::Done)
+    );
+    let reopened = client
+        .add_waitgroup("g", 1, &Options::new())
+        .expect("add after done");
     let status = reopened.status.expect("status");
-    assert_eq!((status.counter, status.phase, status.done_at), (1, Some(WaitGroupPhase::Waiting), None));
+    assert_eq!(
+        (status.counter, status.phase, status.done_at),
+        (1, Some(WaitGroupPhase::Waiting), None)
+    );
     let over = client.add_waitgroup("g", MAX_WAITGROUP_COUNT - 2, &Options::new());
     match &over {
         Err(Error::Invalid {
@@ -216,7 +251,11 @@ fn add_raises_the_counter_once_per_call_up_to_the_cap_and_reopens_a_done_group()
         ),
         other => panic!("expected an Invalid count past the cap, got {other:?}"),
     }
-    assert_eq!(status_of::<WaitGroup>(&client, "g").added, 3, "the refused add wrote nothing");
+    assert_eq!(
+        status_of::<WaitGroup>(&client, "g").added,
+        3,
+        "the refused add wrote nothing"
+    );
     client
         .add_waitgroup("g", MAX_WAITGROUP_COUNT - 3, &Options::new())
         .expect("up to the cap exactly");
@@ -290,7 +329,9 @@ fn the_apiserver_refuses_a_counter_that_does_not_add_up_or_a_done_holder_removed
     };
     let (ok, _, stderr) = patch(r#"{"status":{"counter":0,"phase":"Done"}}"#);
     assert!(
-        !ok && stderr.contains("status.counter must equal spec.expected plus status.added minus the done holders"),
+        !ok && stderr.contains(
+            "status.counter must equal spec.expected plus status.added minus the done holders"
+        ),
         "a counter released early is refused: {stderr}"
     );
     let (ok, _, stderr) = patch(r#"{"status":{"counter":2,"doneHolders":[]}}"#);
@@ -299,7 +340,10 @@ fn the_apiserver_refuses_a_counter_that_does_not_add_up_or_a_done_holder_removed
         "a done holder cannot be forgotten: {stderr}"
     );
     let (ok, _, stderr) = patch(r#"{"status":{"counter":0,"doneHolders":["a","a"]}}"#);
-    assert!(!ok && stderr.contains("Duplicate value"), "a holder listed twice is refused: {stderr}");
+    assert!(
+        !ok && stderr.contains("Duplicate value"),
+        "a holder listed twice is refused: {stderr}"
+    );
     let (ok, _, stderr) = kubectl_as(
         &cluster().admin,
         &[
@@ -317,7 +361,11 @@ fn the_apiserver_refuses_a_counter_that_does_not_add_up_or_a_done_holder_removed
         !ok && stderr.contains("spec.expected is immutable"),
         "expected cannot change: {stderr}"
     );
-    assert_eq!(status_of::<WaitGroup>(&client, "g").counter, 1, "nothing was written");
+    assert_eq!(
+        status_of::<WaitGroup>(&client, "g").counter,
+        1,
+        "nothing was written"
+    );
 }
 
 #[test]

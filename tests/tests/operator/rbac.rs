@@ -97,9 +97,7 @@ fn a_worker_bound_to_konductor_client_can_use_every_primitive_and_nothing_else()
     worker
         .create_waitgroup("wg", 1, None)
         .expect("create waitgroup");
-    worker
-        .add_waitgroup("wg", 1, &Options::new())
-        .expect("add");
+    worker.add_waitgroup("wg", 1, &Options::new()).expect("add");
     for holder in ["w1", "w2"] {
         worker
             .done_waitgroup("wg", &Options::new().holder(holder))
@@ -242,7 +240,12 @@ fn the_operator_needs_nothing_beyond_its_cluster_role() {
     eventually(
         Duration::from_secs(10),
         "the wait group deleted after its ttl",
-        || matches!(client.get_waitgroup("finished"), Err(Error::NotFound { .. })),
+        || {
+            matches!(
+                client.get_waitgroup("finished"),
+                Err(Error::NotFound { .. })
+            )
+        },
     );
     let log = operator.log_text();
     assert!(

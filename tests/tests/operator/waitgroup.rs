@@ -16,7 +16,9 @@ fn a_waitgroup_reaching_zero_is_done_with_an_event_opens_its_gate_and_is_deleted
     let (_serial, ns, _operator) = operated("op-wg");
     let client = ns.admin();
     const TTL: Duration = Duration::from_secs(2);
-    client.create_waitgroup("shards", 2, Some(TTL)).expect("create");
+    client
+        .create_waitgroup("shards", 2, Some(TTL))
+        .expect("create");
     client
         .create_gate(
             "merge",
@@ -25,13 +27,17 @@ fn a_waitgroup_reaching_zero_is_done_with_an_event_opens_its_gate_and_is_deleted
         )
         .expect("gate");
     // The operator writes the derived status of a group nobody touched yet.
-    eventually(Duration::from_secs(5), "the operator's Waiting status", || {
-        client
-            .get_waitgroup("shards")
-            .ok()
-            .and_then(|g| g.status)
-            .is_some_and(|s| s.phase == Some(WaitGroupPhase::Waiting) && s.counter == 2)
-    });
+    eventually(
+        Duration::from_secs(5),
+        "the operator's Waiting status",
+        || {
+            client
+                .get_waitgroup("shards")
+                .ok()
+                .and_then(|g| g.status)
+                .is_some_and(|s| s.phase == Some(WaitGroupPhase::Waiting) && s.counter == 2)
+        },
+    );
     let status = status_of::<WaitGroup>(&client, "shards");
     let ready = status.conditions.iter().find(|c| c.type_ == "Ready");
     assert_eq!(
@@ -56,14 +62,15 @@ fn a_waitgroup_reaching_zero_is_done_with_an_event_opens_its_gate_and_is_deleted
     });
     let status = status_of::<WaitGroup>(&client, "shards");
     let ready = status.conditions.iter().find(|c| c.type_ == "Ready");
-    assert_eq!(
-        ready.map(|c| c.reason.as_str()),
-        Some("Done"),
-        "{status:?}"
-    );
+    assert_eq!(ready.map(|c| c.reason.as_str()), Some("Done"), "{status:?}");
     // Deleted after the ttl counted from doneAt, not before.
-    assert!(client.get_waitgroup("shards").is_ok(), "deleted before its ttl");
-    eventually(TTL + Duration::from_secs(5), "the wait group deleted", || {
-        matches!(client.get_waitgroup("shards"), Err(Error::NotFound { .. }))
-    });
+    assert!(
+        client.get_waitgroup("shards").is_ok(),
+        "deleted before its ttl"
+    );
+    eventually(
+        TTL + Duration::from_secs(5),
+        "the wait group deleted",
+        || matches!(client.get_waitgroup("shards"), Err(Error::NotFound { .. })),
+    );
 }
