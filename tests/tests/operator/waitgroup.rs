@@ -1,6 +1,6 @@
 //! The operator derives a wait group's status, publishes a `Done` Event when
 //! its counter reaches zero, opens a gate waiting for it, and deletes it
-//! `spec.ttl` after it reached zero.
+//! `spec.ttl` after it reached zero; its counter is in the metrics.
 
 use std::time::Duration;
 
@@ -13,9 +13,9 @@ use konductor_tests::wait::eventually;
 
 #[test]
 fn a_waitgroup_reaching_zero_is_done_with_an_event_opens_its_gate_and_is_deleted_after_its_ttl() {
-    let (_serial, ns, _operator) = operated("op-wg");
+    let (_serial, ns, operator) = operated("op-wg");
     let client = ns.admin();
-    const TTL: Duration = Duration::from_secs(2);
+    const TTL: Duration = Duration::from_secs(3);
     client
         .create_waitgroup("shards", 2, Some(TTL))
         .expect("create");
@@ -45,6 +45,9 @@ fn a_waitgroup_reaching_zero_is_done_with_an_event_opens_its_gate_and_is_deleted
         Some(("True", "Waiting")),
         "{status:?}"
     );
+    eventually(Duration::from_secs(5), "the counter in the metrics", || {
+        operator.metric("konductor_waitgroup_counter") == Some(2.0)
+    });
     for shard in ["shard-0", "shard-1"] {
         client
             .done_waitgroup("shards", &Options::new().holder(shard))
@@ -63,6 +66,11 @@ fn a_waitgroup_reaching_zero_is_done_with_an_event_opens_its_gate_and_is_deleted
     let status = status_of::<WaitGroup>(&client, "shards");
     let ready = status.conditions.iter().find(|c| c.type_ == "Ready");
     assert_eq!(ready.map(|c| c.reason.as_str()), Some("Done"), "{status:?}");
+    eventually(
+        Duration::from_secs(5),
+        "the counter zero in the metrics",
+        || operator.metric("konductor_waitgroup_counter") == Some(0.0),
+    );
     // Deleted after the ttl counted from doneAt, not before.
     assert!(
         client.get_waitgroup("shards").is_ok(),
