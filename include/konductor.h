@@ -86,7 +86,8 @@ enum konductor_result
      */
     KONDUCTOR_INVALID_HOLDER = 104,
     /**
-     * A count (permits, expected, quorum) is zero, negative or inconsistent.
+     * A count (permits, expected, quorum, a wait group's add) is zero,
+     * negative, inconsistent or past its cap.
      */
     KONDUCTOR_INVALID_COUNT = 105,
     /**
@@ -136,6 +137,11 @@ enum konductor_result
      * The mutex is locked by someone else (try-lock, or a zero timeout).
      */
     KONDUCTOR_LOCKED = 207,
+    /**
+     * A wait group's done would take its counter below zero: more holders
+     * called done than were added.
+     */
+    KONDUCTOR_BELOW_ZERO = 208,
     /**
      * The API server refused the request for lack of permission (HTTP 403).
      */
@@ -218,6 +224,10 @@ enum konductor_condition_kind
      * A Konductor Once: state `Done` or `Failed`.
      */
     KONDUCTOR_CONDITION_ONCE = 8,
+    /**
+     * A Konductor WaitGroup: state `Done` (counter zero) or `Waiting`.
+     */
+    KONDUCTOR_CONDITION_WAITGROUP = 7,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -264,6 +274,11 @@ enum konductor_kind
      * `konductor_client_do_once()`.
      */
     KONDUCTOR_KIND_ONCE = 7,
+    /**
+     * A WaitGroup: a counter raised by add, lowered once per holder by
+     * done. Waitable: the wait returns when the counter is zero.
+     */
+    KONDUCTOR_KIND_WAITGROUP = 6,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -532,7 +547,8 @@ konductor_result konductor_client_delete(const struct konductor_client *client,
 
 /**
  * Waits until object `name` of kind `kind` opens (`KONDUCTOR_KIND_BARRIER`:
- * enough arrivals; `KONDUCTOR_KIND_GATE`: all conditions hold), as long as
+ * enough arrivals; `KONDUCTOR_KIND_GATE`: all conditions hold;
+ * `KONDUCTOR_KIND_WAITGROUP`: its counter is zero), as long as
  * `options.timeout_ms` allows (NULL options: without limit).
  * `KONDUCTOR_FAILED` if it fails (e.g. its timeout passed),
  * `KONDUCTOR_TIMEOUT`, `KONDUCTOR_CANCELLED`, `KONDUCTOR_NOT_FOUND`;
@@ -585,6 +601,20 @@ konductor_result konductor_client_create_mutex(const struct konductor_client *cl
                                                int64_t ttl_ms,
                                                int32_t priority,
                                                char **out_json);
+
+/**
+ * Creates a wait group whose counter starts at `expected` (0 to 10,000;
+ * raise it with `konductor_client_add_waitgroup()`), deleted by the
+ * operator `ttl_ms` after its counter reached zero (0: never). Writes the
+ * created object as JSON to `*out_json` unless `out_json` is NULL (free it
+ * with `konductor_string_free()`). `KONDUCTOR_ALREADY_EXISTS` if the name
+ * is taken.
+ */
+konductor_result konductor_client_create_waitgroup(const struct konductor_client *client,
+                                                   const char *name,
+                                                   int32_t expected,
+                                                   int64_t ttl_ms,
+                                                   char **out_json);
 
 /**
  * Creates a barrier that opens after `expected` arrivals (at least 1), or
@@ -859,6 +889,35 @@ konductor_result konductor_client_do_once(const struct konductor_client *client,
                                           konductor_once_callback callback,
                                           void *user_data,
                                           bool *out_ran);
+
+/**
+ * Raises the counter of wait group `name` by `count` (1 to 10,000), once
+ * even if the write is retried after a lost answer. `options` may be NULL
+ * (its timeout and cancel bound the call). Writes the wait group as
+ * written to `*out_json` unless `out_json` is NULL (free it with
+ * `konductor_string_free()`). `KONDUCTOR_INVALID_COUNT` for a count out of
+ * range or one that would take the group's total (expected plus every add)
+ * past 10,000.
+ */
+konductor_result konductor_client_add_waitgroup(const struct konductor_client *client,
+                                                const char *name,
+                                                int32_t count,
+                                                const struct konductor_options *options,
+                                                char **out_json);
+
+/**
+ * Lowers the counter of wait group `name` by one for `options.holder`
+ * (NULL options or holder: a generated identity), once per holder: a
+ * holder that already called done counts nothing and succeeds, so a
+ * retry cannot release waiters early. Writes the wait group as written to
+ * `*out_json` unless `out_json` is NULL (free it with
+ * `konductor_string_free()`). `KONDUCTOR_BELOW_ZERO` if the counter is
+ * already zero.
+ */
+konductor_result konductor_client_done_waitgroup(const struct konductor_client *client,
+                                                 const char *name,
+                                                 const struct konductor_options *options,
+                                                 char **out_json);
 
 /**
  * Creates a cancel handle that is not triggered yet, in `*out_cancel`.

@@ -31,6 +31,8 @@ pub enum Exit {
     Failed = 71,
     /// The API server refused the credentials or the request (401, 403).
     Denied = 72,
+    /// A wait group's done found its counter at zero.
+    BelowZero = 75,
     /// The kubeconfig or context cannot be used.
     Config = 73,
     /// The API server could not be reached or answered with an error.
@@ -42,7 +44,7 @@ pub enum Exit {
 }
 
 /// Every code with the line `--help` and the README give it, in order.
-pub const TABLE: [(Exit, &str); 15] = [
+pub const TABLE: [(Exit, &str); 16] = [
     (
         Exit::Ok,
         "success (run: the command's own exit status is passed through)",
@@ -73,6 +75,10 @@ pub const TABLE: [(Exit, &str); 15] = [
     (
         Exit::Server,
         "the API server could not be reached or answered with an error",
+    ),
+    (
+        Exit::BelowZero,
+        "waitgroup done: the counter is already zero",
     ),
     (Exit::CannotRun, "the command could not be started"),
     (Exit::CommandNotFound, "the command was not found"),
@@ -143,6 +149,7 @@ pub fn exit_of(error: &Error) -> Exit {
         Error::Timeout { .. } => Exit::Timeout,
         Error::Lost { .. } => Exit::Lost,
         Error::Failed { .. } => Exit::Failed,
+        Error::BelowZero { .. } => Exit::BelowZero,
         Error::Forbidden(_) | Error::Unauthorized(_) => Exit::Denied,
         Error::Invalid { .. } => Exit::Usage,
         Error::Config { .. } => Exit::Config,

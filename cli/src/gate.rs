@@ -62,9 +62,11 @@ fn condition(text: &str) -> Result<GateCondition, String> {
         "lease" | "leases" | "kl" => ConditionKind::Lease,
         "mutex" | "mutexes" | "mtx" => ConditionKind::Mutex,
         "gate" | "gates" => ConditionKind::Gate,
+        "once" | "onces" => ConditionKind::Once,
+        "waitgroup" | "waitgroups" | "wg" => ConditionKind::WaitGroup,
         other => {
             return Err(format!(
-                "unknown kind {other:?} (job, semaphore, barrier, lease, mutex or gate)"
+                "unknown kind {other:?} (job, semaphore, barrier, lease, mutex, once, waitgroup or gate)"
             ))
         }
     };

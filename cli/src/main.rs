@@ -15,6 +15,7 @@ mod progress;
 mod semaphore;
 mod signals;
 mod slotted;
+mod waitgroup;
 
 use std::process::ExitCode;
 
@@ -49,6 +50,9 @@ enum Command {
     /// Barriers: start together once all arrived.
     #[command(subcommand, visible_alias = "bar")]
     Barrier(barrier::Command),
+    /// Wait groups: wait until every worker is done.
+    #[command(subcommand, visible_alias = "wg")]
+    Waitgroup(waitgroup::Command),
     /// Gates: wait until Jobs or other primitives reach a state.
     #[command(subcommand)]
     Gate(gate::Command),
@@ -87,6 +91,7 @@ fn dispatch(cli: Cli) -> Outcome {
         Command::Mutex(command) => command.run(global, &Signals::install()?),
         Command::Barrier(command) => command.run(global, &Signals::install()?),
         Command::Gate(command) => command.run(global, &Signals::install()?),
+        Command::Waitgroup(command) => command.run(global, &Signals::install()?),
     }
 }
 

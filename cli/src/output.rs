@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use clap::ValueEnum;
-use konductor::resource::{Barrier, Gate, Lease, Mutex, Resource, Semaphore, GROUP};
+use konductor::resource::{Barrier, Gate, Lease, Mutex, Resource, Semaphore, WaitGroup, GROUP};
 use serde::Serialize;
 
 use crate::exit::Failure;
@@ -81,6 +81,18 @@ macro_rules! single_holder {
             }
         }
     )*};
+}
+
+impl Shown for WaitGroup {
+    const NOUN: &'static str = "waitgroup";
+    const COLUMNS: &'static [&'static str] = &["EXPECTED", "COUNTER", "PHASE"];
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.spec.expected.to_string(),
+            self.counter().to_string(),
+            or_none(self.status.as_ref().and_then(|s| s.phase)),
+        ]
+    }
 }
 
 single_holder!(Lease => "lease", Mutex => "mutex");

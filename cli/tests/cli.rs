@@ -713,3 +713,84 @@ fn a_lost_permit_stops_the_command_and_exits_70() {
     );
     assert!(stderr(&output).contains("deleted"), "{}", stderr(&output));
 }
+
+#[test]
+fn waitgroup_done_counts_once_per_holder_and_wait_returns_at_zero() {
+    let ns = Namespace::new("cli-waitgroup");
+    expect(
+        &ns,
+        &[
+            "waitgroup",
+            "create",
+            "shards",
+            "--expected",
+            "2",
+            "--ttl",
+            "1h",
+        ],
+        0,
+    );
+    expect(&ns, &["wg", "wait", "shards", "--timeout", "300ms"], 69);
+    let waiter = konductor(&ns, &["waitgroup", "wait", "shards", "--timeout", "30s"])
+        .spawn()
+        .expect("start konductor");
+    let first = expect(
+        &ns,
+        &["waitgroup", "done", "shards", "--holder", "shard-0"],
+        0,
+    );
+    assert_eq!(
+        stdout(&first),
+        "shard-0 done in waitgroup shards: counter 1\n"
+    );
+    let again = expect(
+        &ns,
+        &["waitgroup", "done", "shards", "--holder", "shard-0"],
+        0,
+    );
+    assert_eq!(
+        stdout(&again),
+        "shard-0 done in waitgroup shards: counter 1\n",
+        "a retried done of the same holder counts once"
+    );
+    expect(
+        &ns,
+        &["waitgroup", "done", "shards", "--holder", "shard-1"],
+        0,
+    );
+    let output = finish(waiter, "the waitgroup wait");
+    assert_eq!(code(&output), 0, "stderr: {}", stderr(&output));
+    let below = expect(
+        &ns,
+        &["waitgroup", "done", "shards", "--holder", "shard-2"],
+        75,
+    );
+    assert!(stderr(&below).contains("below zero"), "{}", stderr(&below));
+    let added = expect(&ns, &["waitgroup", "add", "shards", "2", "-o", "json"], 0);
+    assert!(
+        stdout(&added).contains("\"counter\": 2"),
+        "{}",
+        stdout(&added)
+    );
+    expect(&ns, &["waitgroup", "add", "shards", "0"], 64);
+    expect(&ns, &["waitgroup", "add", "shards", "10000"], 64);
+    let listed = expect(&ns, &["waitgroup", "list"], 0);
+    let text = stdout(&listed);
+    assert!(
+        text.starts_with("NAME") && text.contains("COUNTER") && text.contains("shards"),
+        "{text}"
+    );
+    expect(&ns, &["waitgroup", "done", "missing", "--holder", "a"], 65);
+    expect(
+        &ns,
+        &[
+            "gate",
+            "create",
+            "merge",
+            "--condition",
+            "waitgroup/shards=Done",
+        ],
+        0,
+    );
+    expect(&ns, &["waitgroup", "delete", "shards"], 0);
+}

@@ -46,7 +46,7 @@ const RECHECK: Duration = Duration::from_millis(100);
 
 /// A new acquisition identity: 64 random bits (std's per-process random
 /// hash keys, mixed with a counter, the time and the process id).
-fn new_ticket() -> String {
+pub(crate) fn new_ticket() -> String {
     use std::collections::hash_map::RandomState;
     use std::hash::{BuildHasher, Hasher};
     use std::sync::atomic::AtomicU64;

@@ -6,7 +6,8 @@ use std::fmt;
 ///
 /// Match on the variant to decide what to do: [`Error::Timeout`],
 /// [`Error::LeaseHeld`] and [`Error::Locked`] are expected outcomes of contention, [`Error::Invalid`]
-/// is a bug in the caller's input, [`Error::Api`] carries the API server's
+/// is a bug in the caller's input, [`Error::BelowZero`] a wait group's
+/// `done` with nothing left to count, [`Error::Api`] carries the API server's
 /// answer whole.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -48,6 +49,21 @@ pub enum Error {
         name: String,
         /// The current holder.
         holder: String,
+    },
+    /// A wait group's `done` would take its counter below zero: more
+    /// holders called done than were added.
+    #[error("done by holder {holder:?} would take {kind} {name} below zero (counter {counter}, {done} holders done)")]
+    BelowZero {
+        /// Kind of the object, e.g. `WaitGroup`.
+        kind: &'static str,
+        /// Name of the object.
+        name: String,
+        /// The holder whose done did not count.
+        holder: String,
+        /// The counter it found (0).
+        counter: u32,
+        /// How many holders had called done already.
+        done: u32,
     },
     /// The wait ran out of time before it succeeded.
     #[error("timed out after {waited:?} waiting for {what}")]
@@ -102,7 +118,9 @@ pub enum Error {
     /// The API server did not accept the credentials (HTTP 401).
     #[error("unauthorized: {0}")]
     Unauthorized(Box<ApiStatus>),
-    /// An argument was rejected before any request was made.
+    /// An argument was rejected: before any request was made, or (a wait
+    /// group's `add` past [`crate::resource::MAX_WAITGROUP_COUNT`]) against
+    /// the object's current state, without writing it.
     #[error("invalid {argument} {value:?}: {reason}")]
     Invalid {
         /// Which argument.
@@ -154,6 +172,8 @@ pub enum Argument {
     Expected,
     /// A barrier's quorum.
     Quorum,
+    /// How much a wait group's `add` raises its counter (or its initial count).
+    Count,
     /// A time-to-live of a permit, lease or object.
     Ttl,
     /// How long a call may wait.
@@ -175,6 +195,7 @@ impl Argument {
             Argument::Permits => "permits",
             Argument::Expected => "expected",
             Argument::Quorum => "quorum",
+            Argument::Count => "count",
             Argument::Ttl => "ttl",
             Argument::Timeout => "timeout",
             Argument::Duration => "duration",

@@ -10,6 +10,7 @@
 //! | [`resource::Barrier`] | a rendezvous that opens when `expected` (or `quorum`) holders arrived | [`Client::arrive_barrier`], [`Client::wait_barrier`], [`Client::with_barrier`] |
 //! | [`resource::Lease`] | one holder at a time: singleton work, leader election | [`Client::acquire_lease`], [`Client::try_acquire_lease`], [`Client::run_as_leader`], [`Lease`] |
 //! | [`resource::Mutex`] | one holder at a time: critical sections (a lease under its own kind) | [`Client::lock_mutex`], [`Client::try_lock_mutex`], [`Client::with_mutex`], [`MutexLock`] |
+//! | [`resource::WaitGroup`] | Go's `sync.WaitGroup` across processes: a counter never below zero, waited on until zero | [`Client::create_waitgroup`], [`Client::add_waitgroup`], [`Client::done_waitgroup`], [`Client::wait_waitgroup`] |
 //! | [`resource::Gate`] | opens when Jobs, barriers, leases or other gates reach a state | [`Client::wait_gate`], [`Client::check_gate`], [`Client::gate_conditions`] |
 //!
 //! Every kind has the same typed handle, [`Api`]: `client.api::<Semaphore>()`
@@ -44,10 +45,27 @@
 //!
 #![doc = concat!("```no_run\n", include_str!("../examples/guide_leader.rs"), "```")]
 //!
+//! # Wait groups
+//!
+//! A coordinator creates a wait group counting its workers (or raises the
+//! counter with [`Client::add_waitgroup`]); each worker calls
+//! [`Client::done_waitgroup`] once under its own holder name; the
+//! coordinator's [`Client::wait_waitgroup`] returns when the counter is zero.
+//! The counter never goes below zero ([`Error::BelowZero`]). Retries never
+//! count twice: a done is recorded by holder in `status.doneHolders` (a
+//! holder counts once for the wait group's whole life, so reuse a wait group
+//! with fresh holder names), an add by a ticket of its own in
+//! `status.addTickets` (the last [`resource::WAITGROUP_ADD_TICKETS`] adds).
+//! `spec.expected` plus every add is at most
+//! [`resource::MAX_WAITGROUP_COUNT`]; with `spec.ttl` the operator deletes
+//! the wait group that long after it reached zero.
+//!
+#![doc = concat!("```no_run\n", include_str!("../examples/shard_coordinator.rs"), "```")]
+//!
 //! # Errors
 //!
 //! Every call returns [`Result`]; branch on [`Error`]'s variants:
-//! `NotFound`, `AlreadyExists`, `AlreadyHeld`, `LeaseHeld`, `Locked`, `Timeout`,
+//! `NotFound`, `AlreadyExists`, `AlreadyHeld`, `LeaseHeld`, `Locked`, `BelowZero`, `Timeout`,
 //! `Cancelled`, `Lost`, `Failed`, `Forbidden`, `Unauthorized`, `Invalid`
 //! (bad name, duration or count, caught before any request, naming the
 //! [`Argument`] and the value), `Api` (the server's Status kept whole),
@@ -129,6 +147,7 @@ mod testserver;
 mod time;
 mod transport;
 mod wait;
+mod waitgroup;
 mod watch;
 
 /// This crate's version, e.g. `"0.1.0"`: also the version of the Python wheel

@@ -141,6 +141,17 @@ impl Client {
     where
         E: From<Error> + std::fmt::Display,
     {
+        match self.claim_once(name, options)? {
+            Some(run) => self.execute(run, work).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The first half of [`Client::do_once`], for callers that run the work
+    /// themselves: `Some(run)` when this caller is now the executor (run the
+    /// work, then [`Client::finish_once`]), `None` when the once is done.
+    /// Waits while another caller runs it; errors as `do_once`.
+    pub fn claim_once(&self, name: &str, options: &Options) -> Result<Option<OnceRun>> {
         validate_name(name)?;
         let holder = options.holder.clone().unwrap_or_else(default_holder);
         validate_holder(&holder)?;
@@ -157,19 +168,18 @@ impl Client {
         let what = format!("once {}/{}", self.namespace(), name);
         loop {
             match self.api::<Once>().acquire(name, &claim) {
-                Ok(run) => return self.execute(run, work).map(Some),
+                Ok(run) => return Ok(Some(run)),
                 // Someone else runs it, it finished, or our holder name is
                 // still recorded from a run that died: wait for a change.
                 Err(Error::Locked { .. } | Error::AlreadyHeld { .. }) => {}
-                Err(error) => return Err(error.into()),
+                Err(error) => return Err(error),
             }
             let now = Instant::now();
             if deadline.is_some_and(|d| now >= d) {
                 return Err(Error::Timeout {
                     what,
                     waited: started.elapsed(),
-                }
-                .into());
+                });
             }
             // Look again when the executor turns stale by our own clock
             // (seen unrenewed for its TTL plus a margin): the next claim
@@ -210,7 +220,7 @@ impl Client {
             match next {
                 Ok(Next::Finished) => return Ok(None),
                 Ok(Next::Claim) | Err(Error::Timeout { .. }) => {}
-                Err(error) => return Err(error.into()),
+                Err(error) => return Err(error),
             }
         }
     }
@@ -225,25 +235,51 @@ impl Client {
         E: From<Error> + std::fmt::Display,
     {
         let result = work(&run);
-        let message = result.as_ref().err().map(|e| clip(&e.to_string()));
-        match self.record_outcome(&run, message) {
-            // The outcome's write gave the grant back: no release after it.
-            Ok(()) => run.keep(),
-            Err(error) => {
-                drop(run);
-                if result.is_ok() {
-                    return Err(error.into());
-                }
-            }
+        let failure = result.as_ref().err().map(|e| e.to_string());
+        match self.finish_once(run, failure.as_deref()) {
+            Err(error) if result.is_ok() => Err(error.into()),
+            _ => result,
         }
-        result
+    }
+
+    /// Records the outcome of the run `run` (the second half of
+    /// [`Client::do_once`]): done when `failure` is `None`, else failed with
+    /// that message (cut to [`MAX_MESSAGE`]); the grant is given back in
+    /// the same write. [`Error::Lost`] when the run is no longer the
+    /// executor (its outcome is then not recorded).
+    pub fn finish_once(&self, run: OnceRun, failure: Option<&str>) -> Result<()> {
+        let recorded = self.finish_once_as(run.name(), run.holder(), run.token(), failure);
+        if recorded.is_ok() {
+            // The outcome's write gave the grant back: no release after it.
+            run.keep();
+        }
+        recorded
+    }
+
+    /// [`Client::finish_once`] for a run known by its holder and fencing
+    /// token, from any process (as a binding that keeps the grant itself).
+    pub fn finish_once_as(
+        &self,
+        name: &str,
+        holder: &str,
+        token: u64,
+        failure: Option<&str>,
+    ) -> Result<()> {
+        validate_name(name)?;
+        self.record_outcome(name, holder, token, failure.map(clip))
     }
 
     /// Writes `Done` (no message) or `Failed` with `message`, giving the
     /// executor's grant back in the same guarded write. A write whose answer
     /// was lost is recognised on the next read. [`Error::Lost`] when the
     /// grant is no longer ours.
-    fn record_outcome(&self, run: &OnceRun, message: Option<String>) -> Result<()> {
+    fn record_outcome(
+        &self,
+        name: &str,
+        holder: &str,
+        token: u64,
+        message: Option<String>,
+    ) -> Result<()> {
         let objects = self
             .shared
             .objects
@@ -254,28 +290,28 @@ impl Client {
         };
         let mut races_lost = 0;
         loop {
-            let mut once: Once = objects.get(self.namespace(), run.name())?;
+            let mut once: Once = objects.get(self.namespace(), name)?;
             let mut status = once.status.clone().unwrap_or_default();
             let fencing = status.executor.as_ref().map_or(0, |e| e.transitions);
             if status.phase == Some(phase)
-                && status.ran_by.as_deref() == Some(run.holder())
-                && fencing == run.token()
+                && status.ran_by.as_deref() == Some(holder)
+                && fencing == token
             {
                 return Ok(()); // Our earlier write landed; its answer was lost.
             }
             let mut slots = once.slots();
-            if !slots.remove(run.holder(), Some(run.token())) {
+            if !slots.remove(holder, Some(token)) {
                 return Err(Error::Lost {
                     kind: "Once",
-                    name: run.name().to_owned(),
-                    holder: run.holder().to_owned(),
+                    name: name.to_owned(),
+                    holder: holder.to_owned(),
                     reason: "another executor took it over before the work finished \
                              (its outcome was not recorded)"
                         .to_owned(),
                 });
             }
             status.phase = Some(phase);
-            status.ran_by = Some(run.holder().to_owned());
+            status.ran_by = Some(holder.to_owned());
             status.finished_at = Some(now_rfc3339());
             if let Some(message) = &message {
                 status.message = Some(message.clone());

@@ -279,6 +279,16 @@ phase!(
     }
 );
 
+phase!(
+    /// Where a wait group stands.
+    WaitGroupPhase {
+        /// Its counter is above zero.
+        Waiting,
+        /// Its counter is zero: waiters return.
+        Done,
+    }
+);
+
 /// A gate has a barrier's phases: `Waiting`, `Open`, `Failed`.
 pub type GatePhase = BarrierPhase;
 
@@ -360,6 +370,12 @@ resource!(
     /// A once: its work runs in exactly one caller across the cluster, and
     /// every caller learns the outcome.
     Once, OnceSpec, OnceStatus, "Once", "onces"
+);
+resource!(
+    /// A wait group, like Go's `sync.WaitGroup` across processes: a counter
+    /// raised by `add`, lowered once per holder by `done`, and waited on
+    /// until it reaches zero.
+    WaitGroup, WaitGroupSpec, WaitGroupStatus, "WaitGroup", "waitgroups"
 );
 resource!(
     /// A gate that opens when all of its conditions hold (evaluated by the operator).
@@ -596,6 +612,72 @@ pub struct OnceStatus {
     pub conditions: Vec<Condition>,
 }
 
+/// Largest total a wait group can count: `spec.expected` plus every
+/// `add`. Each `done` is recorded by holder in `status.doneHolders`, so this
+/// also bounds that list (and keeps the object far below etcd's size limit).
+pub const MAX_WAITGROUP_COUNT: u32 = 10_000;
+
+/// Add tickets a wait group remembers (newest last): how a retried `add`
+/// whose answer was lost recognises that it already counted.
+pub const WAITGROUP_ADD_TICKETS: usize = 100;
+
+/// Wait group configuration (the original Konductor's `expected` and `ttl`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct WaitGroupSpec {
+    /// The counter's initial value (0 when absent; at most
+    /// [`MAX_WAITGROUP_COUNT`]); immutable once created.
+    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = 10_000)))]
+    pub expected: u32,
+    /// If set, the operator deletes the wait group this long after its
+    /// counter reached zero (`status.doneAt`), unless it rose again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = DURATION_PATTERN)))]
+    pub ttl: Option<String>,
+}
+
+/// Wait group coordination state. Always `counter == spec.expected + added
+/// - len(doneHolders)` (the apiserver enforces it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct WaitGroupStatus {
+    /// The counter: never negative; waiters return when it is zero.
+    #[serde(default)]
+    pub counter: u32,
+    /// The sum of every `add` so far.
+    #[serde(default)]
+    pub added: u32,
+    /// The holders that called `done`, in order, each once: a `done` by a
+    /// holder already here counts nothing (a retry whose answer was lost).
+    #[serde(default)]
+    pub done_holders: Vec<String>,
+    /// Tickets of the latest `add` calls (newest last, at most
+    /// [`WAITGROUP_ADD_TICKETS`]): a retried add finds its own and counts nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub add_tickets: Vec<String>,
+    /// `Waiting` or `Done`; none until first written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<WaitGroupPhase>,
+    /// RFC 3339 time the counter last reached zero, by the writer's clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_at: Option<String>,
+    /// Conditions written by the operator.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+}
+
+impl WaitGroup {
+    /// The counter: from the status once written, else `spec.expected`.
+    pub fn counter(&self) -> u32 {
+        self.status
+            .as_ref()
+            .map_or(self.spec.expected, |status| status.counter)
+    }
+}
+
 /// What a gate condition refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -612,19 +694,22 @@ pub enum ConditionKind {
     Mutex,
     /// A Konductor Once.
     Once,
+    /// A Konductor WaitGroup.
+    WaitGroup,
     /// Another Konductor Gate.
     Gate,
 }
 
 impl ConditionKind {
     /// Every kind a condition can name.
-    pub const ALL: [ConditionKind; 7] = [
+    pub const ALL: [ConditionKind; 8] = [
         ConditionKind::Job,
         ConditionKind::Semaphore,
         ConditionKind::Barrier,
         ConditionKind::Lease,
         ConditionKind::Mutex,
         ConditionKind::Once,
+        ConditionKind::WaitGroup,
         ConditionKind::Gate,
     ];
 
@@ -638,6 +723,7 @@ impl ConditionKind {
             ConditionKind::Lease => &["Acquired", "Available"],
             ConditionKind::Mutex => &["Locked", "Unlocked"],
             ConditionKind::Once => &["Done", "Failed"],
+            ConditionKind::WaitGroup => &["Done", "Waiting"],
         }
     }
 
@@ -650,6 +736,7 @@ impl ConditionKind {
             ConditionKind::Lease => "Lease",
             ConditionKind::Mutex => "Mutex",
             ConditionKind::Once => "Once",
+            ConditionKind::WaitGroup => "WaitGroup",
             ConditionKind::Gate => "Gate",
         }
     }
@@ -670,9 +757,9 @@ pub struct GateCondition {
     pub namespace: Option<String>,
     /// Required state: Job `Complete`/`Failed`/`Active`, Barrier and Gate
     /// `Open`/`Closed`, Lease `Acquired`/`Available`, Mutex `Locked`/`Unlocked`,
-    /// Once `Done`/`Failed`.
+    /// Once `Done`/`Failed`, WaitGroup `Done`/`Waiting`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["Complete", "Failed", "Active", "Open", "Closed", "Acquired", "Available", "Locked", "Unlocked", "Done"])))]
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["Complete", "Failed", "Active", "Open", "Closed", "Acquired", "Available", "Locked", "Unlocked", "Done", "Waiting"])))]
     pub state: Option<String>,
     /// For a Semaphore: the minimum number of available permits.
     #[serde(default, skip_serializing_if = "Option::is_none")]

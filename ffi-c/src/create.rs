@@ -74,6 +74,27 @@ pub extern "C" fn konductor_client_create_mutex(
     })
 }
 
+/// Creates a wait group whose counter starts at `expected` (0 to 10,000;
+/// raise it with `konductor_client_add_waitgroup()`), deleted by the
+/// operator `ttl_ms` after its counter reached zero (0: never). Writes the
+/// created object as JSON to `*out_json` unless `out_json` is NULL (free it
+/// with `konductor_string_free()`). `KONDUCTOR_ALREADY_EXISTS` if the name
+/// is taken.
+#[no_mangle]
+pub extern "C" fn konductor_client_create_waitgroup(
+    client: *const konductor_client,
+    name: *const c_char,
+    expected: i32,
+    ttl_ms: i64,
+    out_json: *mut *mut c_char,
+) -> konductor_result {
+    on_object_written(client, name, out_json, |client, name| {
+        let expected = count(Argument::Expected, expected)?;
+        let ttl = optional_duration(Argument::Ttl, ttl_ms)?;
+        Ok(client.create_waitgroup(name, expected, ttl)?)
+    })
+}
+
 /// Creates a barrier that opens after `expected` arrivals (at least 1), or
 /// after `quorum` arrivals when `quorum` is not 0 (at most `expected`), and
 /// fails if still closed `timeout_ms` after creation (0: never). Writes the

@@ -30,6 +30,8 @@ pub enum konductor_condition_kind {
     KONDUCTOR_CONDITION_MUTEX = 6,
     /// A Konductor Once: state `Done` or `Failed`.
     KONDUCTOR_CONDITION_ONCE = 8,
+    /// A Konductor WaitGroup: state `Done` (counter zero) or `Waiting`.
+    KONDUCTOR_CONDITION_WAITGROUP = 7,
 }
 
 use konductor_condition_kind::*;
@@ -44,6 +46,7 @@ impl konductor_condition_kind {
             KONDUCTOR_CONDITION_GATE => ConditionKind::Gate,
             KONDUCTOR_CONDITION_MUTEX => ConditionKind::Mutex,
             KONDUCTOR_CONDITION_ONCE => ConditionKind::Once,
+            KONDUCTOR_CONDITION_WAITGROUP => ConditionKind::WaitGroup,
         }
     }
 
@@ -56,6 +59,7 @@ impl konductor_condition_kind {
             ConditionKind::Gate => KONDUCTOR_CONDITION_GATE,
             ConditionKind::Mutex => KONDUCTOR_CONDITION_MUTEX,
             ConditionKind::Once => KONDUCTOR_CONDITION_ONCE,
+            ConditionKind::WaitGroup => KONDUCTOR_CONDITION_WAITGROUP,
         }
     }
 
@@ -68,6 +72,7 @@ impl konductor_condition_kind {
             KONDUCTOR_CONDITION_GATE,
             KONDUCTOR_CONDITION_MUTEX,
             KONDUCTOR_CONDITION_ONCE,
+            KONDUCTOR_CONDITION_WAITGROUP,
         ]
         .into_iter()
         .find(|k| *k as u32 == kind)

@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 
 use konductor_core::protocol::Slotted;
-use konductor_core::resource::{Barrier, Gate, Lease, Mutex, Once, Resource, Semaphore};
+use konductor_core::resource::{Barrier, Gate, Lease, Mutex, Once, Resource, Semaphore, WaitGroup};
 use konductor_core::{Client, Options, Result};
 
 use crate::held::konductor_held;
@@ -32,19 +32,23 @@ pub enum konductor_kind {
     /// A Once: runs work in exactly one caller. Run it with
     /// `konductor_client_do_once()`.
     KONDUCTOR_KIND_ONCE = 7,
+    /// A WaitGroup: a counter raised by add, lowered once per holder by
+    /// done. Waitable: the wait returns when the counter is zero.
+    KONDUCTOR_KIND_WAITGROUP = 6,
 }
 
 use konductor_kind::*;
 
 /// Every kind with what it can do: a new kind costs one line here (and its
 /// variant above).
-static KINDS: [Kind; 6] = [
+static KINDS: [Kind; 7] = [
     Kind::slotted::<Semaphore>(KONDUCTOR_KIND_SEMAPHORE),
     Kind::waitable::<Barrier>(KONDUCTOR_KIND_BARRIER, Client::wait_barrier),
     Kind::slotted::<Lease>(KONDUCTOR_KIND_LEASE),
     Kind::waitable::<Gate>(KONDUCTOR_KIND_GATE, Client::wait_gate),
     Kind::slotted::<Mutex>(KONDUCTOR_KIND_MUTEX),
     Kind::of::<Once>(KONDUCTOR_KIND_ONCE),
+    Kind::waitable::<WaitGroup>(KONDUCTOR_KIND_WAITGROUP, Client::wait_waitgroup),
 ];
 
 /// Whether an acquire waits in the queue or tries once.
@@ -202,12 +206,13 @@ mod tests {
             KONDUCTOR_KIND_GATE,
             KONDUCTOR_KIND_MUTEX,
             KONDUCTOR_KIND_ONCE,
+            KONDUCTOR_KIND_WAITGROUP,
         ] {
             let found = KINDS.iter().filter(|known| known.constant == kind).count();
             assert_eq!(found, 1, "{kind:?} must be in KINDS once");
             assert!(Kind::numbered(kind as u32).is_ok());
         }
-        for number in [0, 6, 42] {
+        for number in [0, 8, 42] {
             let err = Kind::numbered(number).err().expect("no such kind");
             assert_eq!(err.0, KONDUCTOR_INVALID_ARGUMENT);
         }
@@ -223,6 +228,8 @@ mod tests {
         assert!(kind(KONDUCTOR_KIND_GATE).acquire.is_none());
         assert!(kind(KONDUCTOR_KIND_BARRIER).wait.is_some());
         assert!(kind(KONDUCTOR_KIND_GATE).wait.is_some());
+        assert!(kind(KONDUCTOR_KIND_WAITGROUP).wait.is_some());
+        assert!(kind(KONDUCTOR_KIND_WAITGROUP).acquire.is_none());
         assert!(kind(KONDUCTOR_KIND_SEMAPHORE).wait.is_none());
         let code = kind(KONDUCTOR_KIND_BARRIER).cannot("acquire").0;
         assert_eq!(code, KONDUCTOR_INVALID_ARGUMENT);

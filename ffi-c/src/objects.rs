@@ -59,7 +59,8 @@ pub extern "C" fn konductor_client_delete(
 }
 
 /// Waits until object `name` of kind `kind` opens (`KONDUCTOR_KIND_BARRIER`:
-/// enough arrivals; `KONDUCTOR_KIND_GATE`: all conditions hold), as long as
+/// enough arrivals; `KONDUCTOR_KIND_GATE`: all conditions hold;
+/// `KONDUCTOR_KIND_WAITGROUP`: its counter is zero), as long as
 /// `options.timeout_ms` allows (NULL options: without limit).
 /// `KONDUCTOR_FAILED` if it fails (e.g. its timeout passed),
 /// `KONDUCTOR_TIMEOUT`, `KONDUCTOR_CANCELLED`, `KONDUCTOR_NOT_FOUND`;

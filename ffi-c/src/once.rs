@@ -65,9 +65,11 @@ pub extern "C" fn konductor_client_do_once(
 ) -> konductor_result {
     on_object(client, name, |client, name| {
         let (options, callback) = callback_arguments(options, callback)?;
-        let ran = client.do_once(name, &options, |run| match callback(run.token(), user_data) {
-            0 => Ok(()),
-            status => Err(Work::Callback(status)),
+        let ran = client.do_once(name, &options, |run| {
+            match callback(run.token(), user_data) {
+                0 => Ok(()),
+                status => Err(Work::Callback(status)),
+            }
         });
         let ran = match ran {
             Ok(ran) => ran.is_some(),
@@ -106,4 +108,3 @@ impl fmt::Display for Work {
         }
     }
 }
-

@@ -28,7 +28,8 @@ pub enum konductor_result {
     KONDUCTOR_INVALID_NAMESPACE = 103,
     /// A holder identity is empty, longer than 253 bytes, or contains whitespace.
     KONDUCTOR_INVALID_HOLDER = 104,
-    /// A count (permits, expected, quorum) is zero, negative or inconsistent.
+    /// A count (permits, expected, quorum, a wait group's add) is zero,
+    /// negative, inconsistent or past its cap.
     KONDUCTOR_INVALID_COUNT = 105,
     /// A duration is negative, too short (TTL under 100 ms) or malformed.
     KONDUCTOR_INVALID_DURATION = 106,
@@ -55,6 +56,9 @@ pub enum konductor_result {
     KONDUCTOR_FAILED = 206,
     /// The mutex is locked by someone else (try-lock, or a zero timeout).
     KONDUCTOR_LOCKED = 207,
+    /// A wait group's done would take its counter below zero: more holders
+    /// called done than were added.
+    KONDUCTOR_BELOW_ZERO = 208,
     /// The API server refused the request for lack of permission (HTTP 403).
     KONDUCTOR_FORBIDDEN = 300,
     /// The API server did not accept the credentials (HTTP 401).
@@ -79,7 +83,7 @@ use konductor_result::*;
 
 impl konductor_result {
     /// Every code, in numeric order.
-    pub(crate) const ALL: [konductor_result; 27] = [
+    pub(crate) const ALL: [konductor_result; 28] = [
         KONDUCTOR_OK,
         KONDUCTOR_NULL_ARGUMENT,
         KONDUCTOR_INVALID_UTF8,
@@ -98,6 +102,7 @@ impl konductor_result {
         KONDUCTOR_LOST,
         KONDUCTOR_FAILED,
         KONDUCTOR_LOCKED,
+        KONDUCTOR_BELOW_ZERO,
         KONDUCTOR_FORBIDDEN,
         KONDUCTOR_UNAUTHORIZED,
         KONDUCTOR_API,
@@ -135,6 +140,7 @@ impl konductor_result {
             KONDUCTOR_LOST => c"KONDUCTOR_LOST",
             KONDUCTOR_FAILED => c"KONDUCTOR_FAILED",
             KONDUCTOR_LOCKED => c"KONDUCTOR_LOCKED",
+            KONDUCTOR_BELOW_ZERO => c"KONDUCTOR_BELOW_ZERO",
             KONDUCTOR_FORBIDDEN => c"KONDUCTOR_FORBIDDEN",
             KONDUCTOR_UNAUTHORIZED => c"KONDUCTOR_UNAUTHORIZED",
             KONDUCTOR_API => c"KONDUCTOR_API",
@@ -170,6 +176,7 @@ impl konductor_result {
             KONDUCTOR_LOST => c"the permit or lease is no longer held",
             KONDUCTOR_FAILED => c"the barrier or gate failed",
             KONDUCTOR_LOCKED => c"the mutex is locked by someone else",
+            KONDUCTOR_BELOW_ZERO => c"the wait group's counter would go below zero",
             KONDUCTOR_FORBIDDEN => c"forbidden by the API server",
             KONDUCTOR_UNAUTHORIZED => c"unauthorized: the API server rejected the credentials",
             KONDUCTOR_API => c"the API server returned an error",
@@ -190,6 +197,7 @@ impl From<&Error> for konductor_result {
             Error::AlreadyHeld { .. } => KONDUCTOR_ALREADY_HELD,
             Error::LeaseHeld { .. } => KONDUCTOR_LEASE_HELD,
             Error::Locked { .. } => KONDUCTOR_LOCKED,
+            Error::BelowZero { .. } => KONDUCTOR_BELOW_ZERO,
             Error::Timeout { .. } => KONDUCTOR_TIMEOUT,
             Error::Cancelled { .. } => KONDUCTOR_CANCELLED,
             Error::Lost { .. } => KONDUCTOR_LOST,
@@ -202,7 +210,7 @@ impl From<&Error> for konductor_result {
                 Argument::Name | Argument::ConditionName => KONDUCTOR_INVALID_NAME,
                 Argument::Namespace => KONDUCTOR_INVALID_NAMESPACE,
                 Argument::Holder => KONDUCTOR_INVALID_HOLDER,
-                Argument::Permits | Argument::Expected | Argument::Quorum => {
+                Argument::Permits | Argument::Expected | Argument::Quorum | Argument::Count => {
                     KONDUCTOR_INVALID_COUNT
                 }
                 Argument::Duration | Argument::Ttl | Argument::Timeout => {

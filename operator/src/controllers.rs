@@ -16,7 +16,7 @@ use crate::context::Context;
 use crate::object::api_resource;
 use crate::reconciler::{error_policy, reconcile, Reconciler};
 
-/// Every controller: semaphores, leases, mutexes, onces, barriers and gates, per watched namespace.
+/// Every controller: semaphores, leases, mutexes, onces, barriers, wait groups and gates, per watched namespace.
 pub fn all(ctx: &Arc<Context>) -> Vec<BoxFuture<'static, ()>> {
     let scopes: Vec<Option<String>> = match &ctx.scope {
         Some(list) => list.iter().cloned().map(Some).collect(),
@@ -33,6 +33,10 @@ pub fn all(ctx: &Arc<Context>) -> Vec<BoxFuture<'static, ()>> {
         running.push(start::<r::Mutex>(ctx, controller::<r::Mutex>(ctx, ns)));
         running.push(start::<r::Once>(ctx, controller::<r::Once>(ctx, ns)));
         running.push(start::<r::Barrier>(ctx, controller::<r::Barrier>(ctx, ns)));
+        running.push(start::<r::WaitGroup>(
+            ctx,
+            controller::<r::WaitGroup>(ctx, ns),
+        ));
         running.push(start::<r::Gate>(ctx, gate_controller(ctx, ns, &scopes)));
     }
     running
@@ -104,6 +108,7 @@ fn gate_controller(
         c = watch_named::<r::Lease>(c, ctx, ConditionKind::Lease, scope, source);
         c = watch_named::<r::Mutex>(c, ctx, ConditionKind::Mutex, scope, source);
         c = watch_named::<r::Once>(c, ctx, ConditionKind::Once, scope, source);
+        c = watch_named::<r::WaitGroup>(c, ctx, ConditionKind::WaitGroup, scope, source);
         c = watch_named::<r::Gate>(c, ctx, ConditionKind::Gate, scope, source);
     }
     c

@@ -118,6 +118,21 @@ pub fn all() -> Result<Vec<(&'static str, CustomResourceDefinition)>> {
             })?,
         ),
         (
+            r::WaitGroup::PLURAL,
+            build::<r::WaitGroup, r::WaitGroupSpec, r::WaitGroupStatus>(Shape {
+                singular: "waitgroup",
+                short_name: "wg",
+                description: "A wait group, like Go's sync.WaitGroup across pods: a counter (spec.expected plus adds, minus one per holder done) that never goes below zero, waited on until zero.",
+                columns: &[
+                    ("Expected", "integer", ".spec.expected", 0),
+                    ("Counter", "integer", ".status.counter", 0),
+                    ("Phase", "string", ".status.phase", 0),
+                    ("Done-At", "date", ".status.doneAt", 1),
+                    ("TTL", "string", ".spec.ttl", 1),
+                ],
+            })?,
+        ),
+        (
             r::Gate::PLURAL,
             build::<r::Gate, r::GateSpec, r::GateStatus>(Shape {
                 singular: "gate",
@@ -191,6 +206,9 @@ fn known_formats(schema: &mut Value) {
 /// rules over `status.holders` stay near 1% of it. (etcd's request limit
 /// already stops a semaphore near 8,000 holders.)
 const MAX_PERMITS: u32 = 10_000;
+/// Largest total a wait group counts (`konductor::resource::MAX_WAITGROUP_COUNT`):
+/// bounds its done holders and keeps the size() in its rules cheap.
+const MAX_WAITGROUP_COUNT: u32 = r::MAX_WAITGROUP_COUNT;
 /// Finished tickets a semaphore or lease remembers (`konductor::protocol::FINISHED`).
 const FINISHED: usize = konductor::protocol::FINISHED;
 
@@ -299,6 +317,45 @@ fn constrain(kind: &str, root: &mut Value) -> Result<()> {
                 "status.arrived must equal the number of status.arrivals",
             )?;
         }
+        "WaitGroup" => {
+            schema.set("spec.expected", json!({"maximum": MAX_WAITGROUP_COUNT}))?;
+            schema.rule(
+                "spec.expected",
+                "self == oldSelf",
+                "spec.expected is immutable (raise the counter with add)",
+            )?;
+            schema.ttl("spec.ttl")?;
+            schema.set("status.added", json!({"maximum": MAX_WAITGROUP_COUNT}))?;
+            schema.set("status.counter", json!({"maximum": MAX_WAITGROUP_COUNT}))?;
+            // A set: the apiserver refuses a holder listed twice, cheaply.
+            schema.set(
+                "status.doneHolders",
+                json!({"maxItems": MAX_WAITGROUP_COUNT, "x-kubernetes-list-type": "set"}),
+            )?;
+            schema.holder_name("status.doneHolders[]")?;
+            schema.set(
+                "status.addTickets",
+                json!({"maxItems": r::WAITGROUP_ADD_TICKETS}),
+            )?;
+            schema.set("status.addTickets[]", json!({"maxLength": 64}))?;
+            schema.rule(
+                "status",
+                "!has(self.phase) || (self.phase == 'Done') == (self.?counter.orValue(0) == 0)",
+                "status.phase must be Done exactly when status.counter is zero",
+            )?;
+            schema.rule(
+                "",
+                "!has(self.status) || self.spec.expected + self.status.?added.orValue(0) \
+                 == self.status.?counter.orValue(0) + size(self.status.?doneHolders.orValue([]))",
+                "status.counter must equal spec.expected plus status.added minus the done holders \
+                 (so it never goes below zero)",
+            )?;
+            schema.rule(
+                "",
+                "size(self.?status.?doneHolders.orValue([])) >= size(oldSelf.?status.?doneHolders.orValue([]))",
+                "status.doneHolders must not shrink (a holder's done counts once)",
+            )?;
+        }
         "Gate" => {
             schema.set(
                 "spec.conditions",
@@ -312,9 +369,11 @@ fn constrain(kind: &str, root: &mut Value) -> Result<()> {
                  (self.type == 'Lease' && self.state in ['Acquired', 'Available']) || \
                  (self.type == 'Mutex' && self.state in ['Locked', 'Unlocked']) || \
                  (self.type == 'Once' && self.state in ['Done', 'Failed']) || \
+                 (self.type == 'WaitGroup' && self.state in ['Done', 'Waiting']) || \
                  (self.type == 'Semaphore' && self.state == 'Available')",
                 "state must fit the type: Job Complete/Failed/Active, Barrier and Gate Open/Closed, \
-                 Lease Acquired/Available, Mutex Locked/Unlocked, Once Done/Failed, Semaphore Available",
+                 Lease Acquired/Available, Mutex Locked/Unlocked, Once Done/Failed, \
+                 WaitGroup Done/Waiting, Semaphore Available",
             )?;
         }
         _ => {}
@@ -595,6 +654,7 @@ mod tests {
                 "Lease",
                 "Mutex",
                 "Once",
+                "WaitGroup",
                 "Gate"
             ])
         );
@@ -653,6 +713,9 @@ mod tests {
                 crd.spec.names.short_names.unwrap()[0].clone()
             })
             .collect();
-        assert_eq!(short, ["sem", "bar", "kl", "mtx", "once", "gate", "kw"]);
+        assert_eq!(
+            short,
+            ["sem", "bar", "kl", "mtx", "once", "wg", "gate", "kw"]
+        );
     }
 }

@@ -161,6 +161,7 @@ async fn fetch(ctx: &Context, target: &Target) -> Result<Found, String> {
         ConditionKind::Lease => Found::Lease(read::<r::Lease>(ctx, target).await?),
         ConditionKind::Mutex => Found::Mutex(read::<r::Mutex>(ctx, target).await?),
         ConditionKind::Once => Found::Once(read::<r::Once>(ctx, target).await?),
+        ConditionKind::WaitGroup => Found::WaitGroup(read::<r::WaitGroup>(ctx, target).await?),
         ConditionKind::Gate => Found::Gate(read::<r::Gate>(ctx, target).await?),
     })
 }

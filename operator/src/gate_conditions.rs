@@ -4,7 +4,7 @@ use k8s_openapi::api::batch::v1::Job;
 use konductor::resource::BarrierPhase;
 use konductor::resource::{
     Barrier, ConditionKind, Gate, GateCondition, GateConditionStatus, Lease, LeaseStatus, Mutex,
-    Once, OncePhase, Semaphore,
+    Once, OncePhase, Semaphore, WaitGroup,
 };
 
 use crate::status::Concluding;
@@ -23,6 +23,8 @@ pub enum Found {
     Mutex(Option<Box<Mutex>>),
     /// A Once.
     Once(Option<Box<Once>>),
+    /// A WaitGroup.
+    WaitGroup(Option<Box<WaitGroup>>),
     /// A Gate.
     Gate(Option<Box<Gate>>),
 }
@@ -62,6 +64,7 @@ pub fn evaluate(
             ConditionKind::Mutex.states(),
         ),
         Found::Once(once) => once_state(&who, once.as_deref(), state),
+        Found::WaitGroup(group) => waitgroup_state(&who, group.as_deref(), state),
     };
     GateConditionStatus {
         type_: condition.type_,
@@ -180,6 +183,23 @@ fn open_state<K: Concluding>(who: &str, object: Option<&K>, state: Option<&str>)
         "Closed" if is_open => (false, format!("{who} is open")),
         "Closed" => (true, format!("{who} is closed (phase {shown})")),
         other => wrong_state(who, other, "Open or Closed"),
+    }
+}
+
+/// A wait group: `Done` (the default) when its counter is zero, else `Waiting`.
+fn waitgroup_state(who: &str, group: Option<&WaitGroup>, state: Option<&str>) -> (bool, String) {
+    let Some(group) = group else {
+        return (false, format!("{who} not found"));
+    };
+    // From the counter, not the derived phase, so it is right even before
+    // the operator wrote the status.
+    let counter = group.counter();
+    match state.unwrap_or("Done") {
+        "Done" if counter == 0 => (true, format!("{who} is done (counter 0)")),
+        "Done" => (false, format!("{who} is waiting (counter {counter})")),
+        "Waiting" if counter == 0 => (false, format!("{who} is done (counter 0)")),
+        "Waiting" => (true, format!("{who} is waiting (counter {counter})")),
+        other => wrong_state(who, other, "Done or Waiting"),
     }
 }
 
@@ -411,6 +431,40 @@ mod tests {
         );
         assert!(available.met, "{}", available.message);
         assert!(!met(Some("Locked"), &Found::Mutex(None)).met);
+    }
+
+    #[test]
+    fn wait_groups_are_done_at_zero_and_waiting_above() {
+        use konductor::resource::{WaitGroupSpec, WaitGroupStatus};
+        let spec = WaitGroupSpec {
+            expected: 2,
+            ttl: None,
+        };
+        let waiting = Found::WaitGroup(Some(Box::new(WaitGroup::new("w", spec.clone()))));
+        let mut group = WaitGroup::new("w", spec);
+        group.status = Some(WaitGroupStatus {
+            done_holders: vec!["a".into(), "b".into()],
+            ..WaitGroupStatus::default()
+        });
+        let done = Found::WaitGroup(Some(Box::new(group)));
+        let met = |state: Option<&str>, found: &Found| {
+            evaluate(&cond(ConditionKind::WaitGroup, "w", state), "ns", found)
+        };
+        assert!(met(None, &done).met, "Done is the default state");
+        assert!(!met(None, &waiting).met);
+        assert_eq!(
+            met(None, &waiting).message,
+            "WaitGroup w is waiting (counter 2)"
+        );
+        assert!(met(Some("Waiting"), &waiting).met);
+        assert!(!met(Some("Waiting"), &done).met);
+        let wrong = met(Some("Open"), &done);
+        assert!(
+            !wrong.met && wrong.message.contains("Done or Waiting"),
+            "{}",
+            wrong.message
+        );
+        assert!(!met(None, &Found::WaitGroup(None)).met);
     }
 
     #[test]

@@ -28,6 +28,7 @@ mod reconciler;
 mod run;
 mod server;
 mod status;
+mod waitgroup;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

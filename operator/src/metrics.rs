@@ -210,6 +210,7 @@ impl Metrics {
         let mut objects: BTreeMap<&str, u64> = BTreeMap::new();
         let mut holders: BTreeMap<&str, u64> = BTreeMap::new();
         let mut open_gates = 0u64;
+        let mut waitgroup_counters = 0u64;
         for (kind, store) in self.stores.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             for object in store.state() {
                 *objects.entry(kind).or_default() += 1;
@@ -228,6 +229,13 @@ impl Metrics {
                             u64::from(status["executor"]["holder"].is_string());
                     }
                     "Gate" => open_gates += u64::from(status["phase"] == "Open"),
+                    // Before the first status write the counter is spec.expected.
+                    "WaitGroup" => {
+                        waitgroup_counters += status["counter"]
+                            .as_u64()
+                            .or_else(|| object.data["spec"]["expected"].as_u64())
+                            .unwrap_or(0)
+                    }
                     _ => {}
                 }
             }
@@ -253,6 +261,10 @@ impl Metrics {
         let _ = writeln!(
             out,
             "# HELP konductor_open_gates Gates in phase Open.\n# TYPE konductor_open_gates gauge\nkonductor_open_gates {open_gates}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP konductor_waitgroup_counter The counters of the wait groups, summed: done calls still awaited.\n# TYPE konductor_waitgroup_counter gauge\nkonductor_waitgroup_counter {waitgroup_counters}"
         );
     }
 }

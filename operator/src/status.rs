@@ -2,7 +2,9 @@
 //! the Kubernetes API conventions define them.
 
 use konductor::resource::BarrierPhase;
-use konductor::resource::{Barrier, Condition, Gate, Lease, Mutex, Once, Resource, Semaphore};
+use konductor::resource::{
+    Barrier, Condition, Gate, Lease, Mutex, Once, Resource, Semaphore, WaitGroup,
+};
 
 /// The condition every Konductor object carries: its spec is usable and the
 /// operator has reconciled it.
@@ -58,7 +60,7 @@ macro_rules! phased {
     )+};
 }
 
-phased!(Semaphore, Lease, Mutex, Once, Barrier, Gate);
+phased!(Semaphore, Lease, Mutex, Once, Barrier, WaitGroup, Gate);
 
 /// A kind that waits, then opens or fails for good: barriers and gates.
 pub trait Concluding: Phased {

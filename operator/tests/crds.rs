@@ -39,6 +39,7 @@ fn printed_crds_are_one_yaml_document_per_kind() {
             "leases.sync.konductor.io",
             "mutexes.sync.konductor.io",
             "onces.sync.konductor.io",
+            "waitgroups.sync.konductor.io",
             "gates.sync.konductor.io",
             "waiters.sync.konductor.io"
         ]

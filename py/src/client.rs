@@ -191,6 +191,24 @@ impl Client {
                 let timeout = spec.duration(py, Argument::Timeout)?;
                 self.object(py, move |c| c.create_gate(&name, conditions, timeout))
             }
+            Kind::Once => {
+                let ttl = spec.duration(py, Argument::Ttl)?;
+                let on_failure = match spec.get::<String>("on_failure")?.as_deref() {
+                    None | Some("Final") => None,
+                    Some("Retry") => Some(konductor::resource::OnFailure::Retry),
+                    Some(other) => {
+                        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                            "on_failure must be \"Final\" or \"Retry\", got {other:?}"
+                        )))
+                    }
+                };
+                self.object(py, move |c| c.create_once(&name, ttl, on_failure))
+            }
+            Kind::WaitGroup => {
+                let expected = spec.get("expected")?.unwrap_or(0);
+                let ttl = spec.duration(py, Argument::Ttl)?;
+                self.object(py, move |c| c.create_waitgroup(&name, expected, ttl))
+            }
         }
     }
 
@@ -229,7 +247,8 @@ impl Client {
         for_slotted_kind!(kind, "waiters", K => self.object(py, move |c| c.api::<K>().waiters(&name)))
     }
 
-    /// Waits until an object of `kind` (a barrier, a gate) is open.
+    /// Waits until an object of `kind` (a barrier, a gate) is open, or a
+    /// wait group's counter is zero.
     #[pyo3(signature = (kind, name, *, timeout=None, holder=None, cancel=None))]
     fn wait(
         &self,
@@ -246,10 +265,51 @@ impl Client {
         let wait = match kind {
             Kind::Barrier => konductor::Client::wait_barrier,
             Kind::Gate => konductor::Client::wait_gate,
+            Kind::WaitGroup => konductor::Client::wait_waitgroup,
             other => return Err(other.unsupported("wait")),
         };
         run(py, cancel, OnInterrupt::Withdraw, move |token| {
             wait(&client, &name, &args.options(token))
+        })
+    }
+
+    /// Claims once `name` to run its work: the held run (renewed in the
+    /// background) when this caller is the executor, None when it is done;
+    /// waits while another caller runs it.
+    #[pyo3(signature = (name, *, ttl=None, timeout=None, holder=None, cancel=None))]
+    fn claim_once(
+        &self,
+        py: Python<'_>,
+        name: String,
+        ttl: Option<f64>,
+        timeout: Option<f64>,
+        holder: Option<String>,
+        cancel: Option<PyRef<'_, CancelToken>>,
+    ) -> PyResult<Option<Held>> {
+        let args = Args::new(py, ttl, timeout, holder, None, true)?;
+        let client = self.inner.clone();
+        let cancel = cancel.as_ref().map(|c| &c.inner);
+        run(py, cancel, OnInterrupt::Withdraw, move |token| {
+            Ok(client
+                .claim_once(&name, &args.options(token))?
+                .map(Held::from))
+        })
+    }
+
+    /// Records the outcome of the run `token` of `holder`: done when
+    /// `failure` is None, else failed with that message.
+    #[pyo3(signature = (name, holder, token, failure=None))]
+    fn finish_once(
+        &self,
+        py: Python<'_>,
+        name: String,
+        holder: String,
+        token: u64,
+        failure: Option<String>,
+    ) -> PyResult<()> {
+        let client = self.inner.clone();
+        run(py, None, OnInterrupt::Abandon, move |_| {
+            client.finish_once_as(&name, &holder, token, failure.as_deref())
         })
     }
 
@@ -265,6 +325,46 @@ impl Client {
         self.object(py, move |c| {
             c.arrive_barrier(&name, &args.options(&konductor::CancelToken::new()))
         })
+    }
+
+    /// Raises a wait group's counter by `count`, once even if retried;
+    /// returns the wait group as written.
+    #[pyo3(signature = (name, count, *, timeout=None, cancel=None))]
+    fn add_waitgroup<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        count: u32,
+        timeout: Option<f64>,
+        cancel: Option<PyRef<'_, CancelToken>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = Args::new(py, None, timeout, None, None, false)?;
+        let client = self.inner.clone();
+        let cancel = cancel.as_ref().map(|c| &c.inner);
+        let value = run(py, cancel, OnInterrupt::Abandon, move |token| {
+            to_value(&client.add_waitgroup(&name, count, &args.options(token))?)
+        })?;
+        to_python(py, &value)
+    }
+
+    /// Lowers a wait group's counter by one for `holder`, once per holder;
+    /// returns the wait group as written.
+    #[pyo3(signature = (name, *, holder=None, timeout=None, cancel=None))]
+    fn done_waitgroup<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        holder: Option<String>,
+        timeout: Option<f64>,
+        cancel: Option<PyRef<'_, CancelToken>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = Args::new(py, None, timeout, holder, None, false)?;
+        let client = self.inner.clone();
+        let cancel = cancel.as_ref().map(|c| &c.inner);
+        let value = run(py, cancel, OnInterrupt::Abandon, move |token| {
+            to_value(&client.done_waitgroup(&name, &args.options(token))?)
+        })?;
+        to_python(py, &value)
     }
 
     /// Waits to lead `name`, runs `work(leadership)`, then steps down.

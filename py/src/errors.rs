@@ -86,6 +86,16 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
             set!(kind, name, message as "reason");
             "FailedError"
         }
+        Error::BelowZero {
+            kind,
+            name,
+            holder,
+            counter,
+            done,
+        } => {
+            set!(kind, name, holder, counter, done);
+            "BelowZeroError"
+        }
         Error::Invalid {
             argument,
             value,

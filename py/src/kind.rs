@@ -12,15 +12,19 @@ pub(crate) enum Kind {
     Lease,
     Gate,
     Mutex,
+    Once,
+    WaitGroup,
 }
 
 impl Kind {
-    const ALL: [Kind; 5] = [
+    const ALL: [Kind; 7] = [
         Kind::Semaphore,
         Kind::Barrier,
         Kind::Lease,
         Kind::Gate,
         Kind::Mutex,
+        Kind::Once,
+        Kind::WaitGroup,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -30,6 +34,8 @@ impl Kind {
             Kind::Lease => "Lease",
             Kind::Gate => "Gate",
             Kind::Mutex => "Mutex",
+            Kind::Once => "Once",
+            Kind::WaitGroup => "WaitGroup",
         }
     }
 
@@ -79,6 +85,14 @@ macro_rules! for_kind {
             }
             $crate::kind::Kind::Mutex => {
                 type $K = konductor::resource::Mutex;
+                $body
+            }
+            $crate::kind::Kind::Once => {
+                type $K = konductor::resource::Once;
+                $body
+            }
+            $crate::kind::Kind::WaitGroup => {
+                type $K = konductor::resource::WaitGroup;
                 $body
             }
         }

@@ -27,7 +27,7 @@ def python_blocks(text: str) -> List[Tuple[int, str]]:
 def test_the_guide_has_a_block_for_every_section() -> None:
     text = README.read_text()
     assert len(python_blocks(text)) >= 8, "expected the guide to show code for each primitive, errors and cancellation"
-    for heading in ("## Install", "## Quick start", "## Semaphores", "## Barriers", "## Leases", "## Mutexes", "## Gates",
+    for heading in ("## Install", "## Quick start", "## Semaphores", "## Barriers", "## Leases", "## Mutexes", "## Onces", "## Gates",
                     "## Errors", "## Cancellation"):
         assert heading in text, f"the guide has no section {heading!r}"
 

@@ -2,7 +2,7 @@
 
 use konductor::resource::{
     Barrier, BarrierStatus, Gate, GateStatus, Lease, LeaseStatus, Mutex, MutexStatus, Once,
-    OnceStatus, Resource, Semaphore, SemaphoreStatus,
+    OnceStatus, Resource, Semaphore, SemaphoreStatus, WaitGroup, WaitGroupStatus,
 };
 use konductor::Client;
 
@@ -31,6 +31,7 @@ with_status!(
     Mutex => MutexStatus,
     Once => OnceStatus,
     Barrier => BarrierStatus,
+    WaitGroup => WaitGroupStatus,
     Gate => GateStatus
 );
 

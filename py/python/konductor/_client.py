@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator, List, Optional, Tuple, Type, TypeVar
 from . import _arguments as check
 from . import _model, _native, resources
 from ._arguments import Duration
-from ._held import Held, Lease, MutexLock, Permit
+from ._held import Held, Lease, MutexLock, OnceRun, Permit
 from ._leader import Leadership
 from ._sugar import for_kind, name_methods
 
@@ -176,16 +176,22 @@ class Client:
     get_lease = for_kind(get, resources.Lease)
     get_gate = for_kind(get, resources.Gate)
     get_mutex = for_kind(get, resources.Mutex)
+    get_once = for_kind(get, resources.Once)
+    get_waitgroup = for_kind(get, resources.WaitGroup)
     list_semaphores = for_kind(list, resources.Semaphore)
     list_barriers = for_kind(list, resources.Barrier)
     list_leases = for_kind(list, resources.Lease)
     list_gates = for_kind(list, resources.Gate)
     list_mutexes = for_kind(list, resources.Mutex)
+    list_onces = for_kind(list, resources.Once)
+    list_waitgroups = for_kind(list, resources.WaitGroup)
     delete_semaphore = for_kind(delete, resources.Semaphore)
     delete_barrier = for_kind(delete, resources.Barrier)
     delete_lease = for_kind(delete, resources.Lease)
     delete_gate = for_kind(delete, resources.Gate)
     delete_mutex = for_kind(delete, resources.Mutex)
+    delete_once = for_kind(delete, resources.Once)
+    delete_waitgroup = for_kind(delete, resources.WaitGroup)
 
     # Slotted kinds: semaphores, leases and mutexes
 
@@ -311,7 +317,7 @@ class Client:
     try_lock_mutex = for_kind(try_acquire, MutexLock)
     mutex_waiters = for_kind(waiters, resources.Mutex)
 
-    # Kinds that open: barriers and gates
+    # Kinds that are waited on: barriers and gates (until open), wait groups (until zero)
 
     def wait(
         self,
@@ -321,11 +327,12 @@ class Client:
         timeout: Optional[Duration] = None,
         cancel: Optional[_native.CancelToken] = None,
     ) -> None:
-        """Waits until a barrier or gate is open.
+        """Waits until a barrier or gate is open, or a wait group's counter is zero.
 
         Args:
-            kind: :class:`resources.Barrier` or :class:`resources.Gate`.
-            name: Name of the barrier or gate.
+            kind: :class:`resources.Barrier`, :class:`resources.Gate` or
+                :class:`resources.WaitGroup`.
+            name: Name of the object.
             timeout: Longest time to wait (``None``: no limit; ``0``: check once).
             cancel: Token that cancels the wait from another thread.
 
@@ -344,6 +351,7 @@ class Client:
 
     wait_barrier = for_kind(wait, resources.Barrier)
     wait_gate = for_kind(wait, resources.Gate)
+    wait_waitgroup = for_kind(wait, resources.WaitGroup)
 
     # Semaphores
 
@@ -438,6 +446,189 @@ class Client:
         self.arrive_barrier(name, holder=holder)
         self.wait_barrier(name, timeout=timeout, cancel=cancel)
         yield
+
+    # Wait groups
+
+    # Onces
+
+    def create_once(
+        self, name: str, *, ttl: Optional[Duration] = None, retry_failed: bool = False
+    ) -> resources.Once:
+        """Creates a once; run its work with :meth:`do_once`.
+
+        Args:
+            name: Name of the once.
+            ttl: How long a run lasts unrenewed (the executor renews while it
+                runs); after an executor crash the next caller runs the work
+                once it has passed.
+            retry_failed: After a failed run, the next caller runs the work
+                again (default: the failure is final).
+
+        Returns:
+            The once object as created.
+
+        Raises:
+            AlreadyExistsError: It exists already.
+            InvalidArgumentError: A bad name or duration.
+        """
+        on_failure = "Retry" if check.flag(retry_failed, "retry_failed") else None
+        return self._create(resources.Once, name, ttl=check.duration(ttl, "ttl"), on_failure=on_failure)
+
+    def do_once(
+        self,
+        name: str,
+        work: Callable[[OnceRun], Any],
+        *,
+        ttl: Optional[Duration] = None,
+        timeout: Optional[Duration] = None,
+        holder: Optional[str] = None,
+        cancel: Optional[_native.CancelToken] = None,
+    ) -> bool:
+        """Runs ``work`` in exactly one caller of once ``name`` across the cluster.
+
+        Every other caller waits (up to ``timeout``) until it finished. The
+        executor holds the once while ``work`` runs, renewed in the
+        background; if it dies, the next caller runs ``work`` after the TTL.
+        ``work`` runs on the calling thread and receives the run (its
+        ``token`` is the fencing token, ``is_lost`` says whether it still
+        holds the once).
+
+        Args:
+            name: Name of the once.
+            work: The work; an exception it raises is recorded as the
+                once's failure (its message) and re-raised.
+            ttl: How long a run lasts unrenewed (default: the once's).
+            timeout: Longest time to wait while another caller runs it.
+            holder: Executor identity (default: pod or host name plus a unique suffix).
+            cancel: Token that cancels the wait from another thread.
+
+        Returns:
+            True when this caller ran ``work``, False when it was already done.
+
+        Raises:
+            FailedError: A recorded failure is final (``error.message`` is the executor's).
+            LostError: This caller lost the once while ``work`` ran (its outcome was not recorded).
+            TimeoutError: Another caller still runs it after ``timeout``.
+            CancelledError: ``cancel`` was cancelled.
+            NotFoundError: The once does not exist.
+        """
+        if not callable(work):
+            raise TypeError(f"work must be callable, not {type(work).__name__}")
+        native = self._native.claim_once(
+            check.text(name, "name"),
+            ttl=check.duration(ttl, "ttl"),
+            timeout=check.duration(timeout, "timeout"),
+            holder=check.optional_text(holder, "holder"),
+            cancel=check.cancel_token(cancel),
+        )
+        if native is None:
+            return False
+        run = OnceRun(native)
+        try:
+            work(run)
+        except BaseException as error:
+            failure = f"{type(error).__name__}: {error}"
+            try:
+                self._native.finish_once(name, run.holder, run.token, failure)
+            finally:
+                run.release()
+            raise
+        try:
+            self._native.finish_once(name, run.holder, run.token, None)
+        finally:
+            run.release()
+        return True
+
+    def create_waitgroup(
+        self, name: str, expected: int = 0, *, ttl: Optional[Duration] = None
+    ) -> resources.WaitGroup:
+        """Creates a wait group whose counter starts at ``expected``.
+
+        Args:
+            name: Name of the wait group.
+            expected: The counter's initial value (0 to 10,000).
+            ttl: If set, the operator deletes the wait group this long after
+                its counter reached zero.
+
+        Returns:
+            The wait group as created.
+
+        Raises:
+            AlreadyExistsError: It exists already.
+            InvalidArgumentError: A bad name, count or duration.
+        """
+        # Zero is a count here (Go's WaitGroup starts at zero); core checks the cap.
+        expected = check.integer(expected, "expected", (0, 2**32 - 1))
+        return self._create(resources.WaitGroup, name, expected=expected, ttl=check.duration(ttl, "ttl"))
+
+    def add_waitgroup(
+        self,
+        name: str,
+        count: int = 1,
+        *,
+        timeout: Optional[Duration] = None,
+        cancel: Optional[_native.CancelToken] = None,
+    ) -> resources.WaitGroup:
+        """Raises a wait group's counter by ``count``, once even if a write is retried.
+
+        Args:
+            name: Name of the wait group.
+            count: How much to add (1 to 10,000).
+            timeout: Longest time the call may take (conflicts are retried until then).
+            cancel: Token that cancels the call from another thread.
+
+        Returns:
+            The wait group as written.
+
+        Raises:
+            NotFoundError: The wait group does not exist.
+            InvalidArgumentError: A bad count, or one that would take the
+                group's total (``expected`` plus every add) past 10,000.
+        """
+        return resources.WaitGroup._from_api(
+            self._native.add_waitgroup(
+                check.text(name, "name"),
+                check.count(count, "count"),
+                timeout=check.duration(timeout, "timeout"),
+                cancel=check.cancel_token(cancel),
+            )
+        )
+
+    def done_waitgroup(
+        self,
+        name: str,
+        *,
+        holder: Optional[str] = None,
+        timeout: Optional[Duration] = None,
+        cancel: Optional[_native.CancelToken] = None,
+    ) -> resources.WaitGroup:
+        """Lowers a wait group's counter by one for ``holder``, once per holder.
+
+        A holder that already called done counts nothing (and succeeds), so
+        a retry can never release waiters early.
+
+        Args:
+            name: Name of the wait group.
+            holder: Who is done (default: pod or host name plus a unique
+                suffix, new for each call). Give one to make retries safe.
+            timeout: Longest time the call may take (conflicts are retried until then).
+            cancel: Token that cancels the call from another thread.
+
+        Returns:
+            The wait group as written.
+
+        Raises:
+            NotFoundError: The wait group does not exist.
+            BelowZeroError: The counter is already zero.
+        """
+        return resources.WaitGroup._from_api(
+            self._native.done_waitgroup(
+                check.text(name, "name"),
+                holder=check.optional_text(holder, "holder"),
+                timeout=check.duration(timeout, "timeout"),
+                cancel=check.cancel_token(cancel),
+            )
+        )
 
     # Leases
 

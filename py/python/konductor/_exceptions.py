@@ -22,6 +22,7 @@ __all__ = [
     "CancelledError",
     "LostError",
     "FailedError",
+    "BelowZeroError",
     "ApiError",
     "AlreadyExistsError",
     "ForbiddenError",
@@ -160,6 +161,25 @@ class FailedError(KonductorError):
     kind: str = ""
     name: str = ""
     reason: str = ""
+
+
+class BelowZeroError(KonductorError):
+    """A wait group's ``done`` would take its counter below zero: more
+    holders called done than were added.
+
+    Attributes:
+        kind: Kind of the object (``WaitGroup``).
+        name: Name of the object.
+        holder: The holder whose done did not count.
+        counter: The counter it found (0).
+        done: How many holders had called done already.
+    """
+
+    kind: str = ""
+    name: str = ""
+    holder: str = ""
+    counter: int = 0
+    done: int = 0
 
 
 class ApiError(KonductorError):

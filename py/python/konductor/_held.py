@@ -12,7 +12,7 @@ from typing import ClassVar, Optional, Type, TypeVar
 from . import _native, resources
 from ._exceptions import KonductorError, LostError
 
-__all__ = ["Held", "Permit", "Lease", "MutexLock"]
+__all__ = ["Held", "Permit", "Lease", "MutexLock", "OnceRun"]
 
 _log = logging.getLogger("konductor")
 
@@ -149,6 +149,16 @@ class MutexLock(Held):
     resource = resources.Mutex
 
 
-for _cls in (Held, Permit, Lease, MutexLock):
+class OnceRun(Held):
+    """The run of a once this process executes, given to the work of
+    ``do_once``: its fencing ``token``, and ``is_lost`` once another caller
+    could have taken over. Renewed in the background; do not release it.
+    """
+
+    __slots__ = ()
+    resource = resources.Once
+
+
+for _cls in (Held, Permit, Lease, MutexLock, OnceRun):
     _cls.__module__ = "konductor"
 del _cls

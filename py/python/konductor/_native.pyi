@@ -233,10 +233,57 @@ class Client:
         holder: Optional[str] = None,
         cancel: Optional[CancelToken] = None,
     ) -> None:
-        """Waits until an object of ``kind`` (Barrier, Gate) is open.
+        """Waits until an object of ``kind`` (Barrier, Gate) is open, or a WaitGroup's counter is zero.
 
         Raises:
             konductor.FailedError: It failed.
+        """
+    def add_waitgroup(
+        self, name: str, count: int, *, timeout: Optional[float] = None, cancel: Optional[CancelToken] = None
+    ) -> _Object:
+        """Raises a wait group's counter by ``count``, once even if retried.
+
+        Returns:
+            The wait group as written.
+
+        Raises:
+            konductor.InvalidArgumentError: The count would take its total past 10,000.
+        """
+    def done_waitgroup(
+        self,
+        name: str,
+        *,
+        holder: Optional[str] = None,
+        timeout: Optional[float] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> _Object:
+        """Lowers a wait group's counter by one for ``holder``, once per holder.
+
+        Returns:
+            The wait group as written.
+
+        Raises:
+            konductor.BelowZeroError: The counter is already zero.
+        """
+    def claim_once(
+        self,
+        name: str,
+        *,
+        ttl: Optional[float] = None,
+        timeout: Optional[float] = None,
+        holder: Optional[str] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> Optional[Held]:
+        """Claims a once to run its work: the held run, renewed in the background, or None when it is done.
+
+        Raises:
+            konductor.FailedError: Its recorded failure is final.
+        """
+    def finish_once(self, name: str, holder: str, token: int, failure: Optional[str] = None) -> None:
+        """Records the outcome of a run: done when ``failure`` is None, else failed with that message.
+
+        Raises:
+            konductor.LostError: The run is no longer the executor.
         """
     def arrive_barrier(self, name: str, *, holder: Optional[str] = None) -> _Object:
         """Records an arrival at a barrier.

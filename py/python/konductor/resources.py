@@ -25,7 +25,9 @@ __all__ = [
     "Barrier",
     "Lease",
     "Mutex",
+    "Once",
     "Gate",
+    "WaitGroup",
     "Waiter",
     "Holder",
     "Arrival",
@@ -34,7 +36,7 @@ __all__ = [
     "CONDITION_TYPES",
 ]
 
-CONDITION_TYPES = ("Job", "Semaphore", "Barrier", "Lease", "Gate", "Mutex")
+CONDITION_TYPES = ("Job", "Semaphore", "Barrier", "Lease", "Mutex", "Once", "WaitGroup", "Gate")
 """The kinds of object a gate condition can refer to."""
 
 _O = TypeVar("_O", bound="Object")
@@ -198,6 +200,75 @@ class Barrier(Object):
     def is_open(self) -> bool:
         """True when the barrier's phase is ``Open``."""
         return self.phase == "Open"
+
+
+@dataclass(frozen=True)
+class Once(Object):
+    """A once: its work runs in exactly one caller across the cluster.
+
+    Attributes:
+        ttl: How long a run lasts unrenewed (``None``: the client default, 5 minutes).
+        on_failure: ``"Final"`` (``None`` means the same) or ``"Retry"``.
+        phase: ``"Pending"``, ``"Running"``, ``"Done"``, ``"Failed"``, or ``""`` before first use.
+        executor: Who runs it now, if anyone.
+        token: Fencing token of the current or last run (the number of runs started).
+        ran_by: Who ran the last finished run.
+        started_at: When the current or last run started.
+        finished_at: When the last run finished.
+        message: Why the last run failed, as its executor said.
+    """
+
+    ttl: Optional[datetime.timedelta] = api("spec.ttl")
+    on_failure: Optional[str] = api("spec.onFailure")
+    phase: str = api("status.phase")
+    executor: Optional[str] = api("status.executor.holder")
+    token: int = api("status.executor.transitions")
+    ran_by: Optional[str] = api("status.ranBy")
+    started_at: Optional[datetime.datetime] = api("status.startedAt")
+    finished_at: Optional[datetime.datetime] = api("status.finishedAt")
+    message: str = api("status.message")
+
+    @property
+    def is_done(self) -> bool:
+        """True once its work ran to completion."""
+        return self.phase == "Done"
+
+
+@dataclass(frozen=True)
+class WaitGroup(Object):
+    """A wait group, like Go's ``sync.WaitGroup`` across pods: a counter that
+    ``add`` raises, ``done`` lowers once per holder, and ``wait`` waits on
+    until it is zero.
+
+    Attributes:
+        expected: The counter's initial value.
+        ttl: If set, the operator deletes the wait group this long after its
+            counter reached zero.
+        counter: The counter (``expected`` before the first write); never negative.
+        added: The sum of every ``add``.
+        done_holders: The holders that called ``done``, in order, each once.
+        phase: ``"Waiting"``, ``"Done"``, or ``""`` before the first write.
+        done_at: When the counter last reached zero, by the writer's clock.
+    """
+
+    expected: int = api("spec.expected")
+    ttl: Optional[datetime.timedelta] = api("spec.ttl")
+    counter: int = api("status.counter")
+    added: int = api("status.added")
+    done_holders: Tuple[str, ...] = api("status.doneHolders")
+    phase: str = api("status.phase")
+    done_at: Optional[datetime.datetime] = api("status.doneAt")
+
+    def __post_init__(self) -> None:
+        # Before the first status write the counter is spec.expected.
+        status = self._raw.get("status") or {}
+        if "counter" not in status:
+            object.__setattr__(self, "counter", self.expected)
+
+    @property
+    def is_done(self) -> bool:
+        """True when the counter is zero."""
+        return self.counter == 0
 
 
 @dataclass(frozen=True)

@@ -20,4 +20,5 @@ mod once;
 mod partition;
 mod semaphore;
 mod slots;
+mod waitgroup;
 mod wakeup;

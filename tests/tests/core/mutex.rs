@@ -192,7 +192,8 @@ fn the_original_konductor_samples_of_the_new_kinds_apply() {
     for created in [
         "mutex.sync.konductor.io/config-update created (server dry run)",
         "once.sync.konductor.io/init-database created (server dry run)",
+        "waitgroup.sync.konductor.io/shard-workers created (server dry run)",
     ] {
-        assert!(out.contains(created), "{out}");
+        assert!(out.contains(created), "expected {created:?} in: {out}");
     }
 }

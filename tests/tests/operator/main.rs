@@ -12,3 +12,4 @@ mod rbac;
 mod reclaim;
 mod restart;
 mod scale;
+mod waitgroup;

@@ -94,6 +94,20 @@ fn a_worker_bound_to_konductor_client_can_use_every_primitive_and_nothing_else()
     assert_eq!(worker.list_barriers().expect("list").len(), 1);
     assert_eq!(worker.list_leases().expect("list").len(), 1);
     assert_eq!(worker.list_gates().expect("list").len(), 1);
+    worker
+        .create_waitgroup("wg", 1, None)
+        .expect("create waitgroup");
+    worker.add_waitgroup("wg", 1, &Options::new()).expect("add");
+    for holder in ["w1", "w2"] {
+        worker
+            .done_waitgroup("wg", &Options::new().holder(holder))
+            .expect("done");
+    }
+    worker
+        .wait_waitgroup("wg", &Options::new().timeout(Duration::from_secs(5)))
+        .expect("wait waitgroup");
+    assert_eq!(worker.list_waitgroups().expect("list").len(), 1);
+    worker.delete_waitgroup("wg").expect("delete waitgroup");
     worker.delete_gate("gate").expect("delete gate");
     worker.delete_lease("lease").expect("delete lease");
     worker.delete_barrier("bar").expect("delete barrier");
@@ -190,6 +204,9 @@ fn the_operator_needs_nothing_beyond_its_cluster_role() {
             Some(Duration::from_secs(1)),
         )
         .expect("gate");
+    client
+        .create_waitgroup("finished", 0, Some(Duration::from_secs(1)))
+        .expect("waitgroup");
     client.create_semaphore("sem", 1, None).expect("semaphore");
     let permit = client
         .acquire_semaphore(
@@ -220,6 +237,16 @@ fn the_operator_needs_nothing_beyond_its_cluster_role() {
     eventually(Duration::from_secs(5), "events to be published", || {
         ns.event_reasons().contains("Reclaimed")
     });
+    eventually(
+        Duration::from_secs(10),
+        "the wait group deleted after its ttl",
+        || {
+            matches!(
+                client.get_waitgroup("finished"),
+                Err(Error::NotFound { .. })
+            )
+        },
+    );
     let log = operator.log_text();
     assert!(
         !log.to_lowercase().contains("forbidden"),
