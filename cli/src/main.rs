@@ -10,6 +10,7 @@ mod gate;
 mod lease;
 mod manage;
 mod mutex;
+mod once;
 mod output;
 mod progress;
 mod semaphore;
@@ -47,6 +48,9 @@ enum Command {
     /// Mutexes: one holder at a time, for critical sections.
     #[command(subcommand, visible_alias = "mtx")]
     Mutex(mutex::Command),
+    /// Onces: a command that runs in exactly one caller across the cluster.
+    #[command(subcommand)]
+    Once(once::Command),
     /// Barriers: start together once all arrived.
     #[command(subcommand, visible_alias = "bar")]
     Barrier(barrier::Command),
@@ -89,6 +93,7 @@ fn dispatch(cli: Cli) -> Outcome {
         Command::Semaphore(command) => command.run(global, &Signals::install()?),
         Command::Lease(command) => command.run(global, &Signals::install()?),
         Command::Mutex(command) => command.run(global, &Signals::install()?),
+        Command::Once(command) => command.run(global, &Signals::install()?),
         Command::Barrier(command) => command.run(global, &Signals::install()?),
         Command::Gate(command) => command.run(global, &Signals::install()?),
         Command::Waitgroup(command) => command.run(global, &Signals::install()?),

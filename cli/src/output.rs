@@ -3,7 +3,9 @@
 use std::time::{Duration, SystemTime};
 
 use clap::ValueEnum;
-use konductor::resource::{Barrier, Gate, Lease, Mutex, Resource, Semaphore, WaitGroup, GROUP};
+use konductor::resource::{
+    Barrier, Gate, Lease, Mutex, Once, Resource, Semaphore, WaitGroup, GROUP,
+};
 use serde::Serialize;
 
 use crate::exit::Failure;
@@ -81,6 +83,19 @@ macro_rules! single_holder {
             }
         }
     )*};
+}
+
+impl Shown for Once {
+    const NOUN: &'static str = "once";
+    const COLUMNS: &'static [&'static str] = &["PHASE", "EXECUTOR", "RAN-BY"];
+    fn cells(&self) -> Vec<String> {
+        let status = self.status.as_ref();
+        vec![
+            or_none(status.and_then(|s| s.phase)),
+            or_none(status.and_then(|s| s.executor.as_ref()?.holder.clone())),
+            or_none(status.and_then(|s| s.ran_by.clone())),
+        ]
+    }
 }
 
 impl Shown for WaitGroup {

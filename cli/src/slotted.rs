@@ -43,7 +43,7 @@ pub struct Hold {
 
 impl Hold {
     /// The options of this acquisition under `holder`, cancelled by a signal.
-    fn options(&self, holder: &str, signals: &Signals) -> Options {
+    pub(crate) fn options(&self, holder: &str, signals: &Signals) -> Options {
         let mut options = Options::new()
             .holder(holder)
             .timeout_opt(self.timeout)
@@ -58,7 +58,7 @@ impl Hold {
     }
 
     /// The holder identity: the one given, else a fresh default.
-    fn holder(&self) -> String {
+    pub(crate) fn holder(&self) -> String {
         self.holder.clone().unwrap_or_else(default_holder)
     }
 }

@@ -341,6 +341,57 @@ fn mutex_run_waits_for_the_lock_and_try_lock_names_the_holder() {
 }
 
 #[test]
+fn once_run_runs_the_command_in_one_caller_and_records_a_failure() {
+    let ns = Namespace::new("cli-once");
+    expect(&ns, &["once", "create", "migrate", "--ttl", "30s"], 0);
+    let dir = scratch(&ns);
+    let log = dir.join("runs");
+    let append = format!("echo ran >> {}; sleep 1", log.display());
+    let callers: Vec<Child> = (0..3)
+        .map(|_| {
+            konductor(&ns, &["once", "run", "migrate", "--", "sh", "-c", &append])
+                .spawn()
+                .expect("spawn once run")
+        })
+        .collect();
+    for caller in callers {
+        let output = finish(caller, "once run");
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+    }
+    let runs = std::fs::read_to_string(&log).expect("the command ran");
+    assert_eq!(runs.lines().count(), 1, "ran exactly once: {runs:?}");
+    let again = expect(&ns, &["once", "run", "migrate", "--", "false"], 0);
+    assert!(
+        stderr(&again).contains("done already"),
+        "{}",
+        stderr(&again)
+    );
+    let listed = stdout(&expect(&ns, &["once", "list"], 0));
+    assert!(listed.contains("Done"), "{listed}");
+
+    expect(&ns, &["once", "create", "fragile"], 0);
+    expect(
+        &ns,
+        &["once", "run", "fragile", "--", "sh", "-c", "exit 3"],
+        3,
+    );
+    let failed = expect(&ns, &["once", "run", "fragile", "--", "true"], 71);
+    assert!(
+        stderr(&failed).contains("exited with status 3"),
+        "{}",
+        stderr(&failed)
+    );
+    expect(&ns, &["once", "create", "retried", "--retry-failed"], 0);
+    expect(&ns, &["once", "run", "retried", "--", "false"], 1);
+    expect(&ns, &["once", "run", "retried", "--", "true"], 0);
+    expect(
+        &ns,
+        &["once", "run", "retried", "--priority", "3", "--", "true"],
+        64,
+    );
+}
+
+#[test]
 fn stepwise_acquire_renew_and_release_span_invocations() {
     let ns = Namespace::new("cli-steps");
     expect(&ns, &["semaphore", "create", "quota", "--permits", "1"], 0);
@@ -643,7 +694,7 @@ fn list_prints_kubectls_columns_and_every_format() {
     );
     expect(&ns, &["semaphore", "delete", "b-sem"], 0);
     expect(&ns, &["semaphore", "get", "b-sem"], 65);
-    for kind in ["lease", "mutex", "barrier", "gate"] {
+    for kind in ["lease", "mutex", "once", "barrier", "gate"] {
         let empty = expect(&ns, &[kind, "list"], 0);
         assert!(
             stderr(&empty).starts_with("No resources found"),
