@@ -10,6 +10,7 @@
 //! | [`resource::Barrier`] | a rendezvous that opens when `expected` (or `quorum`) holders arrived | [`Client::arrive_barrier`], [`Client::wait_barrier`], [`Client::with_barrier`] |
 //! | [`resource::Lease`] | one holder at a time: singleton work, leader election | [`Client::acquire_lease`], [`Client::try_acquire_lease`], [`Client::run_as_leader`], [`Lease`] |
 //! | [`resource::Mutex`] | one holder at a time: critical sections (a lease under its own kind) | [`Client::lock_mutex`], [`Client::try_lock_mutex`], [`Client::with_mutex`], [`MutexLock`] |
+//! | [`resource::Once`] | work that runs in exactly one caller across the cluster; the others wait for its outcome | [`Client::do_once`], [`Client::claim_once`], [`Client::finish_once`], [`OnceRun`] |
 //! | [`resource::WaitGroup`] | Go's `sync.WaitGroup` across processes: a counter never below zero, waited on until zero | [`Client::create_waitgroup`], [`Client::add_waitgroup`], [`Client::done_waitgroup`], [`Client::wait_waitgroup`] |
 //! | [`resource::Gate`] | opens when Jobs, barriers, leases or other gates reach a state | [`Client::wait_gate`], [`Client::check_gate`], [`Client::gate_conditions`] |
 //!
@@ -44,6 +45,22 @@
 //! # Leader election
 //!
 #![doc = concat!("```no_run\n", include_str!("../examples/guide_leader.rs"), "```")]
+//!
+//! # Once
+//!
+//! [`Client::do_once`] runs its work in exactly one caller of a once across
+//! the cluster; every other caller waits (a watch, bounded by
+//! `options.timeout`) and gets the outcome: `Ok(None)` once it is done, or
+//! [`Error::Failed`] with the executor's message when its run failed for
+//! good. The executor holds the once as a lease while the work runs (TTL,
+//! background renewal, fencing token in [`OnceRun::token`]); if it dies, the
+//! once is free again after its TTL (the operator, or a waiting caller by
+//! its own clock) and the next caller runs the work. The outcome and the
+//! release are one guarded write, and a done once has no free slot, so no
+//! caller can start the work after it finished. With
+//! [`resource::OnFailure::Retry`] a failed run is retried by the next caller.
+//!
+#![doc = concat!("```no_run\n", include_str!("../examples/guide_once.rs"), "```")]
 //!
 //! # Wait groups
 //!
