@@ -63,7 +63,8 @@ impl Command {
 /// `once run`: claims the once, runs the command renewing it, and records
 /// the outcome (done, or failed with the command's exit status); passes the
 /// command's status through. A caller that finds it done exits 0 without
-/// running the command.
+/// running the command. A command that could not be started, or that a
+/// signal to konductor interrupted, records nothing: the next caller runs it.
 fn run_once(client: &konductor::Client, run: &Run, signals: &Signals) -> Outcome {
     let hold = &run.hold;
     if hold.priority.is_some() {
@@ -96,11 +97,24 @@ fn run_once(client: &konductor::Client, run: &Run, signals: &Signals) -> Outcome
     let ended = match ended {
         Ok(ended) => ended,
         Err(failure) => {
-            // Not started (not found, not executable): a failed run.
-            let _ = client.finish_once(executor, Some(&failure.message));
+            // Not started (not found, not executable): no outcome — this
+            // caller's image may lack what another's has. The once is
+            // given back for the next caller.
+            drop(executor);
             return Err(failure);
         }
     };
+    if let Some(signal) = signals.received() {
+        // Stopped from outside (a rolling update's SIGTERM): the work did
+        // not fail, it was interrupted. Give the once back unrecorded, so
+        // the next caller runs the command.
+        drop(executor);
+        eprintln!(
+            "konductor: interrupted by signal {signal}: once {} left for the next caller",
+            hold.name
+        );
+        return Ok(ended.status);
+    }
     if ended.lost {
         return Err(Failure::new(
             Exit::Lost,

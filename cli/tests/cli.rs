@@ -381,6 +381,23 @@ fn once_run_runs_the_command_in_one_caller_and_records_a_failure() {
         "{}",
         stderr(&failed)
     );
+    // A run stopped from outside (a rolling update's SIGTERM) is no
+    // failure: the next caller runs the command.
+    expect(&ns, &["once", "create", "interrupted"], 0);
+    let stopped = konductor(&ns, &["once", "run", "interrupted", "--", "sleep", "30"])
+        .spawn()
+        .expect("spawn once run");
+    eventually(Duration::from_secs(20), "the run to start", || {
+        ns.admin()
+            .get_once("interrupted")
+            .ok()
+            .and_then(|o| o.status?.executor?.holder)
+            .is_some()
+    });
+    signal(&stopped, Signal::TERM);
+    let output = finish(stopped, "interrupted once run");
+    assert_eq!(code(&output), 128 + 15, "{}", stderr(&output));
+    expect(&ns, &["once", "run", "interrupted", "--", "true"], 0);
     expect(&ns, &["once", "create", "retried", "--retry-failed"], 0);
     expect(&ns, &["once", "run", "retried", "--", "false"], 1);
     expect(&ns, &["once", "run", "retried", "--", "true"], 0);

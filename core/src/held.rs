@@ -627,6 +627,13 @@ impl<K: Slotted> Held<K> {
     /// process or another, or expires at its TTL. For grants that outlive
     /// their process, as a shell script's steps do.
     pub fn keep(self) {
+        self.disown();
+    }
+
+    /// [`Held::keep`] through a shared reference, for bindings that share
+    /// the handle: no more renewal, and neither [`Held::release`] nor the
+    /// drop gives the grant back.
+    pub fn disown(&self) {
         self.grant.lock().released = true;
         self.grant.changed.notify_all();
     }

@@ -33,7 +33,8 @@ pub const MAX_MESSAGE: usize = 4096;
 /// The shortest wait between two looks at a once another caller runs.
 const MIN_LOOK: Duration = Duration::from_millis(10);
 
-/// How long recording the outcome may take after the work returned.
+/// How long recording the outcome may take after the work returned (at
+/// least; the run's TTL when longer).
 const RECORD_BUDGET: Duration = Duration::from_secs(30);
 
 /// The executor's grant while it runs the work (see [`Held`]: its fencing
@@ -47,6 +48,39 @@ fn finished(once: &Once) -> bool {
         Some(OncePhase::Done) => true,
         Some(OncePhase::Failed) => once.spec.on_failure != Some(OnFailure::Retry),
         _ => false,
+    }
+}
+
+/// The outcome of a finished once: `Ok` when done, its recorded failure
+/// when that is final; `None` while it may still run.
+fn outcome(once: &Once) -> Option<Result<()>> {
+    if !finished(once) {
+        return None;
+    }
+    let status = once.status.as_ref();
+    Some(match status.and_then(|s| s.phase) {
+        Some(OncePhase::Failed) => Err(Error::failed(
+            "Once",
+            once.name(),
+            status.and_then(|s| s.message.as_deref()).unwrap_or(""),
+        )),
+        _ => Ok(()),
+    })
+}
+
+/// Waits before the next look after the API server failed to answer: a
+/// second, doubling to at most 8 s, never past `deadline`, ended early by
+/// the caller's cancel token.
+fn pause(options: &Options, deadline: Option<Instant>, troubles: u32) {
+    let mut pause = Duration::from_secs(1 << troubles.saturating_sub(1).min(3));
+    if let Some(deadline) = deadline {
+        pause = pause.min(deadline.saturating_duration_since(Instant::now()));
+    }
+    match &options.cancel {
+        Some(cancel) => {
+            cancel.wait(Some(pause));
+        }
+        None => std::thread::sleep(pause),
     }
 }
 
@@ -132,6 +166,16 @@ impl Client {
     /// [`Error::Cancelled`], [`Error::NotFound`]; [`Error::Lost`] when the
     /// executor lost the once while `work` ran (its result is then not
     /// recorded: another caller may have run `work` too).
+    ///
+    /// Exactly once holds while executors live to record their outcome and
+    /// renew within their TTL. An executor that dies after `work` finished
+    /// but before its outcome was written, or that stalls (a pause longer
+    /// than the TTL), lets the next caller run `work` again: make `work`
+    /// safe to repeat, and pass the run's [`Held::token`] to what it writes so a
+    /// stale executor's writes can be refused. Give each caller its own
+    /// holder name (the default is unique): callers sharing one wait for
+    /// each other's records. A panic in `work` records nothing: the once is
+    /// given back and the next caller runs it.
     pub fn do_once<T, E>(
         &self,
         name: &str,
@@ -160,31 +204,60 @@ impl Client {
         }
         let started = Instant::now();
         let deadline = options.deadline(started);
-        let claim = options
+        let mut claim = options
             .clone()
             .holder(holder.clone())
             .auto_renew(true)
             .timeout(Duration::ZERO);
+        // A look at a once another caller runs is no error to report.
+        claim.observer = None;
         let what = format!("once {}/{}", self.namespace(), name);
+        let timeout = || Error::Timeout {
+            what: what.clone(),
+            waited: started.elapsed(),
+        };
+        let mut troubles = 0;
         loop {
-            match self.api::<Once>().acquire(name, &claim) {
+            if options.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+                return Err(Error::Cancelled { what });
+            }
+            let claimed = self.api::<Once>().acquire(name, &claim);
+            let read = match claimed {
                 Ok(run) => return Ok(Some(run)),
                 // Someone else runs it, it finished, or our holder name is
-                // still recorded from a run that died: wait for a change.
-                Err(Error::Locked { .. } | Error::AlreadyHeld { .. }) => {}
+                // still recorded from a run that died: look at it.
+                Err(Error::Locked { .. } | Error::AlreadyHeld { .. }) => self
+                    .shared
+                    .objects
+                    .until(options.request_deadline(Instant::now()))
+                    .get::<Once>(self.namespace(), name),
+                Err(error) => Err(error),
+            };
+            let once = match read {
+                Ok(once) => once,
+                // The API server is briefly away: look again after a pause,
+                // until the caller's deadline.
+                Err(error) if error.is_retryable() || matches!(error, Error::Timeout { .. }) => {
+                    troubles += 1;
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        return Err(timeout());
+                    }
+                    pause(options, deadline, troubles);
+                    continue;
+                }
                 Err(error) => return Err(error),
+            };
+            troubles = 0;
+            if let Some(outcome) = outcome(&once) {
+                return outcome.map(|()| None);
             }
             let now = Instant::now();
             if deadline.is_some_and(|d| now >= d) {
-                return Err(Error::Timeout {
-                    what,
-                    waited: started.elapsed(),
-                });
+                return Err(timeout());
             }
             // Look again when the executor turns stale by our own clock
             // (seen unrenewed for its TTL plus a margin): the next claim
             // evicts it then. A renewal meanwhile only means another look.
-            let once = self.get_once(name)?;
             let ttl = once.default_ttl().unwrap_or(DEFAULT_TTL);
             let verdict = observe(&self.shared.staleness, &once, &once.slots(), ttl);
             let slice = verdict
@@ -197,18 +270,12 @@ impl Client {
             let next = wait_until::<Once, Next>(&self.shared, name, &holder, &wait, |once| {
                 // Each renewal seen restarts the executor's staleness clock.
                 observe(&self.shared.staleness, once, &once.slots(), ttl);
-                let status = once.status.as_ref();
-                if finished(once) {
-                    return match status.and_then(|s| s.phase) {
-                        Some(OncePhase::Failed) => Err(Error::failed(
-                            "Once",
-                            name,
-                            status.and_then(|s| s.message.as_deref()).unwrap_or(""),
-                        )),
-                        _ => Ok(Check::Done(Next::Finished)),
-                    };
+                if let Some(outcome) = outcome(once) {
+                    return outcome.map(|()| Check::Done(Next::Finished));
                 }
-                let running = status
+                let running = once
+                    .status
+                    .as_ref()
                     .and_then(|s| s.executor.as_ref())
                     .is_some_and(|e| e.holder.is_some());
                 Ok(if running {
@@ -219,7 +286,8 @@ impl Client {
             });
             match next {
                 Ok(Next::Finished) => return Ok(None),
-                Ok(Next::Claim) | Err(Error::Timeout { .. }) => {}
+                Ok(Next::Claim) => {}
+                Err(error) if error.is_retryable() || matches!(error, Error::Timeout { .. }) => {}
                 Err(error) => return Err(error),
             }
         }
@@ -247,11 +315,29 @@ impl Client {
     /// that message (cut to [`MAX_MESSAGE`]); the grant is given back in
     /// the same write. [`Error::Lost`] when the run is no longer the
     /// executor (its outcome is then not recorded).
+    ///
+    /// When the outcome cannot be written (the API server stays away for
+    /// the longer of 30 s and the run's TTL), the grant is left to lapse at
+    /// its TTL rather than given back, and the error returned: the next
+    /// caller then runs the work again, so work guarded by a once must be
+    /// safe to run again (fenced by its token) — it runs at least once, and
+    /// exactly once whenever its executor lives to record the outcome.
     pub fn finish_once(&self, run: OnceRun, failure: Option<&str>) -> Result<()> {
-        let recorded = self.finish_once_as(run.name(), run.holder(), run.token(), failure);
-        if recorded.is_ok() {
-            // The outcome's write gave the grant back: no release after it.
-            run.keep();
+        let budget = RECORD_BUDGET.max(run.ttl());
+        let recorded = self.record_outcome(
+            run.name(),
+            run.holder(),
+            run.token(),
+            failure.map(clip),
+            budget,
+        );
+        match &recorded {
+            // Not ours any more: nothing to give back.
+            Err(Error::Lost { .. }) => drop(run),
+            // The outcome's write gave the grant back; or it could not be
+            // written, and giving the grant back would let the next caller
+            // start the work at once.
+            _ => run.keep(),
         }
         recorded
     }
@@ -266,7 +352,8 @@ impl Client {
         failure: Option<&str>,
     ) -> Result<()> {
         validate_name(name)?;
-        self.record_outcome(name, holder, token, failure.map(clip))
+        validate_holder(holder)?;
+        self.record_outcome(name, holder, token, failure.map(clip), RECORD_BUDGET)
     }
 
     /// Writes `Done` (no message) or `Failed` with `message`, giving the
@@ -279,18 +366,27 @@ impl Client {
         holder: &str,
         token: u64,
         message: Option<String>,
+        budget: Duration,
     ) -> Result<()> {
         let objects = self
             .shared
             .objects
-            .until(Instant::now().checked_add(RECORD_BUDGET));
+            .until(Instant::now().checked_add(budget));
         let phase = match message {
             None => OncePhase::Done,
             Some(_) => OncePhase::Failed,
         };
         let mut races_lost = 0;
         loop {
-            let mut once: Once = objects.get(self.namespace(), name)?;
+            let mut once: Once = match objects.get(self.namespace(), name) {
+                Ok(once) => once,
+                Err(error) if error.is_retryable() => {
+                    races_lost += 1;
+                    after_lost_race(races_lost);
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
             let mut status = once.status.clone().unwrap_or_default();
             let fencing = status.executor.as_ref().map_or(0, |e| e.transitions);
             if status.phase == Some(phase)
@@ -313,9 +409,8 @@ impl Client {
             status.phase = Some(phase);
             status.ran_by = Some(holder.to_owned());
             status.finished_at = Some(now_rfc3339());
-            if let Some(message) = &message {
-                status.message = Some(message.clone());
-            }
+            // A done run clears the message of a failed one before it.
+            status.message = message.clone();
             once.status = Some(status);
             once.store(slots);
             match objects.replace_status(&once) {

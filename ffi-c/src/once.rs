@@ -50,7 +50,7 @@ pub extern "C" fn konductor_client_create_once(
 ///
 /// Returns `KONDUCTOR_OK` when the work is done (here or elsewhere);
 /// `KONDUCTOR_CALLBACK_FAILED` when this caller's callback returned non-zero
-/// (recorded as the once's failure); `KONDUCTOR_FAILED` when a recorded
+/// (recorded as the once's failure unless the run was lost meanwhile); `KONDUCTOR_FAILED` when a recorded
 /// failure is final (`konductor_last_error()` has the executor's message);
 /// `KONDUCTOR_LOST` when this executor lost the once while the callback ran;
 /// `KONDUCTOR_TIMEOUT`, `KONDUCTOR_CANCELLED`, `KONDUCTOR_NOT_FOUND`.

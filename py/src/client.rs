@@ -308,7 +308,9 @@ impl Client {
         failure: Option<String>,
     ) -> PyResult<()> {
         let client = self.inner.clone();
-        run(py, None, OnInterrupt::Abandon, move |_| {
+        // Not abandoned on Ctrl-C: the outcome's write (bounded) completes
+        // before the caller gives the run back.
+        run(py, None, OnInterrupt::Withdraw, move |_| {
             client.finish_once_as(&name, &holder, token, failure.as_deref())
         })
     }

@@ -29,6 +29,7 @@ trait Grant: Send + Sync {
     fn still_held(&self) -> konductor::Result<()>;
     fn renew(&self) -> konductor::Result<()>;
     fn release(&self) -> konductor::Result<()>;
+    fn disown(&self);
 }
 
 impl<K: Slotted> Grant for konductor::Held<K> {
@@ -58,6 +59,9 @@ impl<K: Slotted> Grant for konductor::Held<K> {
     }
     fn release(&self) -> konductor::Result<()> {
         konductor::Held::release(self)
+    }
+    fn disown(&self) {
+        konductor::Held::disown(self)
     }
 }
 
@@ -111,6 +115,12 @@ impl Held {
     #[getter]
     fn is_lost(&self) -> bool {
         self.inner.is_lost()
+    }
+
+    /// Stops managing the grant without giving it back: no more renewal,
+    /// and neither release nor garbage collection gives it back.
+    fn keep(&self) {
+        self.inner.disown();
     }
 
     /// Raises LostError once no longer held; makes no request.

@@ -68,3 +68,16 @@ def test_a_failure_is_recorded_final_or_retried(client: konductor.Client) -> Non
         client.do_once("retried", fail)
     assert client.do_once("retried", lambda run: None) is True
     assert client.get_once("retried").is_done
+
+
+def test_an_interrupted_run_records_nothing_and_the_next_caller_runs_it(client: konductor.Client) -> None:
+    client.create_once("interrupted")
+
+    def interrupt(run: konductor.OnceRun) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        client.do_once("interrupted", interrupt)
+    assert client.get_once("interrupted").phase == "Pending"
+    assert client.do_once("interrupted", lambda run: None) is True
+    assert client.get_once("interrupted").message == ""

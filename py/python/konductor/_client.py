@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import logging
 import os
 from collections.abc import Sequence
 from typing import Any, Callable, Iterator, List, Optional, Tuple, Type, TypeVar, Union
@@ -12,9 +13,12 @@ from typing import Any, Callable, Iterator, List, Optional, Tuple, Type, TypeVar
 from . import _arguments as check
 from . import _model, _native, resources
 from ._arguments import Duration
+from ._exceptions import KonductorError, LostError
 from ._held import Held, Lease, MutexLock, OnceRun, Permit
 from ._leader import Leadership
 from ._sugar import for_kind, name_methods
+
+_log = logging.getLogger("konductor")
 
 __all__ = ["Client", "DEFAULT_TTL"]
 
@@ -495,8 +499,10 @@ class Client:
 
         Args:
             name: Name of the once.
-            work: The work; an exception it raises is recorded as the
-                once's failure (its message) and re-raised.
+            work: The work; an ``Exception`` it raises is recorded as the
+                once's failure (its type and message) and re-raised. An
+                interruption (``KeyboardInterrupt``, ``SystemExit``) records
+                nothing: the once is given back and the next caller runs it.
             ttl: How long a run lasts unrenewed (default: the once's).
             timeout: Longest time to wait while another caller runs it.
             holder: Executor identity (default: pod or host name plus a unique suffix).
@@ -526,17 +532,32 @@ class Client:
         run = OnceRun(native)
         try:
             work(run)
-        except BaseException as error:
-            failure = f"{type(error).__name__}: {error}"
+        except Exception as error:
+            # The work failed: record why, so that later callers learn it.
             try:
-                self._native.finish_once(name, run.holder, run.token, failure)
+                self._native.finish_once(name, run.holder, run.token, _describe(error))
+            except KonductorError as unrecorded:
+                _log.warning("failed to record the failure of once %s: %s", name, unrecorded)
             finally:
-                run.release()
+                _quietly_release(run)
+            raise
+        except BaseException:
+            # Interrupted (KeyboardInterrupt, SystemExit): not a failure of
+            # the work. Give the once back unrecorded for the next caller.
+            _quietly_release(run)
             raise
         try:
             self._native.finish_once(name, run.holder, run.token, None)
-        finally:
-            run.release()
+        except LostError:
+            _quietly_release(run)
+            raise
+        except KonductorError:
+            # Not recorded: let the run lapse at its TTL instead of giving it
+            # back, so that nobody starts the work again at once.
+            run._native.keep()
+            raise
+        # The outcome's write gave the run back.
+        run._native.keep()
         return True
 
     def create_waitgroup(
@@ -790,3 +811,20 @@ class Client:
 
 name_methods(Client)
 Client.__module__ = "konductor"
+
+
+def _describe(error: BaseException) -> str:
+    """``Type: message`` of ``error``, as valid UTF-8 whatever its ``__str__`` does."""
+    try:
+        text = f"{type(error).__name__}: {error}"
+    except Exception:
+        text = type(error).__name__
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _quietly_release(run: Held) -> None:
+    """Gives ``run`` back, logging (not raising) a failure: it lapses at its TTL then."""
+    try:
+        run.release()
+    except KonductorError as error:
+        _log.warning("failed to give back %r (it lapses at its TTL): %s", run, error)

@@ -129,6 +129,8 @@ class Held:
         Raises:
             konductor.LostError: It is no longer held.
         """
+    def keep(self) -> None:
+        """Stops managing the grant without giving it back (no renewal; release and garbage collection do nothing)."""
     def release(self) -> None:
         """Gives the grant back. Idempotent.
 

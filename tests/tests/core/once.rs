@@ -97,11 +97,14 @@ fn the_work_runs_in_exactly_one_of_many_callers_and_all_learn_it_is_done() {
         .is_some_and(|h| h.starts_with("replica-")));
     assert!(status.finished_at.is_some() && status.started_at.is_some());
     assert_eq!(status.executor.and_then(|e| e.holder), None);
-    // Later callers return at once without running it.
+    // Later callers return at once without running it, also when they
+    // only try once.
     let later: Result<Option<()>, Error> = client.do_once("init", &Options::new(), |_| {
         panic!("a done once never runs again")
     });
     assert!(matches!(later, Ok(None)), "{later:?}");
+    let tried = client.claim_once("init", &Options::new().timeout(Duration::ZERO));
+    assert!(matches!(tried, Ok(None)), "{tried:?}");
 }
 
 #[test]
@@ -123,10 +126,11 @@ fn a_failed_run_is_final_by_default_and_everyone_gets_its_message() {
         status.message.as_deref(),
         Some("job failed: the schema is locked")
     );
-    let next: Result<Option<()>, Error> =
-        client.do_once("init", &Options::new().holder("second"), |_| {
-            panic!("a finally failed once never runs again")
-        });
+    let next: Result<Option<()>, Error> = client.do_once(
+        "init",
+        &Options::new().holder("second").timeout(Duration::ZERO),
+        |_| panic!("a finally failed once never runs again"),
+    );
     match next {
         Err(Error::Failed {
             kind,
@@ -164,8 +168,9 @@ fn a_failed_run_is_retried_by_the_next_caller_when_asked() {
     assert_eq!(token, 2, "each run has the next fencing token");
     let status = status_of::<Once>(&client, "init");
     assert_eq!(
-        (status.phase, status.ran_by.as_deref()),
-        (Some(OncePhase::Done), Some("second"))
+        (status.phase, status.ran_by.as_deref(), status.message),
+        (Some(OncePhase::Done), Some("second"), None),
+        "a done run clears the failure before it"
     );
 }
 
