@@ -603,7 +603,7 @@ konductor_result konductor_client_create_mutex(const struct konductor_client *cl
                                                char **out_json);
 
 /**
- * Creates a wait group whose counter starts at `expected` (0 to 10,000;
+ * Creates a wait group whose counter starts at `expected` (0 to 2,000;
  * raise it with `konductor_client_add_waitgroup()`), deleted by the
  * operator `ttl_ms` after its counter reached zero (0: never). Writes the
  * created object as JSON to `*out_json` unless `out_json` is NULL (free it
@@ -878,7 +878,7 @@ konductor_result konductor_client_create_once(const struct konductor_client *cli
  *
  * Returns `KONDUCTOR_OK` when the work is done (here or elsewhere);
  * `KONDUCTOR_CALLBACK_FAILED` when this caller's callback returned non-zero
- * (recorded as the once's failure); `KONDUCTOR_FAILED` when a recorded
+ * (recorded as the once's failure unless the run was lost meanwhile); `KONDUCTOR_FAILED` when a recorded
  * failure is final (`konductor_last_error()` has the executor's message);
  * `KONDUCTOR_LOST` when this executor lost the once while the callback ran;
  * `KONDUCTOR_TIMEOUT`, `KONDUCTOR_CANCELLED`, `KONDUCTOR_NOT_FOUND`.
@@ -891,13 +891,13 @@ konductor_result konductor_client_do_once(const struct konductor_client *client,
                                           bool *out_ran);
 
 /**
- * Raises the counter of wait group `name` by `count` (1 to 10,000), once
+ * Raises the counter of wait group `name` by `count` (1 to 2,000), once
  * even if the write is retried after a lost answer. `options` may be NULL
  * (its timeout and cancel bound the call). Writes the wait group as
  * written to `*out_json` unless `out_json` is NULL (free it with
  * `konductor_string_free()`). `KONDUCTOR_INVALID_COUNT` for a count out of
  * range or one that would take the group's total (expected plus every add)
- * past 10,000.
+ * past 2,000.
  */
 konductor_result konductor_client_add_waitgroup(const struct konductor_client *client,
                                                 const char *name,

@@ -21,7 +21,7 @@ pub enum Command {
     Add {
         /// Name of the wait group.
         name: String,
-        /// How much to add (1 to 10000).
+        /// How much to add (1 to 2000).
         #[arg(default_value_t = 1, value_name = "N")]
         count: u32,
     },
@@ -40,7 +40,7 @@ pub enum Command {
     Create {
         /// Name of the wait group.
         name: String,
-        /// The counter's initial value (0 to 10000).
+        /// The counter's initial value (0 to 2000).
         #[arg(long, default_value_t = 0, value_name = "N")]
         expected: u32,
         /// Have the operator delete it this long after the counter reached zero.

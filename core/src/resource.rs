@@ -614,8 +614,12 @@ pub struct OnceStatus {
 
 /// Largest total a wait group can count: `spec.expected` plus every
 /// `add`. Each `done` is recorded by holder in `status.doneHolders`, so this
-/// also bounds that list (and keeps the object far below etcd's size limit).
-pub const MAX_WAITGROUP_COUNT: u32 = 10_000;
+/// also bounds that list: 2,000 names of up to 253 bytes, each also in the
+/// object's `managedFields`, stay near 1 MiB, under etcd's 1.5 MiB limit on
+/// one object. (Each done rewrites the object, so a wait group of N costs
+/// O(N²) bytes to etcd and to every watcher over its life: for many more
+/// workers, use several wait groups.)
+pub const MAX_WAITGROUP_COUNT: u32 = 2_000;
 
 /// Add tickets a wait group remembers (newest last): how a retried `add`
 /// whose answer was lost recognises that it already counted.
@@ -629,7 +633,7 @@ pub struct WaitGroupSpec {
     /// The counter's initial value (0 when absent; at most
     /// [`MAX_WAITGROUP_COUNT`]); immutable once created.
     #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = 10_000)))]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = 2_000)))]
     pub expected: u32,
     /// If set, the operator deletes the wait group this long after its
     /// counter reached zero (`status.doneAt`), unless it rose again.

@@ -74,7 +74,7 @@ pub extern "C" fn konductor_client_create_mutex(
     })
 }
 
-/// Creates a wait group whose counter starts at `expected` (0 to 10,000;
+/// Creates a wait group whose counter starts at `expected` (0 to 2,000;
 /// raise it with `konductor_client_add_waitgroup()`), deleted by the
 /// operator `ttl_ms` after its counter reached zero (0: never). Writes the
 /// created object as JSON to `*out_json` unless `out_json` is NULL (free it

@@ -9,13 +9,13 @@ use crate::client::{konductor_client, on_object_written};
 use crate::options::{self, konductor_options};
 use crate::result::konductor_result;
 
-/// Raises the counter of wait group `name` by `count` (1 to 10,000), once
+/// Raises the counter of wait group `name` by `count` (1 to 2,000), once
 /// even if the write is retried after a lost answer. `options` may be NULL
 /// (its timeout and cancel bound the call). Writes the wait group as
 /// written to `*out_json` unless `out_json` is NULL (free it with
 /// `konductor_string_free()`). `KONDUCTOR_INVALID_COUNT` for a count out of
 /// range or one that would take the group's total (expected plus every add)
-/// past 10,000.
+/// past 2,000.
 #[no_mangle]
 pub extern "C" fn konductor_client_add_waitgroup(
     client: *const konductor_client,

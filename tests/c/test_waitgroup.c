@@ -19,8 +19,8 @@ static void create_add_done(konductor_client *client) {
     EXPECT_RESULT(KONDUCTOR_INVALID_DURATION, konductor_client_create_waitgroup(client, "bad-ttl", 1, -5, NULL));
     EXPECT_RESULT(KONDUCTOR_INVALID_COUNT, konductor_client_add_waitgroup(client, "shards", 0, NULL, NULL));
     EXPECT_RESULT(KONDUCTOR_INVALID_COUNT, konductor_client_add_waitgroup(client, "shards", -3, NULL, NULL));
-    EXPECT_RESULT(KONDUCTOR_INVALID_COUNT, konductor_client_add_waitgroup(client, "shards", 9999, NULL, NULL));
-    EXPECT_LAST_ERROR_CONTAINS("over 10000");
+    EXPECT_RESULT(KONDUCTOR_INVALID_COUNT, konductor_client_add_waitgroup(client, "shards", 1999, NULL, NULL));
+    EXPECT_LAST_ERROR_CONTAINS("over 2000");
 
     REQUIRE_OK(konductor_client_add_waitgroup(client, "shards", 1, NULL, &json));
     EXPECT_TRUE(strstr(json, "\"counter\":3") != NULL);

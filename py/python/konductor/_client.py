@@ -567,7 +567,7 @@ class Client:
 
         Args:
             name: Name of the wait group.
-            expected: The counter's initial value (0 to 10,000).
+            expected: The counter's initial value (0 to 2,000).
             ttl: If set, the operator deletes the wait group this long after
                 its counter reached zero.
 
@@ -594,7 +594,7 @@ class Client:
 
         Args:
             name: Name of the wait group.
-            count: How much to add (1 to 10,000).
+            count: How much to add (1 to 2,000).
             timeout: Longest time the call may take (conflicts are retried until then).
             cancel: Token that cancels the call from another thread.
 
@@ -604,7 +604,7 @@ class Client:
         Raises:
             NotFoundError: The wait group does not exist.
             InvalidArgumentError: A bad count, or one that would take the
-                group's total (``expected`` plus every add) past 10,000.
+                group's total (``expected`` plus every add) past 2,000.
         """
         return resources.WaitGroup._from_api(
             self._native.add_waitgroup(

@@ -249,7 +249,7 @@ class Client:
             The wait group as written.
 
         Raises:
-            konductor.InvalidArgumentError: The count would take its total past 10,000.
+            konductor.InvalidArgumentError: The count would take its total past 2,000.
         """
     def done_waitgroup(
         self,
