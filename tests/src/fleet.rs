@@ -25,8 +25,12 @@ pub struct Fleet {
     pub barriers: usize,
     /// Gates waiting for a barrier to open.
     pub gates: usize,
-    /// The holders' TTL.
+    /// The holders' TTL (of semaphore 0; see `spread`).
     pub ttl: Duration,
+    /// How far the holders' TTLs are spread: semaphore `i` of `n` has
+    /// `ttl + spread * i / n`, so that holders last written together expire
+    /// one after another over `spread` instead of all at once.
+    pub spread: Duration,
 }
 
 impl Fleet {
@@ -38,7 +42,19 @@ impl Fleet {
             barriers: others,
             gates: others,
             ttl,
+            spread: Duration::ZERO,
         }
+    }
+
+    /// The same fleet with its holders' expiries spread evenly over `spread`.
+    pub fn staggered(self, spread: Duration) -> Fleet {
+        Fleet { spread, ..self }
+    }
+
+    /// The TTL of semaphore `i` and its holders, to the millisecond.
+    pub fn ttl_of(&self, i: usize) -> Duration {
+        let extra = self.spread.as_millis() * i as u128 / self.semaphores.max(1) as u128;
+        self.ttl + Duration::from_millis(u64::try_from(extra).unwrap_or(u64::MAX))
     }
 
     /// Objects of all kinds.
@@ -72,13 +88,14 @@ impl Fleet {
     fn create_one(&self, client: &Client, i: usize) {
         if i < self.semaphores {
             let name = semaphore(i);
+            let ttl = self.ttl_of(i);
             client
-                .create_semaphore(&name, PERMITS, Some(self.ttl))
+                .create_semaphore(&name, PERMITS, Some(ttl))
                 .unwrap_or_else(|e| panic!("create semaphore {name}: {e}"));
             for h in 0..HOLDERS {
                 let options = Options::new()
                     .holder(format!("h-{i}-{h}"))
-                    .ttl(self.ttl)
+                    .ttl(ttl)
                     .auto_renew(false)
                     .timeout(Duration::ZERO);
                 let permit = client
@@ -157,4 +174,9 @@ pub fn semaphore(i: usize) -> String {
 /// The name of barrier `i`.
 pub fn barrier(i: usize) -> String {
     format!("b-{i}")
+}
+
+/// The index of the semaphore named `name`, if it is one of a fleet's.
+pub fn semaphore_index(name: &str) -> Option<usize> {
+    name.strip_prefix("s-")?.parse().ok()
 }
