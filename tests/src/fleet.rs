@@ -25,13 +25,21 @@ pub struct Fleet {
     pub barriers: usize,
     /// Gates waiting for a barrier to open.
     pub gates: usize,
-    /// The holders' TTL (of semaphore 0; see `spread`).
+    /// The holders' TTL after their last renewal.
     pub ttl: Duration,
-    /// How far the holders' TTLs are spread: semaphore `i` of `n` has
-    /// `ttl + spread * i / n`, so that holders last written together expire
-    /// one after another over `spread` instead of all at once.
+    /// Zero: the holders stop renewing when they are created, all before
+    /// the operator starts, so that they expire at once. Otherwise they are
+    /// created with a TTL longer by `spread` plus [`RENEWAL_SLACK`] and
+    /// renewed a last time (with `ttl`) while the operator runs, spread
+    /// evenly over `spread` (see [`Fleet::renew_at`]), so that their
+    /// expiries are too.
     pub spread: Duration,
 }
+
+/// How much longer than `ttl + spread` the holders of a staggered fleet
+/// live before their last renewal: room for the operator's first pass and
+/// for renewals that fall behind their schedule.
+pub const RENEWAL_SLACK: Duration = Duration::from_secs(60);
 
 impl Fleet {
     /// `semaphores` semaphores with holders of `ttl`, and a barrier and a gate per ten.
@@ -46,15 +54,25 @@ impl Fleet {
         }
     }
 
-    /// The same fleet with its holders' expiries spread evenly over `spread`.
+    /// The same fleet with its holders' last renewals spread evenly over `spread`.
     pub fn staggered(self, spread: Duration) -> Fleet {
         Fleet { spread, ..self }
     }
 
-    /// The TTL of semaphore `i` and its holders, to the millisecond.
-    pub fn ttl_of(&self, i: usize) -> Duration {
-        let extra = self.spread.as_millis() * i as u128 / self.semaphores.max(1) as u128;
-        self.ttl + Duration::from_millis(u64::try_from(extra).unwrap_or(u64::MAX))
+    /// The TTL the semaphores and holders are created with.
+    pub fn created_ttl(&self) -> Duration {
+        if self.spread.is_zero() {
+            self.ttl
+        } else {
+            self.ttl + self.spread + RENEWAL_SLACK
+        }
+    }
+
+    /// When semaphore `i`'s holders are renewed a last time in a staggered
+    /// fleet, after the renewals began.
+    pub fn renew_at(&self, i: usize) -> Duration {
+        self.spread
+            .mul_f64(i as f64 / self.semaphores.max(1) as f64)
     }
 
     /// Objects of all kinds.
@@ -88,7 +106,7 @@ impl Fleet {
     fn create_one(&self, client: &Client, i: usize) {
         if i < self.semaphores {
             let name = semaphore(i);
-            let ttl = self.ttl_of(i);
+            let ttl = self.created_ttl();
             client
                 .create_semaphore(&name, PERMITS, Some(ttl))
                 .unwrap_or_else(|e| panic!("create semaphore {name}: {e}"));

@@ -37,6 +37,11 @@ pub struct Run {
     pub restart: bool,
 }
 
+/// Renews the holders of a staggered fleet a last time, each semaphore at
+/// its [`Fleet::renew_at`] after the call; returns when each renewal was
+/// applied (`None` when it was not). Runs while the operator does.
+pub type LastRenewals<'a> = Box<dyn FnOnce() -> Vec<Option<SystemTime>> + Send + 'a>;
+
 /// A fleet as created, before the operator starts.
 pub struct Created {
     /// How long creating it took.
@@ -105,15 +110,16 @@ impl Report {
 
 /// How late the semaphores of a run were reclaimed: for each, the time of
 /// its `Reclaimed` Event (stamped by the operator right after the status
-/// write that removed its holders was applied) minus its holders' expiry,
-/// counted from the operator's start (the earliest it can count from: it
-/// goes by what it has seen itself, and the holders were last written
-/// before it started) plus their TTL.
+/// write that removed its holders was applied) minus its holders' expiry:
+/// their last renewal plus their TTL. The last renewal of holders written
+/// before the operator started counts as the operator's start: it goes by
+/// what it has seen itself, so it cannot count from earlier.
 #[derive(Debug, Clone, Default)]
 pub struct Lateness {
     /// Every semaphore's lateness in seconds, sorted.
     pub seconds: Vec<f64>,
-    /// Semaphores of the fleet without a `Reclaimed` Event (with an `eventTime`).
+    /// Semaphores of the fleet without a `Reclaimed` Event (with an
+    /// `eventTime`), or whose last renewal failed.
     pub missing: usize,
 }
 
@@ -137,7 +143,7 @@ impl Run {
     /// it and runs a second one until idle; panics when a phase exceeds the limit.
     pub fn run(&self, ns: &Namespace) -> Report {
         let created = self.create(ns);
-        self.operate(ns, created)
+        self.operate(ns, created, None)
     }
 
     /// Creates the fleet in `ns`.
@@ -151,8 +157,14 @@ impl Run {
 
     /// Runs an operator over the fleet created in `ns` until idle, kills it
     /// and (if asked) runs a second one until idle; panics when a phase
-    /// exceeds the limit.
-    pub fn operate(&self, ns: &Namespace, created: Created) -> Report {
+    /// exceeds the limit. A staggered fleet's holders are renewed a last
+    /// time by `last_renewals`, once the operator has looked at every object.
+    pub fn operate(
+        &self,
+        ns: &Namespace,
+        created: Created,
+        last_renewals: Option<LastRenewals<'_>>,
+    ) -> Report {
         let client = ns.admin();
         let flags: Vec<&str> = self.flags.iter().map(String::as_str).collect();
         let before = requests::read();
@@ -166,9 +178,19 @@ impl Run {
                 .metric("konductor_reclaimed_total{kind=\"Semaphore\",record=\"holder\"}")
                 .unwrap_or(0.0)
         };
-        let first_reclaim = self.until(started, "a first reclaim", || reclaimed_so_far() > 0.0);
-        let reclaimed = self.until(started, "every holder reclaimed", || {
-            reclaimed_so_far() >= holders
+        let (first_reclaim, reclaimed, renewals) = thread::scope(|scope| {
+            let renewer = last_renewals.map(|renew| {
+                self.until(started, "every object looked at", || {
+                    reconciles(&operator) >= self.fleet.objects() as f64
+                });
+                scope.spawn(renew)
+            });
+            let first = self.until(started, "a first reclaim", || reclaimed_so_far() > 0.0);
+            let all = self.until(started, "every holder reclaimed", || {
+                reclaimed_so_far() >= holders
+            });
+            let renewals = renewer.map(|r| r.join().expect("the renewals"));
+            (first, all, renewals)
         });
         let mut unsettled = None;
         let derived = self.until_every(started, Duration::from_secs(1), || {
@@ -187,7 +209,7 @@ impl Run {
         });
         let start = self.settle(&operator, sampler, &before);
         let reclaims = reclaim_times(ns);
-        let lateness = self.lateness(&reclaims, started_at);
+        let lateness = self.lateness(&reclaims, started_at, renewals.as_deref());
         operator.kill();
         let restart = self.restart.then(|| self.restart(ns, &flags));
         Report {
@@ -208,6 +230,7 @@ impl Run {
         &self,
         reclaims: &[(String, Option<SystemTime>)],
         started_at: SystemTime,
+        renewals: Option<&[Option<SystemTime>]>,
     ) -> Lateness {
         let mut first: Vec<Option<SystemTime>> = vec![None; self.fleet.semaphores];
         for (name, at) in reclaims {
@@ -220,7 +243,11 @@ impl Run {
             .iter()
             .enumerate()
             .filter_map(|(i, at)| {
-                let expiry = started_at + self.fleet.ttl_of(i);
+                let renewed = match renewals {
+                    Some(renewals) => (*renewals.get(i)?)?,
+                    None => started_at,
+                };
+                let expiry = renewed + self.fleet.ttl;
                 at.map(|at| match at.duration_since(expiry) {
                     Ok(late) => late.as_secs_f64(),
                     Err(early) => -early.duration().as_secs_f64(),
@@ -229,7 +256,7 @@ impl Run {
             .collect();
         seconds.sort_by(f64::total_cmp);
         Lateness {
-            missing: first.iter().filter(|at| at.is_none()).count(),
+            missing: self.fleet.semaphores - seconds.len(),
             seconds,
         }
     }
@@ -242,13 +269,7 @@ impl Run {
         let sampler = Sampler::start(operator.pid());
         let objects = self.fleet.objects() as f64;
         self.until(started, "every object reconciled after the restart", || {
-            ["Semaphore", "Barrier", "Gate"]
-                .iter()
-                .filter_map(|kind| {
-                    operator.metric(&format!("konductor_reconciles_total{{kind=\"{kind}\"}}"))
-                })
-                .sum::<f64>()
-                >= objects
+            reconciles(&operator) >= objects
         });
         self.settle(&operator, sampler, &before)
     }
@@ -319,6 +340,16 @@ impl Run {
         }
         started.elapsed()
     }
+}
+
+/// Reconciles of semaphores, barriers and gates the operator finished.
+fn reconciles(operator: &Operator) -> f64 {
+    ["Semaphore", "Barrier", "Gate"]
+        .iter()
+        .filter_map(|kind| {
+            operator.metric(&format!("konductor_reconciles_total{{kind=\"{kind}\"}}"))
+        })
+        .sum()
 }
 
 /// The `Reclaimed` Events in `ns`: the object each is about and its

@@ -5,9 +5,11 @@
 //! (this build's binary) started on that namespace and read until every
 //! holder is reclaimed, every derived field is right and it has been idle a
 //! while; then killed, and a second one started that finds nothing to fix.
-//! Then the same again with the holders' expiries staggered: their TTLs
-//! spread so that they expire at a steady rate after the operator's start
-//! instead of all at once (no restart).
+//! Then the same again with the holders' expiries staggered (no restart):
+//! created with a long TTL, they are renewed a last time (with the 20 s TTL)
+//! once the operator has looked at every object, one semaphore after
+//! another at a steady rate (`writer.rs`), so that they expire at that rate
+//! instead of all at once.
 //!
 //! Prints two tables: the all-at-once runs (times, the reclaim rate, memory,
 //! connections to the API server, CPU, status writes and conflicts as the
@@ -37,16 +39,15 @@
 //! ceiling measurement, 2000; 0 skips it). Every phase is bounded (10
 //! minutes); the operator processes are killed when a run ends or panics.
 
-mod ceiling;
+mod writer;
 
 use std::time::Duration;
 
-use konductor_tests::cluster::cluster;
 use konductor_tests::fleet::{Fleet, HOLDERS};
 use konductor_tests::namespace::Namespace;
-use konductor_tests::scale::{Phase, Report, Run};
+use konductor_tests::scale::{LastRenewals, Phase, Report, Run};
 
-use ceiling::Ceiling;
+use writer::Ceiling;
 
 /// The operator's default `--max-concurrent-reconciles`.
 const DEFAULT_CONCURRENCY: usize = 8;
@@ -93,7 +94,7 @@ fn main() {
         for fleet in fleets {
             let ns = Namespace::new("op-bench");
             eprintln!(
-                "M = {m}, expiries spread over {:?}: creating the objects in {}",
+                "M = {m}, last renewals spread over {:?}: creating the objects in {}",
                 fleet.spread, ns.name
             );
             let run = Run {
@@ -106,11 +107,13 @@ fn main() {
             };
             let created = run.create(&ns);
             let ceiling = (probe_writes > 0).then(|| {
-                let c = ceiling::measure(&cluster().admin, &ns.name, probe_writes, concurrency);
+                let c = writer::ceiling(&ns.name, probe_writes, concurrency);
                 eprintln!("{c:?}");
                 c
             });
-            let report = run.operate(&ns, created);
+            let renewals: Option<LastRenewals> = (!fleet.spread.is_zero())
+                .then(|| Box::new(|| writer::last_renewals(&ns.name, fleet)) as LastRenewals);
+            let report = run.operate(&ns, created, renewals);
             eprintln!("{report:#?}");
             let measured = Measured {
                 report,
@@ -157,7 +160,8 @@ fn print_lateness(runs: &[Measured], probe_writes: usize, concurrency: usize) {
         "reclaim rate against the API server's ceiling ({probe_writes} guarded status writes of \
          semaphores, {concurrency} at a time, by a plain client before the operator starts; \
          then as many writes each followed by an Event), and lateness (each semaphore's \
-         Reclaimed Event after the operator's start plus its holders' TTL)"
+         Reclaimed Event after its holders' last renewal, or the operator's start if later, \
+         plus their TTL)"
     );
     println!();
     println!(
