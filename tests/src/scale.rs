@@ -118,6 +118,9 @@ impl Report {
 pub struct Lateness {
     /// Every semaphore's lateness in seconds, sorted.
     pub seconds: Vec<f64>,
+    /// Semaphore `i`'s lateness in seconds, by `i` (the order of the last
+    /// renewals in a staggered fleet).
+    pub by_semaphore: Vec<Option<f64>>,
     /// Semaphores of the fleet without a `Reclaimed` Event (with an
     /// `eventTime`), or whose last renewal failed.
     pub missing: usize,
@@ -180,8 +183,8 @@ impl Run {
         };
         let (first_reclaim, reclaimed, renewals) = thread::scope(|scope| {
             let renewer = last_renewals.map(|renew| {
-                self.until(started, "every object looked at", || {
-                    reconciles(&operator) >= self.fleet.objects() as f64
+                self.until(started, "every semaphore looked at", || {
+                    reconciles_of(&operator, "Semaphore") >= self.fleet.semaphores as f64
                 });
                 scope.spawn(renew)
             });
@@ -239,10 +242,10 @@ impl Run {
                 *slot = Some(slot.map_or(at, |t| t.min(at)));
             }
         }
-        let mut seconds: Vec<f64> = first
+        let by_semaphore: Vec<Option<f64>> = first
             .iter()
             .enumerate()
-            .filter_map(|(i, at)| {
+            .map(|(i, at)| {
                 let renewed = match renewals {
                     Some(renewals) => (*renewals.get(i)?)?,
                     None => started_at,
@@ -254,10 +257,12 @@ impl Run {
                 })
             })
             .collect();
+        let mut seconds: Vec<f64> = by_semaphore.iter().flatten().copied().collect();
         seconds.sort_by(f64::total_cmp);
         Lateness {
             missing: self.fleet.semaphores - seconds.len(),
             seconds,
+            by_semaphore,
         }
     }
 
@@ -346,12 +351,16 @@ impl Run {
 fn reconciles(operator: &Operator) -> f64 {
     ["Semaphore", "Barrier", "Gate"]
         .iter()
-        .filter_map(|kind| {
-            operator.metric(&format!("konductor_reconciles_total{{kind=\"{kind}\"}}"))
-        })
+        .map(|kind| reconciles_of(operator, kind))
         .sum()
 }
 
+/// Reconciles of objects of `kind` the operator finished.
+fn reconciles_of(operator: &Operator, kind: &str) -> f64 {
+    operator
+        .metric(&format!("konductor_reconciles_total{{kind=\"{kind}\"}}"))
+        .unwrap_or(0.0)
+}
 /// The `Reclaimed` Events in `ns`: the object each is about and its
 /// `eventTime` (`None` when it has none).
 fn reclaim_times(ns: &Namespace) -> Vec<(String, Option<SystemTime>)> {

@@ -36,7 +36,8 @@
 //! `KONDUCTOR_OPERATOR_SCALE_STAGGER_RATE` (semaphores expiring per second
 //! in the staggered runs, 100, so 10 s for 1,000 and 100 s for 10,000; 0
 //! skips them), `KONDUCTOR_OPERATOR_SCALE_PROBE_WRITES` (writes per
-//! ceiling measurement, 2000; 0 skips it). Every phase is bounded (10
+//! ceiling measurement, 2000; 0 skips it), `KONDUCTOR_OPERATOR_SCALE_AT_ONCE`
+//! (1; 0 skips the runs whose holders expire at once). Every phase is bounded (10
 //! minutes); the operator processes are killed when a run ends or panics.
 
 mod writer;
@@ -82,11 +83,15 @@ fn main() {
     let stagger_rate = number("KONDUCTOR_OPERATOR_SCALE_STAGGER_RATE", 100);
     let probe_writes = number("KONDUCTOR_OPERATOR_SCALE_PROBE_WRITES", 2000);
     let concurrency = concurrency(&flags);
+    let at_once = number("KONDUCTOR_OPERATOR_SCALE_AT_ONCE", 1) != 0;
 
     let mut together = Vec::new();
     let mut all = Vec::new();
     for m in sizes {
-        let mut fleets = vec![Fleet::new(m, ttl)];
+        let mut fleets = Vec::new();
+        if at_once {
+            fleets.push(Fleet::new(m, ttl));
+        }
         if stagger_rate > 0 {
             let spread = Duration::from_secs_f64(m as f64 / stagger_rate as f64);
             fleets.push(Fleet::new(m, ttl).staggered(spread));
@@ -114,7 +119,7 @@ fn main() {
             let renewals: Option<LastRenewals> = (!fleet.spread.is_zero())
                 .then(|| Box::new(|| writer::last_renewals(&ns.name, fleet)) as LastRenewals);
             let report = run.operate(&ns, created, renewals);
-            eprintln!("{report:#?}");
+            log_report(&report);
             let measured = Measured {
                 report,
                 ceiling,
@@ -128,6 +133,31 @@ fn main() {
     }
     print_table(&together, ttl, &flags);
     print_lateness(&all, probe_writes, concurrency);
+}
+
+/// Writes a report to stderr: its figures, and the lateness of each tenth
+/// of the semaphores (in the order of their last renewals when staggered).
+fn log_report(report: &Report) {
+    let mut brief = report.clone();
+    brief.lateness.seconds.clear();
+    brief.lateness.by_semaphore.clear();
+    eprintln!("{brief:#?}");
+    let all = &report.lateness.by_semaphore;
+    let tenth = all.len().div_ceil(10).max(1);
+    for (n, part) in all.chunks(tenth).enumerate() {
+        let mut late: Vec<f64> = part.iter().flatten().copied().collect();
+        late.sort_by(f64::total_cmp);
+        let at =
+            |q: f64| late.get(((q * late.len() as f64) as usize).min(late.len().saturating_sub(1)));
+        eprintln!(
+            "lateness of semaphores {}..{}: p50 {:.2?} s, p99 {:.2?} s, max {:.2?} s",
+            n * tenth,
+            n * tenth + part.len(),
+            at(0.5),
+            at(0.99),
+            late.last()
+        );
+    }
 }
 
 /// The reconcile limit that `flags` give the operator.
