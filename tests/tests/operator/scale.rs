@@ -2,7 +2,7 @@
 //! besides, the operator keeps one connection to the API server, reports
 //! every reclaim in an Event, reclaims every semaphore soon after its
 //! holders expired, and a restart that finds nothing to fix writes nothing.
-//! (`operator/benches/scale.rs` measures the same run at 10,000.)
+//! (`operator/benches/scale/` measures the same run at 10,000.)
 
 use std::time::Duration;
 
