@@ -25,9 +25,21 @@ pub struct Fleet {
     pub barriers: usize,
     /// Gates waiting for a barrier to open.
     pub gates: usize,
-    /// The holders' TTL.
+    /// The holders' TTL after their last renewal.
     pub ttl: Duration,
+    /// Zero: the holders stop renewing when they are created, all before
+    /// the operator starts, so that they expire at once. Otherwise they are
+    /// created with a TTL longer by `spread` plus [`RENEWAL_SLACK`] and
+    /// renewed a last time (with `ttl`) while the operator runs, spread
+    /// evenly over `spread` (see [`Fleet::renew_at`]), so that their
+    /// expiries are too.
+    pub spread: Duration,
 }
+
+/// How much longer than `ttl + spread` the holders of a staggered fleet
+/// live before their last renewal: room for the operator's first pass and
+/// for renewals that fall behind their schedule.
+pub const RENEWAL_SLACK: Duration = Duration::from_secs(60);
 
 impl Fleet {
     /// `semaphores` semaphores with holders of `ttl`, and a barrier and a gate per ten.
@@ -38,7 +50,29 @@ impl Fleet {
             barriers: others,
             gates: others,
             ttl,
+            spread: Duration::ZERO,
         }
+    }
+
+    /// The same fleet with its holders' last renewals spread evenly over `spread`.
+    pub fn staggered(self, spread: Duration) -> Fleet {
+        Fleet { spread, ..self }
+    }
+
+    /// The TTL the semaphores and holders are created with.
+    pub fn created_ttl(&self) -> Duration {
+        if self.spread.is_zero() {
+            self.ttl
+        } else {
+            self.ttl + self.spread + RENEWAL_SLACK
+        }
+    }
+
+    /// When semaphore `i`'s holders are renewed a last time in a staggered
+    /// fleet, after the renewals began.
+    pub fn renew_at(&self, i: usize) -> Duration {
+        self.spread
+            .mul_f64(i as f64 / self.semaphores.max(1) as f64)
     }
 
     /// Objects of all kinds.
@@ -72,13 +106,14 @@ impl Fleet {
     fn create_one(&self, client: &Client, i: usize) {
         if i < self.semaphores {
             let name = semaphore(i);
+            let ttl = self.created_ttl();
             client
-                .create_semaphore(&name, PERMITS, Some(self.ttl))
+                .create_semaphore(&name, PERMITS, Some(ttl))
                 .unwrap_or_else(|e| panic!("create semaphore {name}: {e}"));
             for h in 0..HOLDERS {
                 let options = Options::new()
                     .holder(format!("h-{i}-{h}"))
-                    .ttl(self.ttl)
+                    .ttl(ttl)
                     .auto_renew(false)
                     .timeout(Duration::ZERO);
                 let permit = client
@@ -157,4 +192,9 @@ pub fn semaphore(i: usize) -> String {
 /// The name of barrier `i`.
 pub fn barrier(i: usize) -> String {
     format!("b-{i}")
+}
+
+/// The index of the semaphore named `name`, if it is one of a fleet's.
+pub fn semaphore_index(name: &str) -> Option<usize> {
+    name.strip_prefix("s-")?.parse().ok()
 }

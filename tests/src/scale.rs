@@ -1,14 +1,15 @@
 //! One run of the operator over a [`Fleet`], measured: from its start until
 //! every holder is reclaimed, every field derived and the process idle, then
-//! through a restart that finds nothing to fix.
+//! through a restart that finds nothing to fix; and how late each reclaim
+//! came after its holders' expiry.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::cluster::kubectl;
-use crate::fleet::Fleet;
+use crate::fleet::{semaphore_index, Fleet};
 use crate::footprint::{self, Footprint};
 use crate::kubeconfig::admin_access;
 use crate::namespace::Namespace;
@@ -32,6 +33,19 @@ pub struct Run {
     pub limit: Duration,
     /// Threads that create the fleet.
     pub threads: usize,
+    /// Whether a second operator is started once the first is idle.
+    pub restart: bool,
+}
+
+/// Renews the holders of a staggered fleet a last time, each semaphore at
+/// its [`Fleet::renew_at`] after the call; returns when each renewal was
+/// applied (`None` when it was not). Runs while the operator does.
+pub type LastRenewals<'a> = Box<dyn FnOnce() -> Vec<Option<SystemTime>> + Send + 'a>;
+
+/// A fleet as created, before the operator starts.
+pub struct Created {
+    /// How long creating it took.
+    pub took: Duration,
 }
 
 /// What one operator process did and cost, from its start until idle.
@@ -76,17 +90,54 @@ pub struct Report {
     pub derived: Duration,
     /// `Reclaimed` Events found in the namespace.
     pub reclaim_events: usize,
+    /// How late each semaphore was reclaimed after its holders expired.
+    pub lateness: Lateness,
     /// The first operator, from its start until idle.
     pub start: Phase,
-    /// A second operator started once the first was killed, with nothing left to fix.
-    pub restart: Phase,
+    /// A second operator started once the first was killed, with nothing
+    /// left to fix (when the run asked for one).
+    pub restart: Option<Phase>,
 }
 
 impl Report {
-    /// Holders reclaimed per second, from the first reclaim to the last.
+    /// Semaphores (each a status write and an Event) reclaimed per second,
+    /// from the first reclaim to the last.
     pub fn reclaim_rate(&self) -> f64 {
         let window = self.reclaimed.saturating_sub(self.first_reclaim);
-        self.fleet.holders() as f64 / window.as_secs_f64().max(0.001)
+        self.fleet.semaphores as f64 / window.as_secs_f64().max(0.001)
+    }
+}
+
+/// How late the semaphores of a run were reclaimed: for each, the time of
+/// its `Reclaimed` Event (stamped by the operator right after the status
+/// write that removed its holders was applied) minus its holders' expiry:
+/// their last renewal plus their TTL. The last renewal of holders written
+/// before the operator started counts as the operator's start: it goes by
+/// what it has seen itself, so it cannot count from earlier.
+#[derive(Debug, Clone, Default)]
+pub struct Lateness {
+    /// Every semaphore's lateness in seconds, sorted.
+    pub seconds: Vec<f64>,
+    /// Semaphore `i`'s lateness in seconds, by `i` (the order of the last
+    /// renewals in a staggered fleet).
+    pub by_semaphore: Vec<Option<f64>>,
+    /// Semaphores of the fleet without a `Reclaimed` Event (with an
+    /// `eventTime`), or whose last renewal failed.
+    pub missing: usize,
+}
+
+impl Lateness {
+    /// The `q`-quantile (0 to 1, nearest rank) in seconds; NaN when empty.
+    pub fn quantile(&self, q: f64) -> f64 {
+        match self.seconds.len() {
+            0 => f64::NAN,
+            n => self.seconds[((q * n as f64).ceil() as usize).clamp(1, n) - 1],
+        }
+    }
+
+    /// The latest reclaim's lateness in seconds; NaN when empty.
+    pub fn max(&self) -> f64 {
+        self.seconds.last().copied().unwrap_or(f64::NAN)
     }
 }
 
@@ -94,14 +145,34 @@ impl Run {
     /// Creates the fleet in `ns`, runs an operator over it until idle, kills
     /// it and runs a second one until idle; panics when a phase exceeds the limit.
     pub fn run(&self, ns: &Namespace) -> Report {
-        let client = ns.admin();
-        let began = Instant::now();
-        self.fleet.create(&client, self.threads);
-        let created = began.elapsed();
+        let created = self.create(ns);
+        self.operate(ns, created, None)
+    }
 
+    /// Creates the fleet in `ns`.
+    pub fn create(&self, ns: &Namespace) -> Created {
+        let began = Instant::now();
+        self.fleet.create(&ns.admin(), self.threads);
+        Created {
+            took: began.elapsed(),
+        }
+    }
+
+    /// Runs an operator over the fleet created in `ns` until idle, kills it
+    /// and (if asked) runs a second one until idle; panics when a phase
+    /// exceeds the limit. A staggered fleet's holders are renewed a last
+    /// time by `last_renewals`, once the operator has looked at every object.
+    pub fn operate(
+        &self,
+        ns: &Namespace,
+        created: Created,
+        last_renewals: Option<LastRenewals<'_>>,
+    ) -> Report {
+        let client = ns.admin();
         let flags: Vec<&str> = self.flags.iter().map(String::as_str).collect();
         let before = requests::read();
         let started = Instant::now();
+        let started_at = SystemTime::now();
         let mut operator = Operator::start(&ns.name, &flags);
         let sampler = Sampler::start(operator.pid());
         let holders = self.fleet.holders() as f64;
@@ -110,9 +181,19 @@ impl Run {
                 .metric("konductor_reclaimed_total{kind=\"Semaphore\",record=\"holder\"}")
                 .unwrap_or(0.0)
         };
-        let first_reclaim = self.until(started, "a first reclaim", || reclaimed_so_far() > 0.0);
-        let reclaimed = self.until(started, "every holder reclaimed", || {
-            reclaimed_so_far() >= holders
+        let (first_reclaim, reclaimed, renewals) = thread::scope(|scope| {
+            let renewer = last_renewals.map(|renew| {
+                self.until(started, "every semaphore looked at", || {
+                    reconciles_of(&operator, "Semaphore") >= self.fleet.semaphores as f64
+                });
+                scope.spawn(renew)
+            });
+            let first = self.until(started, "a first reclaim", || reclaimed_so_far() > 0.0);
+            let all = self.until(started, "every holder reclaimed", || {
+                reclaimed_so_far() >= holders
+            });
+            let renewals = renewer.map(|r| r.join().expect("the renewals"));
+            (first, all, renewals)
         });
         let mut unsettled = None;
         let derived = self.until_every(started, Duration::from_secs(1), || {
@@ -130,46 +211,72 @@ impl Run {
             events(&operator).total() >= reclaims
         });
         let start = self.settle(&operator, sampler, &before);
-        let reclaim_events = kubectl(&[
-            "-n",
-            &ns.name,
-            "get",
-            "events",
-            "--field-selector",
-            "reason=Reclaimed",
-            "-o",
-            "name",
-        ])
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .count();
+        let reclaims = reclaim_times(ns);
+        let lateness = self.lateness(&reclaims, started_at, renewals.as_deref());
         operator.kill();
-
-        let before = requests::read();
-        let started = Instant::now();
-        let operator = Operator::start(&ns.name, &flags);
-        let sampler = Sampler::start(operator.pid());
-        let objects = self.fleet.objects() as f64;
-        self.until(started, "every object reconciled after the restart", || {
-            ["Semaphore", "Barrier", "Gate"]
-                .iter()
-                .filter_map(|kind| {
-                    operator.metric(&format!("konductor_reconciles_total{{kind=\"{kind}\"}}"))
-                })
-                .sum::<f64>()
-                >= objects
-        });
-        let restart = self.settle(&operator, sampler, &before);
+        let restart = self.restart.then(|| self.restart(ns, &flags));
         Report {
             fleet: self.fleet,
-            created,
+            created: created.took,
             first_reclaim,
             reclaimed,
             derived,
-            reclaim_events,
+            reclaim_events: reclaims.len(),
+            lateness,
             start,
             restart,
         }
+    }
+
+    /// Each semaphore's lateness, from the first `Reclaimed` Event about it.
+    fn lateness(
+        &self,
+        reclaims: &[(String, Option<SystemTime>)],
+        started_at: SystemTime,
+        renewals: Option<&[Option<SystemTime>]>,
+    ) -> Lateness {
+        let mut first: Vec<Option<SystemTime>> = vec![None; self.fleet.semaphores];
+        for (name, at) in reclaims {
+            let Some(at) = *at else { continue };
+            if let Some(slot) = semaphore_index(name).and_then(|i| first.get_mut(i)) {
+                *slot = Some(slot.map_or(at, |t| t.min(at)));
+            }
+        }
+        let by_semaphore: Vec<Option<f64>> = first
+            .iter()
+            .enumerate()
+            .map(|(i, at)| {
+                let renewed = match renewals {
+                    Some(renewals) => (*renewals.get(i)?)?,
+                    None => started_at,
+                };
+                let expiry = renewed + self.fleet.ttl;
+                at.map(|at| match at.duration_since(expiry) {
+                    Ok(late) => late.as_secs_f64(),
+                    Err(early) => -early.duration().as_secs_f64(),
+                })
+            })
+            .collect();
+        let mut seconds: Vec<f64> = by_semaphore.iter().flatten().copied().collect();
+        seconds.sort_by(f64::total_cmp);
+        Lateness {
+            missing: self.fleet.semaphores - seconds.len(),
+            seconds,
+            by_semaphore,
+        }
+    }
+
+    /// A second operator over what the first left, until idle.
+    fn restart(&self, ns: &Namespace, flags: &[&str]) -> Phase {
+        let before = requests::read();
+        let started = Instant::now();
+        let operator = Operator::start(&ns.name, flags);
+        let sampler = Sampler::start(operator.pid());
+        let objects = self.fleet.objects() as f64;
+        self.until(started, "every object reconciled after the restart", || {
+            reconciles(&operator) >= objects
+        });
+        self.settle(&operator, sampler, &before)
     }
 
     /// Leaves the operator alone for `idle`, then reads what the phase cost.
@@ -238,6 +345,42 @@ impl Run {
         }
         started.elapsed()
     }
+}
+
+/// Reconciles of semaphores, barriers and gates the operator finished.
+fn reconciles(operator: &Operator) -> f64 {
+    ["Semaphore", "Barrier", "Gate"]
+        .iter()
+        .map(|kind| reconciles_of(operator, kind))
+        .sum()
+}
+
+/// Reconciles of objects of `kind` the operator finished.
+fn reconciles_of(operator: &Operator, kind: &str) -> f64 {
+    operator
+        .metric(&format!("konductor_reconciles_total{{kind=\"{kind}\"}}"))
+        .unwrap_or(0.0)
+}
+/// The `Reclaimed` Events in `ns`: the object each is about and its
+/// `eventTime` (`None` when it has none).
+fn reclaim_times(ns: &Namespace) -> Vec<(String, Option<SystemTime>)> {
+    kubectl(&[
+        "-n",
+        &ns.name,
+        "get",
+        "events",
+        "--field-selector",
+        "reason=Reclaimed",
+        "-o",
+        "jsonpath={range .items[*]}{.involvedObject.name} {.eventTime}{\"\\n\"}{end}",
+    ])
+    .lines()
+    .filter(|line| !line.trim().is_empty())
+    .map(|line| {
+        let (name, at) = line.trim().split_once(' ').unwrap_or((line.trim(), ""));
+        (name.to_owned(), konductor::parse_rfc3339(at))
+    })
+    .collect()
 }
 
 /// The operator's `konductor_events_total` for semaphores, by outcome.
