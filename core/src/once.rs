@@ -38,7 +38,8 @@ const MIN_LOOK: Duration = Duration::from_millis(10);
 const RECORD_BUDGET: Duration = Duration::from_secs(30);
 
 /// The executor's grant while it runs the work (see [`Held`]: its fencing
-/// token, its loss signal).
+/// token, its loss signal). Do not release it from the work: that would
+/// let the next caller start the work while it still runs.
 pub type OnceRun = Held<Once>;
 
 /// True when the once takes no more runs.

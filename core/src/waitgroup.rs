@@ -95,7 +95,9 @@ impl Client {
     }
 
     /// Raises the counter by `count` (at least 1), exactly once even if a
-    /// write is retried. [`Error::Invalid`] (argument `count`) if the wait
+    /// write is retried within this call. (A caller that repeats the whole
+    /// call after an error whose write may have landed — a timeout, a lost
+    /// answer — may count twice: read the wait group first.) [`Error::Invalid`] (argument `count`) if the wait
     /// group's total (`spec.expected` plus every add) would pass
     /// [`MAX_WAITGROUP_COUNT`]. Returns the wait group as written.
     pub fn add_waitgroup(&self, name: &str, count: u32, options: &Options) -> Result<WaitGroup> {
@@ -142,6 +144,8 @@ impl Client {
     /// Lowers the counter by one for the holder in `options` (default: a new
     /// identity for this call), once per holder: a holder that already
     /// called done counts nothing, so a retry cannot release waiters early.
+    /// Give a holder you will reuse when you may repeat the call after an
+    /// error: a repeat under the default (new) identity counts again.
     /// [`Error::BelowZero`] if the counter is zero. Returns the wait group
     /// as written.
     pub fn done_waitgroup(&self, name: &str, options: &Options) -> Result<WaitGroup> {
