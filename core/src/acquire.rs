@@ -693,6 +693,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             }
         };
         let queue = Queue::join(self.shared, &meta.uid);
+        queue.note(created.clone());
         let follow = self.follow();
         let nudge = follow.nudger();
         let interested = self.interested.clone();

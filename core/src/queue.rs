@@ -352,6 +352,16 @@ impl Queue {
         id
     }
 
+    /// Adds the waiter `waiter` to this view at once (its own process
+    /// created it; the watch will confirm), so that a later newcomer of this
+    /// process never overtakes it.
+    pub(crate) fn note(&self, waiter: Waiter) {
+        let mut state = self.hub.lock();
+        if Hub::insert(&mut state, waiter, Instant::now()) {
+            Hub::notify(&mut state);
+        }
+    }
+
     /// Drops the waiter `name` from this view at once (its own process
     /// deleted it; the watch will confirm).
     pub(crate) fn forget(&self, name: &str) {

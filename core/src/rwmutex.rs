@@ -9,6 +9,13 @@
 //! readers at the head are granted together (a release hands the lock to
 //! all of them in one write), and a writer waits for the readers ahead of
 //! it to release. Read and write grants share one fencing counter.
+//!
+//! Arrival is a waiter's creation as seen by the deciding process: a
+//! newcomer counts the waiters in its process's view of the queue (a
+//! watch), which learns of a waiter created elsewhere one watch delivery
+//! later; in that window a newcomer may be granted ahead of the new waiter
+//! (never together with a writer: that is the holders' rule, checked in the
+//! guarded write and by the apiserver).
 
 use std::time::Duration;
 
