@@ -1,7 +1,8 @@
 //! RWMutexes from the core client against the real control plane: readers
 //! share and a writer excludes, a queued writer blocks later readers (strict
 //! FIFO), readers and writers in several processes never overlap a writer,
-//! and a killed writer is reclaimed after its TTL.
+//! a killed writer is reclaimed after its TTL, and the apiserver refuses a
+//! writer together with anyone.
 
 use std::fs::File;
 use std::path::Path;
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use konductor::resource::{RWMutexPhase, RWMutexStatus};
 use konductor::{Client, Error, Options};
-use konductor_tests::cluster::cluster;
+use konductor_tests::cluster::{cluster, kubectl_as};
 use konductor_tests::holds::{parse_log, Hold};
 use konductor_tests::namespace::Namespace;
 use konductor_tests::serial::one_at_a_time;
@@ -305,4 +306,50 @@ fn a_killed_writer_is_reclaimed_within_its_ttl_and_a_margin() {
     );
     assert_eq!(status(&client, "hot").writer, None);
     lock.release().expect("release");
+}
+
+#[test]
+fn the_apiserver_refuses_a_writer_with_a_reader_or_two_writers() {
+    let ns = Namespace::new("rwm-cel");
+    let client = ns.admin();
+    client
+        .create_rwmutex("m", None, None, None)
+        .expect("create");
+    let holder = |name: &str, token: u64, mode: &str| {
+        format!(r#"{{"holder":"{name}","token":{token},"ttl":"30s","mode":"{mode}"}}"#)
+    };
+    let patch = |holders: &[String]| {
+        let (ok, _, stderr) = kubectl_as(
+            &cluster().admin,
+            &[
+                "-n",
+                &ns.name,
+                "patch",
+                "rwmutex",
+                "m",
+                "--subresource=status",
+                "--type=merge",
+                "-p",
+                &format!(
+                    r#"{{"status":{{"fencingToken":2,"holders":[{}]}}}}"#,
+                    holders.join(",")
+                ),
+            ],
+        );
+        (ok, stderr)
+    };
+    let rule = "an rwmutex is held by one writer alone or by readers only";
+    for holders in [
+        [holder("w", 1, "Write"), holder("r", 2, "Read")],
+        [holder("r", 1, "Read"), holder("w", 2, "Write")],
+        [holder("w1", 1, "Write"), holder("w2", 2, "Write")],
+    ] {
+        let (ok, stderr) = patch(&holders);
+        assert!(
+            !ok && stderr.contains(rule),
+            "expected {holders:?} refused by {rule:?}, got: {stderr}"
+        );
+    }
+    let (ok, stderr) = patch(&[holder("r1", 1, "Read"), holder("r2", 2, "Read")]);
+    assert!(ok, "two readers are fine: {stderr}");
 }
