@@ -27,7 +27,7 @@ use crate::observer::Event;
 use crate::options::{default_holder, Options, MAX_TTL};
 use crate::queue::{Queue, Standing, MAX_WAITER_TTL};
 use crate::resource::{
-    ObjectMeta, Resource, Waiter, WaiterSpec, WaiterTarget, API_VERSION, TARGET_UID_LABEL,
+    LockMode, ObjectMeta, Resource, Waiter, WaiterSpec, WaiterTarget, API_VERSION, TARGET_UID_LABEL,
 };
 use crate::slots::{Place, Slots};
 use crate::staleness::{Observed, Staleness, Verdict};
@@ -139,11 +139,13 @@ pub fn observed_records(slots: &Slots, default_ttl: Duration) -> Vec<Observed> {
         .collect()
 }
 
-/// Acquires a slot of `name`, waiting as `options` allow.
-pub(crate) fn acquire<K: Slotted>(
+/// Acquires a slot of `name` in `mode` (an RWMutex's read or write lock;
+/// none for the other kinds), waiting as `options` allow.
+pub(crate) fn acquire_in<K: Slotted>(
     shared: &Shared,
     name: &str,
     options: &Options,
+    mode: Option<LockMode>,
 ) -> Result<Granted> {
     validate_name(name)?;
     let holder = match &options.holder {
@@ -161,8 +163,8 @@ pub(crate) fn acquire<K: Slotted>(
         holder: &holder,
     };
     let started = Instant::now();
-    let result =
-        Acquisition::<K>::new(shared, name, holder.clone(), options, started).and_then(|a| a.run());
+    let result = Acquisition::<K>::new(shared, name, holder.clone(), options, started)
+        .and_then(|a| a.run_in(mode));
     if let Some(observer) = &options.observer {
         observer.waited(&event, started.elapsed());
         match &result {
@@ -217,6 +219,11 @@ struct Acquisition<'a, K: Slotted> {
     /// Writes that lost a race so far, for back-off.
     conflicts: u32,
     follow: Option<Follow<K>>,
+    /// The lock mode wanted (RWMutex only).
+    mode: Option<LockMode>,
+    /// The queue's view before we queue (RWMutex only: a newcomer never
+    /// overtakes a waiter).
+    view: Option<Queue>,
 }
 
 /// What a planned status write is for.
@@ -280,6 +287,8 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             planned_wake: Arc::default(),
             conflicts: 0,
             follow: None,
+            mode: None,
+            view: None,
         })
     }
 
@@ -304,7 +313,8 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         )
     }
 
-    fn run(mut self) -> Result<Granted> {
+    fn run_in(mut self, mode: Option<LockMode>) -> Result<Granted> {
+        self.mode = mode;
         let result = match self.step_until_granted() {
             // A request cut off at the deadline: the caller's wait timed out.
             // (A try-once's own Timeout says there was no room; keep it.)
@@ -439,14 +449,19 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
         let now = Instant::now();
         let verdict = observe(&self.shared.staleness, &self.object, slots, self.hold_ttl);
         let standing = match &self.queued {
-            // Every slot held by a live holder: nothing to decide, whatever
-            // the queue says (so a wake costs O(1), not O(queue)).
-            Some(_) if slots.free() == 0 && verdict.stale.is_empty() => {
+            // Nobody can be granted while every holder is live (every slot
+            // held, or a writer holds), whatever the queue says (so a wake
+            // costs O(1), not O(queue)).
+            Some(_) if !slots.open() && verdict.stale.is_empty() => {
                 self.interested.store(false, Ordering::SeqCst);
                 return Ok(Step::Wait(verdict.next_expiry));
             }
             Some(queued) => Some(queued.queue.standing(&queued.waiter, slots, now)),
             None => None,
+        };
+        let newcomer = match (&standing, self.mode) {
+            (None, Some(_)) => Some(self.view()?.newcomer(slots, now)),
+            _ => None,
         };
         if let Some(standing) = &standing {
             if standing.ahead == 0 {
@@ -466,6 +481,8 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             priority: self.priority,
             hold_ttl: self.hold_ttl,
             try_once: self.try_once(),
+            mode: self.mode,
+            ahead_of_newcomer: newcomer.map_or(0, |n| n.ahead),
         };
         let (step, interested) = decide(
             &contender,
@@ -481,6 +498,26 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             }
             other => other,
         })
+    }
+
+    /// The queue's view for deciding as a newcomer, joined (and its first
+    /// list awaited, within the request deadline) on first use.
+    fn view(&mut self) -> Result<&Queue> {
+        let queue = match self.view.take() {
+            Some(queue) => queue,
+            None => {
+                let queue = Queue::join(self.shared, &self.object.metadata().uid);
+                let deadline = self.options.request_deadline(self.started);
+                match queue.synced(deadline, self.options.cancel.as_ref()) {
+                    Err(Error::Cancelled { .. }) => {
+                        return Err(Error::Cancelled { what: self.what() })
+                    }
+                    other => other?,
+                }
+                queue
+            }
+        };
+        Ok(self.view.insert(queue))
     }
 
     fn granted(&self, token: u64, anchor: Instant) -> Granted {
@@ -633,6 +670,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                 renew_count: 0,
                 sequence: None,
                 enqueued_at: now_rfc3339(),
+                mode: self.mode,
             },
             status: None,
         };
@@ -655,6 +693,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
             }
         };
         let queue = Queue::join(self.shared, &meta.uid);
+        queue.note(created.clone());
         let follow = self.follow();
         let nudge = follow.nudger();
         let interested = self.interested.clone();
@@ -773,7 +812,7 @@ impl<'a, K: Slotted> Acquisition<'a, K> {
                 .verdict
                 .next_expiry
                 .is_some_and(|expiry| planned.map_or(true, |at| expiry < at));
-            reading.slots.free() > 0
+            reading.slots.open()
                 || reading.slots.holds(&ticket)
                 || sooner
                 || !reading.verdict.stale.is_empty()
@@ -874,6 +913,11 @@ struct Contender<'a> {
     hold_ttl: Duration,
     /// A zero timeout: take a free slot or give up, never queue.
     try_once: bool,
+    /// The lock mode wanted (RWMutex only).
+    mode: Option<LockMode>,
+    /// Before queueing: the live waiters that hold nothing yet (counted
+    /// only for an RWMutex, where a newcomer never overtakes them).
+    ahead_of_newcomer: usize,
 }
 
 /// One version's slots and the staleness verdict on its holders, read once
@@ -915,9 +959,11 @@ impl Reading {
 
 /// Decides the next step from the object's holders, our standing in the
 /// queue (none: not queued yet) and which holders are stale: evict stale
-/// holders (only at the head of the queue, or as a newcomer), take a free
-/// slot when fewer live waiters are ahead of us than slots are free, else
-/// queue or wait. Also says whether queue changes matter now (a slot is free
+/// holders (only at the head of the queue, or as a newcomer), take a slot
+/// when the grant rule admits us ([`Slots::admits`]: for the slotted kinds
+/// when fewer live waiters are ahead of us than slots are free; for an
+/// RWMutex when nobody is ahead and our mode fits the holders), else queue
+/// or wait. Also says whether queue changes matter now (a slot is free
 /// but not ours yet). Pure: no I/O, no clock.
 fn decide(
     me: &Contender,
@@ -926,7 +972,7 @@ fn decide(
     verdict: &Verdict,
     now_text: &str,
 ) -> (Step, bool) {
-    let ahead = standing.map_or(0, |s| s.ahead);
+    let ahead = standing.map_or(me.ahead_of_newcomer, |s| s.ahead);
     let mut next = slots.clone();
     let mut evicted = false;
     if !verdict.stale.is_empty() && ahead == 0 {
@@ -936,14 +982,14 @@ fn decide(
                 .contains(&holder_key(&h.holder, h.token, h.renew_count))
         }) > 0;
     }
-    let free = next.free();
-    if free > ahead {
+    if next.admits(me.mode, ahead) {
         let token = next.take(
             me.holder,
             me.ticket,
             me.priority,
             &format_duration(me.hold_ttl),
             now_text,
+            me.mode,
         );
         return (Step::Write(next, Plan::Take(token)), false);
     }
@@ -962,7 +1008,7 @@ fn decide(
                 .min();
             // Queue changes matter while a slot is free or a holder is
             // stale (the head may leave, and then we evict).
-            (Step::Wait(timer), free > 0 || !verdict.stale.is_empty())
+            (Step::Wait(timer), next.open() || !verdict.stale.is_empty())
         }
     }
 }
@@ -981,6 +1027,8 @@ mod tests {
             priority: 0,
             hold_ttl: Duration::from_secs(30),
             try_once: false,
+            mode: None,
+            ahead_of_newcomer: 0,
         }
     }
 
@@ -1108,5 +1156,145 @@ mod tests {
             decide(&b, &before, None, &verdict, NOW).0,
             Step::Write(_, Plan::Take(2))
         ));
+    }
+
+    fn moded(holders: &[(&str, LockMode)]) -> Slots {
+        let mut s = slots(10, &[]);
+        for (holder, mode) in holders {
+            s.take(holder, holder, 0, "30s", NOW, Some(*mode));
+        }
+        s
+    }
+
+    fn wanting(holder: &str, mode: LockMode) -> Contender<'_> {
+        let mut c = me(holder);
+        c.mode = Some(mode);
+        c
+    }
+
+    #[test]
+    fn readers_share_an_rwmutex_and_a_writer_waits_for_nobody_holding() {
+        let read = moded(&[("r1", LockMode::Read)]);
+        match decide(&wanting("r2", LockMode::Read), &read, None, &fresh(), NOW).0 {
+            Step::Write(after, Plan::Take(2)) => {
+                assert_eq!(after.holders[1].mode, Some(LockMode::Read));
+            }
+            other => panic!("a second reader shares the lock, got {other:?}"),
+        }
+        assert_eq!(
+            decide(&wanting("w", LockMode::Write), &read, None, &fresh(), NOW).0,
+            Step::Enqueue,
+            "a writer never joins a reader"
+        );
+        let free = moded(&[]);
+        match decide(&wanting("w", LockMode::Write), &free, None, &fresh(), NOW).0 {
+            Step::Write(after, Plan::Take(1)) => {
+                assert_eq!(after.holders[0].mode, Some(LockMode::Write));
+                assert!(!after.open(), "nobody joins a writer");
+            }
+            other => panic!("a writer takes a free rwmutex, got {other:?}"),
+        }
+        let written = moded(&[("w", LockMode::Write)]);
+        for mode in [LockMode::Read, LockMode::Write] {
+            let mut c = wanting("x", mode);
+            c.try_once = true;
+            assert_eq!(decide(&c, &written, None, &fresh(), NOW).0, Step::Busy);
+        }
+    }
+
+    #[test]
+    fn an_rwmutex_is_strict_fifo_so_a_reader_never_overtakes_a_queued_writer() {
+        let read = moded(&[("r1", LockMode::Read)]);
+        let mut newcomer = wanting("r2", LockMode::Read);
+        newcomer.ahead_of_newcomer = 1;
+        assert_eq!(
+            decide(&newcomer, &read, None, &fresh(), NOW).0,
+            Step::Enqueue,
+            "a writer queued: a new reader queues behind it"
+        );
+        let (step, interested) = decide(
+            &wanting("r2", LockMode::Read),
+            &read,
+            Some(&queued(1)),
+            &fresh(),
+            NOW,
+        );
+        assert_eq!(
+            step,
+            Step::Wait(None),
+            "a queued reader behind the writer waits"
+        );
+        assert!(
+            interested,
+            "the lock is open to readers: queue changes matter"
+        );
+        assert!(
+            matches!(
+                decide(
+                    &wanting("w", LockMode::Write),
+                    &read,
+                    Some(&queued(0)),
+                    &fresh(),
+                    NOW
+                )
+                .0,
+                Step::Wait(_)
+            ),
+            "the writer at the head waits for the readers ahead of it to release"
+        );
+        let free = moded(&[]);
+        assert!(
+            matches!(
+                decide(
+                    &wanting("w", LockMode::Write),
+                    &free,
+                    Some(&queued(0)),
+                    &fresh(),
+                    NOW
+                )
+                .0,
+                Step::Write(_, Plan::Take(1))
+            ),
+            "once they released, the writer at the head takes it"
+        );
+        assert!(
+            matches!(
+                decide(
+                    &wanting("w", LockMode::Write),
+                    &free,
+                    Some(&queued(1)),
+                    &fresh(),
+                    NOW
+                )
+                .0,
+                Step::Wait(_)
+            ),
+            "even a free rwmutex goes to the waiter ahead first"
+        );
+    }
+
+    #[test]
+    fn the_head_of_an_rwmutex_evicts_a_stale_writer_and_takes_its_place() {
+        let dead = moded(&[("dead", LockMode::Write)]);
+        let verdict = Verdict {
+            stale: vec![holder_key("dead", 1, 0)],
+            next_expiry: None,
+        };
+        match decide(
+            &wanting("r", LockMode::Read),
+            &dead,
+            Some(&queued(0)),
+            &verdict,
+            NOW,
+        )
+        .0
+        {
+            Step::Write(after, Plan::Take(2)) => {
+                assert_eq!(after.holders.len(), 1);
+                assert_eq!(after.holders[0].holder, "r");
+                assert_eq!(after.finished, ["dead"]);
+            }
+            other => panic!("expected eviction and a read take with token 2, got {other:?}"),
+        }
     }
 }

@@ -3,14 +3,14 @@
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use crate::acquire::{acquire, validate_ttl, Slotted};
+use crate::acquire::{acquire_in, validate_ttl, Slotted};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::held::{release_recorded, renew_recorded, Grant, Held};
 use crate::names::{validate_holder, validate_name};
 use crate::options::Options;
 use crate::queue::{order_of, selector_of};
-use crate::resource::{Resource, Waiter};
+use crate::resource::{LockMode, Resource, Waiter};
 
 /// Typed access to the objects of kind `K` in the client's namespace, as
 /// kube-rs's `Api<K>`: `client.api::<Semaphore>().get("api-quota")`.
@@ -85,8 +85,18 @@ impl<K: Slotted> Api<K> {
     /// under another acquisition when the call starts (a queued call is an
     /// acquisition of its own, granted by its ticket).
     pub fn acquire(&self, name: &str, options: &Options) -> Result<Held<K>> {
+        self.acquire_in(name, options, None)
+    }
+
+    /// [`Api::acquire`] in `mode` (an RWMutex's read or write lock).
+    pub(crate) fn acquire_in(
+        &self,
+        name: &str,
+        options: &Options,
+        mode: Option<LockMode>,
+    ) -> Result<Held<K>> {
         let shared = &self.client.shared;
-        let granted = acquire::<K>(shared, name, options)?;
+        let granted = acquire_in::<K>(shared, name, options, mode)?;
         let grant = Grant::new(shared.clone(), name, granted, options.observer.clone());
         Ok(Held::new(grant, options.auto_renew))
     }
@@ -150,7 +160,18 @@ impl<K: Slotted> Api<K> {
         options: &Options,
         work: impl FnOnce(&Held<K>) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        let held = self.acquire(name, options)?;
+        self.with_in(name, options, None, work)
+    }
+
+    /// [`Api::with`] in `mode` (an RWMutex's read or write lock).
+    pub(crate) fn with_in<T, E: From<Error>>(
+        &self,
+        name: &str,
+        options: &Options,
+        mode: Option<LockMode>,
+        work: impl FnOnce(&Held<K>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let held = self.acquire_in(name, options, mode)?;
         let result = work(&held);
         let kept = held.still_held();
         let released = held.release();

@@ -27,6 +27,7 @@ pub(crate) fn single_slots(status: Option<&LeaseStatus>) -> Slots {
             renew_count: status.renew_count,
             ttl: status.ttl.unwrap_or_else(|| format_duration(DEFAULT_TTL)),
             handoff: status.holder_handoff,
+            mode: None,
         }],
         None => Vec::new(),
     };

@@ -10,6 +10,7 @@
 //! | [`resource::Barrier`] | a rendezvous that opens when `expected` (or `quorum`) holders arrived | [`Client::arrive_barrier`], [`Client::wait_barrier`], [`Client::with_barrier`] |
 //! | [`resource::Lease`] | one holder at a time: singleton work, leader election | [`Client::acquire_lease`], [`Client::try_acquire_lease`], [`Client::run_as_leader`], [`Lease`] |
 //! | [`resource::Mutex`] | one holder at a time: critical sections (a lease under its own kind) | [`Client::lock_mutex`], [`Client::try_lock_mutex`], [`Client::with_mutex`], [`MutexLock`] |
+//! | [`resource::RWMutex`] | many readers or one writer, never both; strict FIFO by (priority, arrival), so a queued writer blocks later readers | [`Client::read_lock_rwmutex`], [`Client::write_lock_rwmutex`], [`Client::try_read_lock_rwmutex`], [`Client::try_write_lock_rwmutex`], [`Client::with_read`], [`Client::with_write`], [`RWMutexLock`] |
 //! | [`resource::Once`] | work that runs in exactly one caller across the cluster; the others wait for its outcome | [`Client::do_once`], [`Client::claim_once`], [`Client::finish_once`], [`OnceRun`] |
 //! | [`resource::WaitGroup`] | Go's `sync.WaitGroup` across processes: a counter never below zero, waited on until zero | [`Client::create_waitgroup`], [`Client::add_waitgroup`], [`Client::done_waitgroup`], [`Client::wait_waitgroup`] |
 //! | [`resource::Gate`] | opens when Jobs, barriers, leases or other gates reach a state | [`Client::wait_gate`], [`Client::check_gate`], [`Client::gate_conditions`] |
@@ -156,6 +157,7 @@ mod options;
 mod patch;
 mod queue;
 pub mod resource;
+mod rwmutex;
 mod semaphore;
 mod slots;
 mod staleness;
@@ -186,6 +188,7 @@ pub use names::{validate_holder, validate_name, validate_namespace};
 pub use observer::{Event, Observer};
 pub use once::{OnceRun, MAX_MESSAGE as MAX_ONCE_MESSAGE};
 pub use options::{default_holder, Options, DEFAULT_TTL, MAX_TTL, REQUEST_BUDGET};
+pub use rwmutex::RWMutexLock;
 pub use semaphore::Permit;
 pub use time::{format_rfc3339, parse_rfc3339};
 

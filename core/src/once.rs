@@ -478,7 +478,7 @@ mod tests {
     fn storing_a_holder_runs_it_and_losing_one_makes_it_pending_again() {
         let mut o = once(Some(OncePhase::Pending), None, None);
         let mut slots = o.slots();
-        let token = slots.take("a", "ticket", 0, "30s", "2026-12-01T00:00:00Z");
+        let token = slots.take("a", "ticket", 0, "30s", "2026-12-01T00:00:00Z", None);
         o.store(slots);
         let status = o.status.clone().unwrap();
         assert_eq!(status.phase, Some(OncePhase::Running));

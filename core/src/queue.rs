@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use crate::client::Shared;
 use crate::duration::server_ttl;
 use crate::error::{Error, Result};
-use crate::resource::{Resource, Waiter, TARGET_UID_LABEL};
+use crate::resource::{LockMode, Resource, Waiter, TARGET_UID_LABEL};
 use crate::slots::{Candidate, Slots};
 use crate::staleness::margin;
 use crate::watch::{Sink, Watcher};
@@ -207,6 +207,7 @@ pub(crate) struct Head {
     pub priority: i32,
     pub ttl: String,
     pub heartbeat: u64,
+    pub mode: Option<LockMode>,
 }
 
 impl Head {
@@ -217,6 +218,7 @@ impl Head {
             priority: self.priority,
             ttl: &self.ttl,
             heartbeat: self.heartbeat,
+            mode: self.mode,
         }
     }
 }
@@ -350,6 +352,16 @@ impl Queue {
         id
     }
 
+    /// Adds the waiter `waiter` to this view at once (its own process
+    /// created it; the watch will confirm), so that a later newcomer of this
+    /// process never overtakes it.
+    pub(crate) fn note(&self, waiter: Waiter) {
+        let mut state = self.hub.lock();
+        if Hub::insert(&mut state, waiter, Instant::now()) {
+            Hub::notify(&mut state);
+        }
+    }
+
     /// Drops the waiter `name` from this view at once (its own process
     /// deleted it; the watch will confirm).
     pub(crate) fn forget(&self, name: &str) {
@@ -384,6 +396,26 @@ impl Queue {
                 continue;
             }
             if entry.order() < mine && !slots.served(&entry.waiter.spec.ticket) {
+                standing.ahead += 1;
+                standing.next_expiry = Some(standing.next_expiry.map_or(expiry, |e| e.min(expiry)));
+            }
+        }
+        standing
+    }
+
+    /// Where an acquisition that has not queued stands at `now`: behind
+    /// every live waiter that holds nothing yet.
+    pub(crate) fn newcomer(&self, slots: &Slots, now: Instant) -> Standing {
+        let state = self.hub.lock();
+        let mut standing = Standing::default();
+        for entry in state.entries.values() {
+            let expiry = entry.expiry();
+            if now >= expiry {
+                standing.stale.push((
+                    entry.waiter.metadata.name.clone(),
+                    entry.waiter.metadata.resource_version.clone(),
+                ));
+            } else if !slots.served(&entry.waiter.spec.ticket) {
                 standing.ahead += 1;
                 standing.next_expiry = Some(standing.next_expiry.map_or(expiry, |e| e.min(expiry)));
             }
@@ -433,6 +465,7 @@ impl Queue {
                 priority: e.waiter.spec.priority,
                 ttl: e.waiter.spec.ttl.clone(),
                 heartbeat: e.waiter.spec.renew_count,
+                mode: e.waiter.spec.mode,
             })
             .collect()
     }
@@ -469,11 +502,17 @@ pub(crate) fn hand_off(
     // A few more than the free slots, in case some were abandoned; past
     // those, the heads of the queue take the slots themselves.
     let heads = queue.heads(slots.free() + 8, slots, now);
-    heads
-        .iter()
-        .filter(|head| !abandoned.contains(&head.ticket))
-        .filter(|head| slots.hand_to(&head.candidate(), now_text))
-        .count()
+    let mut handed = 0;
+    for head in heads.iter().filter(|h| !abandoned.contains(&h.ticket)) {
+        if slots.hand_to(&head.candidate(), now_text) {
+            handed += 1;
+        } else if head.mode.is_some() {
+            // An RWMutex is strict FIFO: nobody overtakes a waiter that
+            // cannot be granted yet (readers stop at a writer).
+            break;
+        }
+    }
+    handed
 }
 
 /// The tickets of the acquisitions this client gave up while queued (most
@@ -577,7 +616,7 @@ mod tests {
             waiter("c", 0, "30"),
         ]);
         let mut s = slots();
-        s.take("holder-a", "a", 0, "1m0s", "t");
+        s.take("holder-a", "a", 0, "1m0s", "t", None);
         s.finished.push("b".to_owned());
         let now = Instant::now();
         let me = waiter("me", 0, "99");
@@ -637,5 +676,62 @@ mod tests {
             0,
             "no slot left"
         );
+    }
+
+    fn wanting(name: &str, created_at: &str, mode: LockMode) -> Waiter {
+        let mut w = waiter(name, 0, created_at);
+        w.spec.mode = Some(mode);
+        w
+    }
+
+    fn granted(s: &Slots) -> Vec<&str> {
+        s.holders.iter().map(|h| h.ticket.as_str()).collect()
+    }
+
+    #[test]
+    fn an_rwmutex_hand_off_grants_the_readers_at_the_head_together_and_stops_at_a_writer() {
+        let q = queue(vec![
+            wanting("r1", "10", LockMode::Read),
+            wanting("r2", "20", LockMode::Read),
+            wanting("w", "30", LockMode::Write),
+            wanting("r3", "40", LockMode::Read),
+        ]);
+        let abandoned = Abandoned::default();
+        let mut s = slots();
+        s.capacity = 10;
+        assert_eq!(hand_off(&mut s, &q, &abandoned, Instant::now(), "t"), 2);
+        assert_eq!(granted(&s), ["r1", "r2"], "r3 must not overtake the writer");
+        assert!(s.withdraw("r1"));
+        assert_eq!(
+            hand_off(&mut s, &q, &abandoned, Instant::now(), "t"),
+            0,
+            "the writer waits for r2, and r3 waits behind the writer"
+        );
+        assert!(s.withdraw("r2"));
+        assert_eq!(hand_off(&mut s, &q, &abandoned, Instant::now(), "t"), 1);
+        assert_eq!(granted(&s), ["w"]);
+        assert!(s.write_held());
+        let token = s.holders[0].token;
+        assert!(s.withdraw("w"));
+        assert_eq!(hand_off(&mut s, &q, &abandoned, Instant::now(), "t"), 1);
+        assert_eq!(granted(&s), ["r3"]);
+        assert!(s.holders[0].token > token, "tokens strictly increase");
+    }
+
+    #[test]
+    fn a_newcomer_stands_behind_every_live_waiter_that_holds_nothing() {
+        let q = queue(vec![
+            wanting("r1", "10", LockMode::Read),
+            wanting("w", "20", LockMode::Write),
+        ]);
+        let mut s = slots();
+        s.capacity = 10;
+        let now = Instant::now();
+        assert_eq!(q.newcomer(&s, now).ahead, 2);
+        s.take("holder-r1", "r1", 0, "1m0s", "t", Some(LockMode::Read));
+        assert_eq!(q.newcomer(&s, now).ahead, 1, "the writer still waits");
+        let later = now + Duration::from_secs(11);
+        let standing = q.newcomer(&s, later);
+        assert_eq!((standing.ahead, standing.stale.len()), (0, 2));
     }
 }

@@ -115,6 +115,9 @@ pub struct HolderRecord {
     /// reclaimed as soon as a dead waiter would be.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handoff: Option<u64>,
+    /// How an RWMutex is held (`Read` or `Write`); absent for the other kinds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<LockMode>,
 }
 
 /// The label on a [`Waiter`] naming the uid of the object it waits for.
@@ -166,6 +169,9 @@ pub struct WaiterSpec {
     /// RFC 3339 time the waiter queued, by its own clock (informational).
     #[serde(default)]
     pub enqueued_at: String,
+    /// How it will hold an RWMutex (`Read` or `Write`); absent for the other kinds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<LockMode>,
 }
 
 /// A waiter has no status: everything it says is in its spec.
@@ -223,6 +229,26 @@ macro_rules! phase {
     };
 }
 
+phase!(
+    /// How an RWMutex is held or wanted.
+    LockMode {
+        /// Shared with other readers, never with a writer.
+        Read,
+        /// Exclusive: nobody else holds.
+        Write,
+    }
+);
+phase!(
+    /// Where an RWMutex stands.
+    RWMutexPhase {
+        /// Nobody holds it.
+        Unlocked,
+        /// Held by one or more readers.
+        ReadLocked,
+        /// Held by one writer.
+        WriteLocked,
+    }
+);
 phase!(
     /// Where a semaphore stands.
     SemaphorePhase {
@@ -365,6 +391,11 @@ resource!(
     /// kind of its own (its own `kubectl get mutexes`, its own RBAC): the same
     /// spec, status, queue and fencing.
     Mutex, MutexSpec, MutexStatus, "Mutex", "mutexes"
+);
+resource!(
+    /// A readers-writer mutex: many readers or one writer, never both,
+    /// granted in strict FIFO order by (priority, arrival).
+    RWMutex, RWMutexSpec, RWMutexStatus, "RWMutex", "rwmutexes"
 );
 resource!(
     /// A once: its work runs in exactly one caller across the cluster, and
@@ -555,6 +586,56 @@ pub struct LeaseStatus {
     /// `Available`, `Held` or `Expired`; none until first written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<LeasePhase>,
+    /// Conditions written by the operator.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+}
+
+/// RWMutex configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RWMutexSpec {
+    /// Default lock time-to-live as a duration string (e.g. `5m`); 5 minutes when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = DURATION_PATTERN)))]
+    pub ttl: Option<String>,
+    /// Default priority for lockers that give none; higher is granted first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i32>,
+    /// Most readers at a time (1 to 10000; 10000 when absent), which bounds the object's size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 10000)))]
+    pub max_readers: Option<u32>,
+}
+
+/// Most readers an RWMutex admits at a time, and its default.
+pub const MAX_READERS: u32 = 10_000;
+
+/// RWMutex coordination state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RWMutexStatus {
+    /// Current holders (readers, or one writer), in grant order.
+    #[serde(default)]
+    pub holders: Vec<HolderRecord>,
+    /// Tickets of the latest grants given back or reclaimed (newest last,
+    /// bounded): never handed the lock again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub finished: Vec<String>,
+    /// The last fencing token handed out (read and write grants share it).
+    #[serde(default)]
+    pub fencing_token: u64,
+    /// Number of readers holding.
+    #[serde(default)]
+    pub readers: u32,
+    /// The writer holding, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writer: Option<String>,
+    /// `Unlocked`, `ReadLocked` or `WriteLocked`; none until first written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<RWMutexPhase>,
     /// Conditions written by the operator.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,

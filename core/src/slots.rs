@@ -6,7 +6,7 @@
 //! made on a fresh copy of the object and written back guarded, so these
 //! functions never see concurrent updates.
 
-use crate::resource::HolderRecord;
+use crate::resource::{HolderRecord, LockMode};
 
 /// Where an acquisition stands in an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +31,8 @@ pub struct Candidate<'a> {
     pub ttl: &'a str,
     /// The heartbeat count of its waiter object the granter saw.
     pub heartbeat: u64,
+    /// How it wants an RWMutex; none for the other kinds.
+    pub mode: Option<LockMode>,
 }
 
 /// Holders and the fencing counter of one semaphore or lease.
@@ -125,8 +127,42 @@ impl Slots {
         (self.capacity as usize).saturating_sub(self.holders.len())
     }
 
-    /// Grants a slot to a caller writing for itself; the caller checked that one is free.
-    pub fn take(&mut self, holder: &str, ticket: &str, priority: i32, ttl: &str, now: &str) -> u64 {
+    /// True when a writer holds (an RWMutex held for writing).
+    pub fn write_held(&self) -> bool {
+        self.holders.iter().any(|h| h.mode == Some(LockMode::Write))
+    }
+
+    /// True when some acquisition could be granted now: a slot is free and
+    /// no writer holds.
+    pub fn open(&self) -> bool {
+        self.free() > 0 && !self.write_held()
+    }
+
+    /// The grant rule: whether an acquisition wanting `mode`, with `ahead`
+    /// live waiters ahead of it that hold nothing yet, is granted now.
+    /// Without a mode (semaphores, leases, mutexes): when more slots are
+    /// free than waiters are ahead. An RWMutex is strict FIFO: only with
+    /// nobody ahead, and then a reader when no writer holds (and fewer than
+    /// `capacity` readers do), a writer when nobody holds.
+    pub fn admits(&self, mode: Option<LockMode>, ahead: usize) -> bool {
+        match mode {
+            None => self.free() > ahead,
+            Some(LockMode::Read) => ahead == 0 && self.open(),
+            Some(LockMode::Write) => ahead == 0 && self.holders.is_empty(),
+        }
+    }
+
+    /// Grants a slot to a caller writing for itself; the caller checked
+    /// [`Slots::admits`].
+    pub fn take(
+        &mut self,
+        holder: &str,
+        ticket: &str,
+        priority: i32,
+        ttl: &str,
+        now: &str,
+        mode: Option<LockMode>,
+    ) -> u64 {
         self.fencing += 1;
         self.holders.push(HolderRecord {
             holder: holder.to_owned(),
@@ -138,15 +174,17 @@ impl Slots {
             renew_count: 0,
             ttl: ttl.to_owned(),
             handoff: None,
+            mode,
         });
         self.fencing
     }
 
     /// Hands a free slot to a queued acquisition (a release's hand-off): the
     /// grant lives for the waiter's liveness TTL until it renews. False when
-    /// no slot is free or the acquisition already holds one.
+    /// the grant rule does not admit it (counting nobody ahead: the caller
+    /// hands over in queue order) or the acquisition already holds one.
     pub fn hand_to(&mut self, waiter: &Candidate, now: &str) -> bool {
-        if self.free() == 0 || self.served(waiter.ticket) {
+        if !self.admits(waiter.mode, 0) || self.served(waiter.ticket) {
             return false;
         }
         self.fencing += 1;
@@ -160,6 +198,7 @@ impl Slots {
             renew_count: 0,
             ttl: waiter.ttl.to_owned(),
             handoff: Some(waiter.heartbeat),
+            mode: waiter.mode,
         });
         true
     }
@@ -208,14 +247,15 @@ mod tests {
             priority: 0,
             ttl: "10s",
             heartbeat: 3,
+            mode: None,
         }
     }
 
     #[test]
     fn a_hand_off_gets_a_larger_token_and_the_waiters_liveness_ttl() {
         let mut s = slots(2);
-        let t1 = s.take("x", "tx", 0, "1m0s", "t0");
-        s.take("y", "ty", 0, "1m0s", "t0");
+        let t1 = s.take("x", "tx", 0, "1m0s", "t0", None);
+        s.take("y", "ty", 0, "1m0s", "t0", None);
         assert!(!s.hand_to(&candidate("w", "tw"), "t1"), "no free slot");
         assert!(s.remove("x", Some(t1)));
         assert!(s.hand_to(&candidate("w", "tw"), "t2"));
@@ -241,7 +281,7 @@ mod tests {
             "a stale view of the queue still lists w: it must not get the slot back"
         );
         for i in 0..100 {
-            s.take("x", &format!("t{i}"), 0, "1s", "t");
+            s.take("x", &format!("t{i}"), 0, "1s", "t", None);
             assert!(s.withdraw(&format!("t{i}")));
         }
         assert_eq!(s.finished.len(), FINISHED);
@@ -264,7 +304,7 @@ mod tests {
     #[test]
     fn remove_with_a_stale_token_keeps_the_new_grant_and_renewal_ends_a_hand_off() {
         let mut s = slots(1);
-        let old = s.take("x", "", 0, "1s", "t");
+        let old = s.take("x", "", 0, "1s", "t", None);
         s.holders.clear();
         assert!(s.hand_to(&candidate("x", "t2"), "t"));
         let new = s.fencing;
@@ -280,7 +320,7 @@ mod tests {
     #[test]
     fn a_ticket_tells_two_callers_with_one_holder_name_apart() {
         let mut s = slots(2);
-        let token = s.take("pod-a", "ticket-1", 0, "1m0s", "t0");
+        let token = s.take("pod-a", "ticket-1", 0, "1m0s", "t0", None);
         assert_eq!(s.place_of("pod-a", "ticket-1"), Place::Holding(token));
         assert_eq!(s.place_of("pod-a", "ticket-2"), Place::Absent);
         assert_eq!(
@@ -293,5 +333,38 @@ mod tests {
         assert!(!s.withdraw(""), "an empty ticket withdraws nothing");
         assert!(s.withdraw("ticket-1"));
         assert!(s.holders.is_empty());
+    }
+
+    #[test]
+    fn the_grant_rule_admits_readers_together_and_a_writer_alone() {
+        let mut s = slots(2);
+        assert!(s.admits(Some(LockMode::Write), 0));
+        assert!(
+            !s.admits(Some(LockMode::Write), 1),
+            "strict FIFO: nobody ahead"
+        );
+        s.take("r1", "t1", 0, "1s", "t", Some(LockMode::Read));
+        assert!(s.admits(Some(LockMode::Read), 0));
+        assert!(
+            !s.admits(Some(LockMode::Read), 1),
+            "a reader never overtakes"
+        );
+        assert!(!s.admits(Some(LockMode::Write), 0));
+        s.take("r2", "t2", 0, "1s", "t", Some(LockMode::Read));
+        assert!(
+            !s.admits(Some(LockMode::Read), 0),
+            "at most capacity readers"
+        );
+        s.holders.clear();
+        s.take("w", "t3", 0, "1s", "t", Some(LockMode::Write));
+        assert!(s.write_held() && !s.open());
+        assert!(!s.admits(Some(LockMode::Read), 0));
+        assert!(!s.hand_to(
+            &Candidate {
+                mode: Some(LockMode::Read),
+                ..candidate("r3", "t4")
+            },
+            "t"
+        ));
     }
 }

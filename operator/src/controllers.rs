@@ -16,7 +16,7 @@ use crate::context::Context;
 use crate::object::api_resource;
 use crate::reconciler::{error_policy, reconcile, Reconciler};
 
-/// Every controller: semaphores, leases, mutexes, onces, barriers, wait groups and gates, per watched namespace.
+/// Every controller: semaphores, leases, mutexes, rwmutexes, onces, barriers, wait groups and gates, per watched namespace.
 pub fn all(ctx: &Arc<Context>) -> Vec<BoxFuture<'static, ()>> {
     let scopes: Vec<Option<String>> = match &ctx.scope {
         Some(list) => list.iter().cloned().map(Some).collect(),
@@ -31,6 +31,7 @@ pub fn all(ctx: &Arc<Context>) -> Vec<BoxFuture<'static, ()>> {
         ));
         running.push(start::<r::Lease>(ctx, controller::<r::Lease>(ctx, ns)));
         running.push(start::<r::Mutex>(ctx, controller::<r::Mutex>(ctx, ns)));
+        running.push(start::<r::RWMutex>(ctx, controller::<r::RWMutex>(ctx, ns)));
         running.push(start::<r::Once>(ctx, controller::<r::Once>(ctx, ns)));
         running.push(start::<r::Barrier>(ctx, controller::<r::Barrier>(ctx, ns)));
         running.push(start::<r::WaitGroup>(

@@ -102,6 +102,20 @@ pub fn all() -> Result<Vec<(&'static str, CustomResourceDefinition)>> {
             })?,
         ),
         (
+            r::RWMutex::PLURAL,
+            build::<r::RWMutex, r::RWMutexSpec, r::RWMutexStatus>(Shape {
+                singular: "rwmutex",
+                short_name: "rwm",
+                description: "A readers-writer mutex: many readers or one writer, never both; strict FIFO by (priority, arrival), so a queued writer blocks later readers.",
+                columns: &[
+                    ("Phase", "string", ".status.phase", 0),
+                    ("Readers", "integer", ".status.readers", 0),
+                    ("Writer", "string", ".status.writer", 0),
+                    ("Fencing", "integer", ".status.fencingToken", 1),
+                ],
+            })?,
+        ),
+        (
             r::Once::PLURAL,
             build::<r::Once, r::OnceSpec, r::OnceStatus>(Shape {
                 singular: "once",
@@ -233,36 +247,34 @@ fn constrain(kind: &str, root: &mut Value) -> Result<()> {
         "Semaphore" => {
             schema.set("spec.permits", json!({"maximum": MAX_PERMITS}))?;
             schema.ttl("spec.ttl")?;
-            schema.set("status.holders", json!({"maxItems": MAX_PERMITS}))?;
-            schema.set("status.finished", json!({"maxItems": FINISHED}))?;
-            schema.holder_name("status.holders[].holder")?;
-            schema.set("status.holders[].token", json!({"minimum": 1}))?;
-            schema.ttl("status.holders[].ttl")?;
-            schema.rule(
-                "status",
-                "!has(self.holders) || self.holders.all(h, h.token <= self.?fencingToken.orValue(0))",
-                "every holder's token must be at most status.fencingToken",
-            )?;
-            // Grant order makes the tokens unique at a cost linear in the
-            // holders; a list keyed by token would do it too, but would
-            // double the object with per-holder managedFields.
-            schema.rule(
-                "status",
-                "!has(self.holders) || self.holders.all(i, h, i == 0 || self.holders[i - 1].token < h.token)",
-                "status.holders must be in grant order, each token larger than the one before \
-                 (so no token is held twice)",
-            )?;
-            schema.rule(
-                "",
-                "self.?status.?fencingToken.orValue(0) >= oldSelf.?status.?fencingToken.orValue(0)",
-                "status.fencingToken must not decrease",
-            )?;
+            schema.holders(MAX_PERMITS)?;
             schema.rule(
                 "",
                 "size(self.?status.?holders.orValue([])) <= self.spec.permits \
                  || size(self.?status.?holders.orValue([])) <= size(oldSelf.?status.?holders.orValue([]))",
                 "status.holders must not outnumber spec.permits \
                  (while permits are lowered below the holders, their number may only shrink)",
+            )?;
+        }
+        "RWMutex" => {
+            schema.ttl("spec.ttl")?;
+            schema.holders(r::MAX_READERS)?;
+            schema.rule(
+                "status",
+                "!has(self.holders) || size(self.holders) <= 1 \
+                 || self.holders.all(h, h.?mode.orValue('') != 'Write')",
+                "an rwmutex is held by one writer alone or by readers only \
+                 (never two writers, never a writer with a reader)",
+            )?;
+            schema.rule(
+                "",
+                &format!(
+                    "size(self.?status.?holders.orValue([])) <= self.spec.?maxReaders.orValue({}) \
+                     || size(self.?status.?holders.orValue([])) <= size(oldSelf.?status.?holders.orValue([]))",
+                    r::MAX_READERS
+                ),
+                "status.holders must not outnumber spec.maxReaders \
+                 (while it is lowered below the readers, their number may only shrink)",
             )?;
         }
         "Lease" | "Mutex" => {
@@ -429,6 +441,35 @@ impl Schema<'_> {
             rules.push(json!({"rule": rule, "message": message}));
         }
         Ok(())
+    }
+
+    /// The holder records of a many-holder kind (a semaphore, an rwmutex) in
+    /// `status.holders`, at most `max`, and their fencing counter.
+    fn holders(&mut self, max: u32) -> Result<()> {
+        self.set("status.holders", json!({"maxItems": max}))?;
+        self.set("status.finished", json!({"maxItems": FINISHED}))?;
+        self.holder_name("status.holders[].holder")?;
+        self.set("status.holders[].token", json!({"minimum": 1}))?;
+        self.ttl("status.holders[].ttl")?;
+        self.rule(
+            "status",
+            "!has(self.holders) || self.holders.all(h, h.token <= self.?fencingToken.orValue(0))",
+            "every holder's token must be at most status.fencingToken",
+        )?;
+        // Grant order makes the tokens unique at a cost linear in the
+        // holders; a list keyed by token would do it too, but would
+        // double the object with per-holder managedFields.
+        self.rule(
+            "status",
+            "!has(self.holders) || self.holders.all(i, h, i == 0 || self.holders[i - 1].token < h.token)",
+            "status.holders must be in grant order, each token larger than the one before \
+             (so no token is held twice)",
+        )?;
+        self.rule(
+            "",
+            "self.?status.?fencingToken.orValue(0) >= oldSelf.?status.?fencingToken.orValue(0)",
+            "status.fencingToken must not decrease",
+        )
     }
 
     /// The grant of a one-holder kind at `path` (a lease's status, a once's
@@ -715,7 +756,7 @@ mod tests {
             .collect();
         assert_eq!(
             short,
-            ["sem", "bar", "kl", "mtx", "once", "wg", "gate", "kw"]
+            ["sem", "bar", "kl", "mtx", "rwm", "once", "wg", "gate", "kw"]
         );
     }
 }

@@ -217,7 +217,7 @@ impl Metrics {
                 let status = &object.data["status"];
                 let count = |field: &str| status[field].as_array().map_or(0, |a| a.len() as u64);
                 match *kind {
-                    "Semaphore" => {
+                    "Semaphore" | "RWMutex" => {
                         *holders.entry(kind).or_default() += count("holders");
                     }
                     "Lease" | "Mutex" => {

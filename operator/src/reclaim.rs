@@ -1,4 +1,4 @@
-//! Reconciling semaphores, leases, mutexes and onces: reclaim stale holders and keep the
+//! Reconciling semaphores, leases, mutexes, rwmutexes and onces: reclaim stale holders and keep the
 //! derived fields true. (The queue lives in the clients' `Waiter` objects:
 //! the head of the queue takes a reclaimed slot itself.)
 //!
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use konductor::protocol::{holder_key, observed_records, Slotted, Staleness};
 use konductor::resource::{
-    HolderRecord, Lease, LeasePhase, LeaseStatus, Mutex, Once, OncePhase, Semaphore,
+    HolderRecord, Lease, LeasePhase, LeaseStatus, Mutex, Once, OncePhase, RWMutex, Semaphore,
 };
 use kube::runtime::controller::Action;
 
@@ -41,6 +41,12 @@ impl Tracked for Semaphore {
         if self.spec.permits == 0 {
             return Some("spec.permits must be at least 1".into());
         }
+        self.default_ttl().err().map(|e| format!("spec.ttl: {e}"))
+    }
+}
+
+impl Tracked for RWMutex {
+    fn spec_problem(&self) -> Option<String> {
         self.default_ttl().err().map(|e| format!("spec.ttl: {e}"))
     }
 }

@@ -3,7 +3,7 @@
 
 use konductor::resource::BarrierPhase;
 use konductor::resource::{
-    Barrier, Condition, Gate, Lease, Mutex, Once, Resource, Semaphore, WaitGroup,
+    Barrier, Condition, Gate, Lease, Mutex, Once, RWMutex, Resource, Semaphore, WaitGroup,
 };
 
 /// The condition every Konductor object carries: its spec is usable and the
@@ -60,7 +60,7 @@ macro_rules! phased {
     )+};
 }
 
-phased!(Semaphore, Lease, Mutex, Once, Barrier, WaitGroup, Gate);
+phased!(Semaphore, Lease, Mutex, RWMutex, Once, Barrier, WaitGroup, Gate);
 
 /// A kind that waits, then opens or fails for good: barriers and gates.
 pub trait Concluding: Phased {

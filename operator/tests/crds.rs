@@ -38,6 +38,7 @@ fn printed_crds_are_one_yaml_document_per_kind() {
             "barriers.sync.konductor.io",
             "leases.sync.konductor.io",
             "mutexes.sync.konductor.io",
+            "rwmutexes.sync.konductor.io",
             "onces.sync.konductor.io",
             "waitgroups.sync.konductor.io",
             "gates.sync.konductor.io",

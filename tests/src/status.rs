@@ -2,7 +2,8 @@
 
 use konductor::resource::{
     Barrier, BarrierStatus, Gate, GateStatus, Lease, LeaseStatus, Mutex, MutexStatus, Once,
-    OnceStatus, Resource, Semaphore, SemaphoreStatus, WaitGroup, WaitGroupStatus,
+    OnceStatus, RWMutex, RWMutexStatus, Resource, Semaphore, SemaphoreStatus, WaitGroup,
+    WaitGroupStatus,
 };
 use konductor::Client;
 
@@ -29,6 +30,7 @@ with_status!(
     Semaphore => SemaphoreStatus,
     Lease => LeaseStatus,
     Mutex => MutexStatus,
+    RWMutex => RWMutexStatus,
     Once => OnceStatus,
     Barrier => BarrierStatus,
     WaitGroup => WaitGroupStatus,

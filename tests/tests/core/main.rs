@@ -18,6 +18,7 @@ mod liveness;
 mod mutex;
 mod once;
 mod partition;
+mod rwmutex;
 mod semaphore;
 mod slots;
 mod waitgroup;

@@ -191,6 +191,7 @@ fn the_original_konductor_samples_of_the_new_kinds_apply() {
     ]);
     for created in [
         "mutex.sync.konductor.io/config-update created (server dry run)",
+        "rwmutex.sync.konductor.io/cache-lock created (server dry run)",
         "once.sync.konductor.io/init-database created (server dry run)",
         "waitgroup.sync.konductor.io/shard-workers created (server dry run)",
     ] {

@@ -1,4 +1,4 @@
-//! The operator reclaims permits, leases, mutexes and once executors whose holders stopped renewing,
+//! The operator reclaims permits, leases, mutexes, rwmutex locks and once executors whose holders stopped renewing,
 //! promptly and never before their TTL, and keeps the fields that
 //! `kubectl get semaphores` shows true while clients churn.
 
@@ -10,7 +10,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use konductor::resource::{
-    Lease, LeasePhase, Mutex, Once, OncePhase, Resource, Semaphore, SemaphorePhase,
+    Lease, LeasePhase, Mutex, Once, OncePhase, RWMutex, RWMutexPhase, Resource, Semaphore,
+    SemaphorePhase,
 };
 use konductor::Options;
 use konductor_tests::cluster::{cluster, kubectl};
@@ -111,6 +112,42 @@ fn a_reclaimed_permit_goes_to_the_head_waiter() {
     );
     assert_eq!(Kind::Semaphore.holders(&client, "jobs"), ["waiter"]);
     waiter.release().expect("release");
+}
+
+#[test]
+fn an_rwmutex_writer_that_stopped_renewing_is_reclaimed_within_its_ttl_plus_one_second() {
+    let (_serial, ns, _operator) = operated("op-rwmutex");
+    let client = ns.admin();
+    client
+        .create_rwmutex("cache", None, None, None)
+        .expect("create");
+    let started = Instant::now();
+    let lock = client
+        .write_lock_rwmutex("cache", &Options::new().holder("crashed").ttl(TTL))
+        .expect("write lock");
+    let acquired = started.elapsed();
+    // The writer "crashes": no renewal, no release.
+    std::mem::forget(lock);
+    let waited = eventually(
+        TTL + Duration::from_secs(5),
+        "the stale writer to be reclaimed",
+        || status_of::<RWMutex>(&client, "cache").holders.is_empty(),
+    );
+    assert!(
+        acquired + waited <= TTL + Duration::from_secs(1),
+        "expected the reclaim within TTL + 1s, it took {:.0}ms",
+        ms(acquired + waited)
+    );
+    let status = status_of::<RWMutex>(&client, "cache");
+    assert_eq!(
+        (status.phase, status.readers, status.writer),
+        (Some(RWMutexPhase::Unlocked), 0, None)
+    );
+    let events = ns.event_reasons();
+    assert!(
+        events.contains("Reclaimed"),
+        "expected a Reclaimed event, got {events:?}"
+    );
 }
 
 #[test]
