@@ -62,11 +62,13 @@ impl Command {
                 let timeout = &mut lease_run.run.hold.timeout;
                 timeout.get_or_insert(Duration::ZERO);
                 let busy = Busy::Skip(lease_run.held_exit_code);
-                slotted::run::<Lease>(&client, &lease_run.run, busy, signals)
+                slotted::run::<Lease>(&client, &lease_run.run, None, busy, signals)
             }
-            Command::Acquire(hold) => slotted::acquire::<Lease>(&client, global, &hold, signals),
+            Command::Acquire(hold) => {
+                slotted::acquire::<Lease>(&client, global, &hold, None, signals)
+            }
             Command::Try(hold) => {
-                slotted::acquire::<Lease>(&client, global, &once(hold, "try")?, signals)
+                slotted::acquire::<Lease>(&client, global, &once(hold, "try")?, None, signals)
             }
             Command::Renew(renew) => slotted::renew::<Lease>(&client, global, &renew),
             Command::Release(grant) => slotted::release::<Lease>(&client, &grant),

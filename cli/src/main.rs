@@ -13,6 +13,7 @@ mod mutex;
 mod once;
 mod output;
 mod progress;
+mod rwmutex;
 mod semaphore;
 mod signals;
 mod slotted;
@@ -48,6 +49,9 @@ enum Command {
     /// Mutexes: one holder at a time, for critical sections.
     #[command(subcommand, visible_alias = "mtx")]
     Mutex(mutex::Command),
+    /// RWMutexes: many readers or one writer, never both.
+    #[command(subcommand, visible_alias = "rwm")]
+    Rwmutex(rwmutex::Command),
     /// Onces: a command that runs in exactly one caller across the cluster.
     #[command(subcommand)]
     Once(once::Command),
@@ -94,6 +98,7 @@ fn dispatch(cli: Cli) -> Outcome {
         Command::Lease(command) => command.run(global, &Signals::install()?),
         Command::Mutex(command) => command.run(global, &Signals::install()?),
         Command::Once(command) => command.run(global, &Signals::install()?),
+        Command::Rwmutex(command) => command.run(global, &Signals::install()?),
         Command::Barrier(command) => command.run(global, &Signals::install()?),
         Command::Gate(command) => command.run(global, &Signals::install()?),
         Command::Waitgroup(command) => command.run(global, &Signals::install()?),

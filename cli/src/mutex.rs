@@ -48,10 +48,10 @@ impl Command {
     pub fn run(self, global: &Global, signals: &Signals) -> Outcome {
         let client = global.client()?;
         match self {
-            Command::Run(run) => slotted::run::<Mutex>(&client, &run, Busy::Fail, signals),
-            Command::Lock(hold) => slotted::acquire::<Mutex>(&client, global, &hold, signals),
+            Command::Run(run) => slotted::run::<Mutex>(&client, &run, None, Busy::Fail, signals),
+            Command::Lock(hold) => slotted::acquire::<Mutex>(&client, global, &hold, None, signals),
             Command::TryLock(hold) => {
-                slotted::acquire::<Mutex>(&client, global, &once(hold, "try-lock")?, signals)
+                slotted::acquire::<Mutex>(&client, global, &once(hold, "try-lock")?, None, signals)
             }
             Command::Renew(renew) => slotted::renew::<Mutex>(&client, global, &renew),
             Command::Unlock(grant) => slotted::release::<Mutex>(&client, &grant),

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use clap::ValueEnum;
 use konductor::resource::{
-    Barrier, Gate, Lease, Mutex, Once, Resource, Semaphore, WaitGroup, GROUP,
+    Barrier, Gate, Lease, Mutex, Once, RWMutex, Resource, Semaphore, WaitGroup, GROUP,
 };
 use serde::Serialize;
 
@@ -83,6 +83,19 @@ macro_rules! single_holder {
             }
         }
     )*};
+}
+
+impl Shown for RWMutex {
+    const NOUN: &'static str = "rwmutex";
+    const COLUMNS: &'static [&'static str] = &["PHASE", "READERS", "WRITER"];
+    fn cells(&self) -> Vec<String> {
+        let status = self.status.as_ref();
+        vec![
+            or_none(status.and_then(|s| s.phase)),
+            or_none(status.map(|s| s.readers)),
+            or_none(status.and_then(|s| s.writer.clone())),
+        ]
+    }
 }
 
 impl Shown for Once {

@@ -46,9 +46,11 @@ impl Command {
     pub fn run(self, global: &Global, signals: &Signals) -> Outcome {
         let client = global.client()?;
         match self {
-            Command::Run(run) => slotted::run::<Semaphore>(&client, &run, Busy::Fail, signals),
+            Command::Run(run) => {
+                slotted::run::<Semaphore>(&client, &run, None, Busy::Fail, signals)
+            }
             Command::Acquire(hold) => {
-                slotted::acquire::<Semaphore>(&client, global, &hold, signals)
+                slotted::acquire::<Semaphore>(&client, global, &hold, None, signals)
             }
             Command::Renew(renew) => slotted::renew::<Semaphore>(&client, global, &renew),
             Command::Release(grant) => slotted::release::<Semaphore>(&client, &grant),

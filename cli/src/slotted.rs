@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 use konductor::protocol::Slotted;
+use konductor::resource::LockMode;
 use konductor::{
     default_holder, format_duration, format_rfc3339, Api, Client, Error, Held, Options,
 };
@@ -155,6 +156,7 @@ fn print_grant<K: Shown>(view: &GrantView, format: Format) -> Result<(), Failure
 fn wait_for<K: Shown + Slotted>(
     api: &Api<K>,
     hold: &Hold,
+    mode: Option<LockMode>,
     holder: &str,
     options: &Options,
     signals: &Signals,
@@ -164,7 +166,7 @@ fn wait_for<K: Shown + Slotted>(
         let (api, name, holder) = (api.clone(), hold.name.clone(), holder.to_owned());
         move || queue_position(&api, &name, &holder)
     });
-    let result = api.acquire(&hold.name, options);
+    let result = api.acquire_in(&hold.name, options, mode);
     drop(progress);
     result.map_err(|error| match (&error, signals.received()) {
         (Error::Cancelled { .. }, Some(signal)) => {
@@ -191,6 +193,7 @@ pub fn acquire<K: Shown + Slotted>(
     client: &Client,
     global: &Global,
     hold: &Hold,
+    mode: Option<LockMode>,
     signals: &Signals,
 ) -> Outcome {
     let api = client.api::<K>();
@@ -198,6 +201,7 @@ pub fn acquire<K: Shown + Slotted>(
     let held = wait_for(
         &api,
         hold,
+        mode,
         &holder,
         &hold.options(&holder, signals),
         signals,
@@ -264,6 +268,7 @@ pub enum Busy {
 pub fn run<K: Shown + Slotted>(
     client: &Client,
     run: &Run,
+    mode: Option<LockMode>,
     busy: Busy,
     signals: &Signals,
 ) -> Outcome {
@@ -271,7 +276,7 @@ pub fn run<K: Shown + Slotted>(
     let hold = &run.hold;
     let holder = hold.holder();
     let options = hold.options(&holder, signals).auto_renew(true);
-    let held = match (wait_for(&api, hold, &holder, &options, signals), busy) {
+    let held = match (wait_for(&api, hold, mode, &holder, &options, signals), busy) {
         (Ok(held), _) => held,
         (Err(failure), Busy::Skip(status))
             if failure.code == Exit::Busy.code() || failure.code == Exit::Timeout.code() =>

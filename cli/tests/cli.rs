@@ -409,6 +409,62 @@ fn once_run_runs_the_command_in_one_caller_and_records_a_failure() {
 }
 
 #[test]
+fn rwmutex_readers_share_and_a_writer_waits_for_them() {
+    let ns = Namespace::new("cli-rwmutex");
+    expect(&ns, &["rwmutex", "create", "cache", "--ttl", "30s"], 0);
+    expect(
+        &ns,
+        &["rwmutex", "lock", "cache", "--read", "--holder", "a"],
+        0,
+    );
+    expect(
+        &ns,
+        &["rwmutex", "try-lock", "cache", "--read", "--holder", "b"],
+        0,
+    );
+    let busy = expect(
+        &ns,
+        &["rwmutex", "try-lock", "cache", "--write", "--holder", "w"],
+        67,
+    );
+    assert!(stderr(&busy).contains("rwmutex"), "{}", stderr(&busy));
+    expect(
+        &ns,
+        &[
+            "rwmutex",
+            "run",
+            "cache",
+            "--write",
+            "--timeout",
+            "300ms",
+            "--",
+            "true",
+        ],
+        69,
+    );
+    expect(&ns, &["rwmutex", "run", "cache", "--", "true"], 64);
+    expect(
+        &ns,
+        &[
+            "rwmutex", "lock", "cache", "--read", "--write", "--holder", "x",
+        ],
+        64,
+    );
+    expect(&ns, &["rwmutex", "unlock", "cache", "--holder", "a"], 0);
+    expect(&ns, &["rwmutex", "unlock", "cache", "--holder", "b"], 0);
+    expect(
+        &ns,
+        &["rwmutex", "run", "cache", "--write", "--", "true"],
+        0,
+    );
+    let listed = stdout(&expect(&ns, &["rwmutex", "list"], 0));
+    assert!(
+        listed.starts_with("NAME") && listed.contains("cache"),
+        "{listed}"
+    );
+}
+
+#[test]
 fn stepwise_acquire_renew_and_release_span_invocations() {
     let ns = Namespace::new("cli-steps");
     expect(&ns, &["semaphore", "create", "quota", "--permits", "1"], 0);
@@ -711,7 +767,7 @@ fn list_prints_kubectls_columns_and_every_format() {
     );
     expect(&ns, &["semaphore", "delete", "b-sem"], 0);
     expect(&ns, &["semaphore", "get", "b-sem"], 65);
-    for kind in ["lease", "mutex", "once", "barrier", "gate"] {
+    for kind in ["lease", "mutex", "rwmutex", "once", "barrier", "gate"] {
         let empty = expect(&ns, &[kind, "list"], 0);
         assert!(
             stderr(&empty).starts_with("No resources found"),

@@ -88,13 +88,22 @@ impl<K: Slotted> Api<K> {
         self.acquire_in(name, options, None)
     }
 
-    /// [`Api::acquire`] in `mode` (an RWMutex's read or write lock).
-    pub(crate) fn acquire_in(
+    /// [`Api::acquire`] in `mode`: an RWMutex's read or write lock (see
+    /// [`Client::read_lock_rwmutex`]); `None` for the other kinds, for which
+    /// a mode is [`Error::Invalid`].
+    pub fn acquire_in(
         &self,
         name: &str,
         options: &Options,
         mode: Option<LockMode>,
     ) -> Result<Held<K>> {
+        if mode.is_some() && K::KIND != crate::resource::RWMutex::KIND {
+            return Err(Error::invalid(
+                crate::error::Argument::Other,
+                format!("{mode:?}"),
+                format!("a lock mode applies to an RWMutex, not a {}", K::KIND),
+            ));
+        }
         let shared = &self.client.shared;
         let granted = acquire_in::<K>(shared, name, options, mode)?;
         let grant = Grant::new(shared.clone(), name, granted, options.observer.clone());
