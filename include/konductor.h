@@ -270,21 +270,52 @@ enum konductor_kind
      */
     KONDUCTOR_KIND_MUTEX = 5,
     /**
+     * A WaitGroup: a counter raised by add, lowered once per holder by
+     * done. Waitable: the wait returns when the counter is zero.
+     */
+    KONDUCTOR_KIND_WAITGROUP = 6,
+    /**
      * A Once: runs work in exactly one caller. Run it with
      * `konductor_client_do_once()`.
      */
     KONDUCTOR_KIND_ONCE = 7,
     /**
-     * A WaitGroup: a counter raised by add, lowered once per holder by
-     * done. Waitable: the wait returns when the counter is zero.
+     * An RWMutex: many readers or one writer. Lock it with
+     * `konductor_client_lock_rwmutex()`.
      */
-    KONDUCTOR_KIND_WAITGROUP = 6,
+    KONDUCTOR_KIND_RWMUTEX = 8,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum konductor_kind konductor_kind;
 #else
 typedef uint32_t konductor_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Which lock of an RWMutex. Numbering starts at 1 so that a zeroed value is
+ * rejected rather than read as a mode.
+ */
+enum konductor_lock_mode
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * A read lock, shared with other readers.
+     */
+    KONDUCTOR_LOCK_READ = 1,
+    /**
+     * The write lock, exclusive.
+     */
+    KONDUCTOR_LOCK_WRITE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum konductor_lock_mode konductor_lock_mode;
+#else
+typedef uint32_t konductor_lock_mode;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -889,6 +920,49 @@ konductor_result konductor_client_do_once(const struct konductor_client *client,
                                           konductor_once_callback callback,
                                           void *user_data,
                                           bool *out_ran);
+
+/**
+ * Creates an RWMutex with a default lock TTL (`ttl_ms`, 0 for
+ * `KONDUCTOR_DEFAULT_TTL_MS`), a default locker priority
+ * (`KONDUCTOR_PRIORITY_DEFAULT` for none) and the most readers at a time
+ * (`max_readers`, 1 to 10000; 0 for 10000). Writes the created object as
+ * JSON to `*out_json` unless `out_json` is NULL (free it with
+ * `konductor_string_free()`). `KONDUCTOR_ALREADY_EXISTS` if the name is
+ * taken.
+ */
+konductor_result konductor_client_create_rwmutex(const struct konductor_client *client,
+                                                 const char *name,
+                                                 int64_t ttl_ms,
+                                                 int32_t priority,
+                                                 uint32_t max_readers,
+                                                 char **out_json);
+
+/**
+ * Takes a read lock (`KONDUCTOR_LOCK_READ`, shared with other readers) or
+ * the write lock (`KONDUCTOR_LOCK_WRITE`, exclusive) of RWMutex `name`,
+ * queueing as `options` allow (NULL: defaults). Strict FIFO: a queued
+ * writer blocks later readers. Writes the held handle to `*out_held`
+ * (release it with `konductor_held_release()`, free it with
+ * `konductor_held_free()`). Fails with `KONDUCTOR_NOT_FOUND`,
+ * `KONDUCTOR_TIMEOUT`, `KONDUCTOR_CANCELLED`, `KONDUCTOR_LOCKED` with a
+ * zero timeout when the lock is not granted now, `KONDUCTOR_ALREADY_HELD`,
+ * `KONDUCTOR_INVALID_ARGUMENT` for a mode that is none.
+ */
+konductor_result konductor_client_lock_rwmutex(const struct konductor_client *client,
+                                               const char *name,
+                                               uint32_t mode,
+                                               const struct konductor_options *options,
+                                               struct konductor_held **out_held);
+
+/**
+ * Takes the lock only if it is granted now (ignores `options.timeout_ms`);
+ * otherwise `KONDUCTOR_LOCKED`, naming the holders in the last error.
+ */
+konductor_result konductor_client_try_lock_rwmutex(const struct konductor_client *client,
+                                                   const char *name,
+                                                   uint32_t mode,
+                                                   const struct konductor_options *options,
+                                                   struct konductor_held **out_held);
 
 /**
  * Raises the counter of wait group `name` by `count` (1 to 2,000), once

@@ -3,7 +3,9 @@
 use std::ffi::c_char;
 
 use konductor_core::protocol::Slotted;
-use konductor_core::resource::{Barrier, Gate, Lease, Mutex, Once, Resource, Semaphore, WaitGroup};
+use konductor_core::resource::{
+    Barrier, Gate, Lease, Mutex, Once, RWMutex, Resource, Semaphore, WaitGroup,
+};
 use konductor_core::{Client, Options, Result};
 
 use crate::held::konductor_held;
@@ -29,19 +31,22 @@ pub enum konductor_kind {
     KONDUCTOR_KIND_GATE = 4,
     /// A Mutex: one holder at a time. Slotted: acquire locks it.
     KONDUCTOR_KIND_MUTEX = 5,
-    /// A Once: runs work in exactly one caller. Run it with
-    /// `konductor_client_do_once()`.
-    KONDUCTOR_KIND_ONCE = 7,
     /// A WaitGroup: a counter raised by add, lowered once per holder by
     /// done. Waitable: the wait returns when the counter is zero.
     KONDUCTOR_KIND_WAITGROUP = 6,
+    /// A Once: runs work in exactly one caller. Run it with
+    /// `konductor_client_do_once()`.
+    KONDUCTOR_KIND_ONCE = 7,
+    /// An RWMutex: many readers or one writer. Lock it with
+    /// `konductor_client_lock_rwmutex()`.
+    KONDUCTOR_KIND_RWMUTEX = 8,
 }
 
 use konductor_kind::*;
 
 /// Every kind with what it can do: a new kind costs one line here (and its
 /// variant above).
-static KINDS: [Kind; 7] = [
+static KINDS: [Kind; 8] = [
     Kind::slotted::<Semaphore>(KONDUCTOR_KIND_SEMAPHORE),
     Kind::waitable::<Barrier>(KONDUCTOR_KIND_BARRIER, Client::wait_barrier),
     Kind::slotted::<Lease>(KONDUCTOR_KIND_LEASE),
@@ -49,6 +54,7 @@ static KINDS: [Kind; 7] = [
     Kind::slotted::<Mutex>(KONDUCTOR_KIND_MUTEX),
     Kind::of::<Once>(KONDUCTOR_KIND_ONCE),
     Kind::waitable::<WaitGroup>(KONDUCTOR_KIND_WAITGROUP, Client::wait_waitgroup),
+    Kind::of::<RWMutex>(KONDUCTOR_KIND_RWMUTEX),
 ];
 
 /// Whether an acquire waits in the queue or tries once.
@@ -207,12 +213,13 @@ mod tests {
             KONDUCTOR_KIND_MUTEX,
             KONDUCTOR_KIND_ONCE,
             KONDUCTOR_KIND_WAITGROUP,
+            KONDUCTOR_KIND_RWMUTEX,
         ] {
             let found = KINDS.iter().filter(|known| known.constant == kind).count();
             assert_eq!(found, 1, "{kind:?} must be in KINDS once");
             assert!(Kind::numbered(kind as u32).is_ok());
         }
-        for number in [0, 8, 42] {
+        for number in [0, 9, 42] {
             let err = Kind::numbered(number).err().expect("no such kind");
             assert_eq!(err.0, KONDUCTOR_INVALID_ARGUMENT);
         }

@@ -35,6 +35,7 @@ pub mod barrier;
 pub mod gate;
 pub mod leader;
 pub mod once;
+pub mod rwmutex;
 pub mod waitgroup;
 
 pub mod callback;
