@@ -89,19 +89,24 @@ impl<K: Slotted> Api<K> {
     }
 
     /// [`Api::acquire`] in `mode`: an RWMutex's read or write lock (see
-    /// [`Client::read_lock_rwmutex`]); `None` for the other kinds, for which
-    /// a mode is [`Error::Invalid`].
+    /// [`Client::read_lock_rwmutex`]), which an RWMutex requires; `None`
+    /// for the other kinds. Otherwise [`Error::Invalid`].
     pub fn acquire_in(
         &self,
         name: &str,
         options: &Options,
         mode: Option<LockMode>,
     ) -> Result<Held<K>> {
-        if mode.is_some() && K::KIND != crate::resource::RWMutex::KIND {
+        let rwmutex = K::KIND == crate::resource::RWMutex::KIND;
+        if mode.is_some() != rwmutex {
             return Err(Error::invalid(
                 crate::error::Argument::Other,
                 format!("{mode:?}"),
-                format!("a lock mode applies to an RWMutex, not a {}", K::KIND),
+                match rwmutex {
+                    true => "an RWMutex is locked for reading or for writing: give a lock mode"
+                        .to_owned(),
+                    false => format!("a lock mode applies to an RWMutex, not a {}", K::KIND),
+                },
             ));
         }
         let shared = &self.client.shared;

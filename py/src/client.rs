@@ -204,6 +204,13 @@ impl Client {
                 };
                 self.object(py, move |c| c.create_once(&name, ttl, on_failure))
             }
+            Kind::RWMutex => {
+                let (ttl, priority) = (spec.duration(py, Argument::Ttl)?, spec.get("priority")?);
+                let max_readers = spec.get("max_readers")?;
+                self.object(py, move |c| {
+                    c.create_rwmutex(&name, ttl, priority, max_readers)
+                })
+            }
             Kind::WaitGroup => {
                 let expected = spec.get("expected")?.unwrap_or(0);
                 let ttl = spec.duration(py, Argument::Ttl)?;
@@ -213,8 +220,9 @@ impl Client {
     }
 
     /// Acquires a slot of an object of a slotted `kind` (a semaphore permit,
-    /// a lease); a zero `timeout` tries once.
-    #[pyo3(signature = (kind, name, *, ttl=None, timeout=None, holder=None, priority=None, auto_renew=false, cancel=None))]
+    /// a lease, a mutex, an RWMutex's lock in `mode` "read" or "write"); a
+    /// zero `timeout` tries once.
+    #[pyo3(signature = (kind, name, *, ttl=None, timeout=None, holder=None, priority=None, auto_renew=false, cancel=None, mode=None))]
     #[allow(clippy::too_many_arguments)]
     fn acquire(
         &self,
@@ -227,12 +235,23 @@ impl Client {
         priority: Option<i32>,
         auto_renew: bool,
         cancel: Option<PyRef<'_, CancelToken>>,
+        mode: Option<String>,
     ) -> PyResult<Held> {
+        let mode = match mode.as_deref() {
+            None => None,
+            Some("read") => Some(konductor::resource::LockMode::Read),
+            Some("write") => Some(konductor::resource::LockMode::Write),
+            Some(other) => {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "mode must be \"read\" or \"write\", got {other:?}"
+                )))
+            }
+        };
         let args = Args::new(py, ttl, timeout, holder, priority, auto_renew)?;
         let client = self.inner.clone();
         let cancel = cancel.as_ref().map(|c| &c.inner);
         for_slotted_kind!(kind, "acquire", K => run(py, cancel, OnInterrupt::Withdraw, move |token| {
-            client.api::<K>().acquire(&name, &args.options(token)).map(Held::from)
+            client.api::<K>().acquire_in(&name, &args.options(token), mode).map(Held::from)
         }))
     }
 

@@ -12,17 +12,19 @@ pub(crate) enum Kind {
     Lease,
     Gate,
     Mutex,
+    RWMutex,
     Once,
     WaitGroup,
 }
 
 impl Kind {
-    const ALL: [Kind; 7] = [
+    const ALL: [Kind; 8] = [
         Kind::Semaphore,
         Kind::Barrier,
         Kind::Lease,
         Kind::Gate,
         Kind::Mutex,
+        Kind::RWMutex,
         Kind::Once,
         Kind::WaitGroup,
     ];
@@ -34,6 +36,7 @@ impl Kind {
             Kind::Lease => "Lease",
             Kind::Gate => "Gate",
             Kind::Mutex => "Mutex",
+            Kind::RWMutex => "RWMutex",
             Kind::Once => "Once",
             Kind::WaitGroup => "WaitGroup",
         }
@@ -91,6 +94,10 @@ macro_rules! for_kind {
                 type $K = konductor::resource::Once;
                 $body
             }
+            $crate::kind::Kind::RWMutex => {
+                type $K = konductor::resource::RWMutex;
+                $body
+            }
             $crate::kind::Kind::WaitGroup => {
                 type $K = konductor::resource::WaitGroup;
                 $body
@@ -114,6 +121,10 @@ macro_rules! for_slotted_kind {
             }
             $crate::kind::Kind::Mutex => {
                 type $K = konductor::resource::Mutex;
+                $body
+            }
+            $crate::kind::Kind::RWMutex => {
+                type $K = konductor::resource::RWMutex;
                 $body
             }
             other => Err(other.unsupported($call)),

@@ -23,7 +23,7 @@ from __future__ import annotations
 from . import _exceptions, resources
 from ._client import DEFAULT_TTL, Client
 from ._exceptions import *  # noqa: F403 (the names are listed in _exceptions.__all__)
-from ._held import Held, Lease, MutexLock, OnceRun, Permit
+from ._held import Held, Lease, MutexLock, OnceRun, Permit, ReadLock, WriteLock
 from ._leader import Leadership
 from ._native import VERSION as __version__
 from ._native import CancelToken
@@ -35,6 +35,8 @@ __all__ = [
     "Permit",
     "Lease",
     "MutexLock",
+    "ReadLock",
+    "WriteLock",
     "OnceRun",
     "Leadership",
     "CancelToken",

@@ -13,8 +13,8 @@ from typing import Any, Callable, Iterator, List, Optional, Tuple, Type, TypeVar
 from . import _arguments as check
 from . import _model, _native, resources
 from ._arguments import Duration
-from ._exceptions import KonductorError, LostError
-from ._held import Held, Lease, MutexLock, OnceRun, Permit
+from ._exceptions import InvalidArgumentError, KonductorError, LostError
+from ._held import Held, Lease, MutexLock, OnceRun, Permit, ReadLock, WriteLock
 from ._leader import Leadership
 from ._sugar import for_kind, name_methods
 
@@ -180,6 +180,7 @@ class Client:
     get_lease = for_kind(get, resources.Lease)
     get_gate = for_kind(get, resources.Gate)
     get_mutex = for_kind(get, resources.Mutex)
+    get_rwmutex = for_kind(get, resources.RWMutex)
     get_once = for_kind(get, resources.Once)
     get_waitgroup = for_kind(get, resources.WaitGroup)
     list_semaphores = for_kind(list, resources.Semaphore)
@@ -187,6 +188,7 @@ class Client:
     list_leases = for_kind(list, resources.Lease)
     list_gates = for_kind(list, resources.Gate)
     list_mutexes = for_kind(list, resources.Mutex)
+    list_rwmutexes = for_kind(list, resources.RWMutex)
     list_onces = for_kind(list, resources.Once)
     list_waitgroups = for_kind(list, resources.WaitGroup)
     delete_semaphore = for_kind(delete, resources.Semaphore)
@@ -194,6 +196,7 @@ class Client:
     delete_lease = for_kind(delete, resources.Lease)
     delete_gate = for_kind(delete, resources.Gate)
     delete_mutex = for_kind(delete, resources.Mutex)
+    delete_rwmutex = for_kind(delete, resources.RWMutex)
     delete_once = for_kind(delete, resources.Once)
     delete_waitgroup = for_kind(delete, resources.WaitGroup)
 
@@ -248,6 +251,7 @@ class Client:
             priority=check.priority(priority),
             auto_renew=check.flag(auto_renew, "auto_renew"),
             cancel=check.cancel_token(cancel),
+            mode=kind.mode,
         )
         return kind(native)
 
@@ -320,6 +324,11 @@ class Client:
     mutex = for_kind(acquire, MutexLock)
     try_lock_mutex = for_kind(try_acquire, MutexLock)
     mutex_waiters = for_kind(waiters, resources.Mutex)
+    read_lock_rwmutex = for_kind(acquire, ReadLock)
+    write_lock_rwmutex = for_kind(acquire, WriteLock)
+    try_read_lock_rwmutex = for_kind(try_acquire, ReadLock)
+    try_write_lock_rwmutex = for_kind(try_acquire, WriteLock)
+    rwmutex_waiters = for_kind(waiters, resources.RWMutex)
 
     # Kinds that are waited on: barriers and gates (until open), wait groups (until zero)
 
@@ -452,6 +461,49 @@ class Client:
         yield
 
     # Wait groups
+
+    # RWMutexes
+
+    def create_rwmutex(
+        self,
+        name: str,
+        *,
+        ttl: Optional[Duration] = None,
+        priority: Optional[int] = None,
+        max_readers: Optional[int] = None,
+    ) -> resources.RWMutex:
+        """Creates an RWMutex; lock it with ``with client.read_lock_rwmutex(name):``
+        or ``with client.write_lock_rwmutex(name):``.
+
+        Args:
+            name: Name of the RWMutex.
+            ttl: Default lock time-to-live (how long a lock lasts unrenewed).
+            priority: Default priority of lockers that give none.
+            max_readers: Most readers at a time (1 to 10,000; default 10,000).
+
+        Returns:
+            The RWMutex object as created.
+
+        Raises:
+            AlreadyExistsError: It exists already.
+            InvalidArgumentError: A bad name, duration, priority or count.
+        """
+        if max_readers is not None and (isinstance(max_readers, bool) or not isinstance(max_readers, int)):
+            raise TypeError(f"max_readers must be an int, not {type(max_readers).__name__}")
+        if max_readers is not None and not 1 <= max_readers <= 10_000:
+            raise InvalidArgumentError(
+                f"invalid max readers {max_readers}: must be between 1 and 10000",
+                argument="count",
+                value=str(max_readers),
+                reason="must be between 1 and 10000",
+            )
+        return self._create(
+            resources.RWMutex,
+            name,
+            ttl=check.duration(ttl, "ttl"),
+            priority=check.priority(priority),
+            max_readers=max_readers,
+        )
 
     # Onces
 

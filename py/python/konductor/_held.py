@@ -12,7 +12,7 @@ from typing import ClassVar, Optional, Type, TypeVar
 from . import _native, resources
 from ._exceptions import KonductorError, LostError
 
-__all__ = ["Held", "Permit", "Lease", "MutexLock", "OnceRun"]
+__all__ = ["Held", "Permit", "Lease", "MutexLock", "ReadLock", "WriteLock", "OnceRun"]
 
 _log = logging.getLogger("konductor")
 
@@ -31,6 +31,9 @@ class Held:
 
     resource: ClassVar[Type[resources.Object]]
     """The kind of object whose slot this holds."""
+
+    mode: ClassVar[Optional[str]] = None
+    """The lock mode an RWMutex is acquired in (``"read"``, ``"write"``); None for the other kinds."""
 
     def __init__(self, native: _native.Held) -> None:
         self._native = native
@@ -149,6 +152,22 @@ class MutexLock(Held):
     resource = resources.Mutex
 
 
+class ReadLock(Held):
+    """A held read lock of an RWMutex, shared with other readers (see :class:`Held`)."""
+
+    __slots__ = ()
+    resource = resources.RWMutex
+    mode: ClassVar[Optional[str]] = "read"
+
+
+class WriteLock(Held):
+    """The held write lock of an RWMutex: no reader or other writer holds it (see :class:`Held`)."""
+
+    __slots__ = ()
+    resource = resources.RWMutex
+    mode: ClassVar[Optional[str]] = "write"
+
+
 class OnceRun(Held):
     """The run of a once this process executes, given to the work of
     ``do_once``: its fencing ``token``, and ``is_lost`` once another caller
@@ -159,6 +178,6 @@ class OnceRun(Held):
     resource = resources.Once
 
 
-for _cls in (Held, Permit, Lease, MutexLock, OnceRun):
+for _cls in (Held, Permit, Lease, MutexLock, ReadLock, WriteLock, OnceRun):
     _cls.__module__ = "konductor"
 del _cls

@@ -214,8 +214,9 @@ class Client:
         priority: Optional[int] = None,
         auto_renew: bool = False,
         cancel: Optional[CancelToken] = None,
+        mode: Optional[str] = None,
     ) -> Held:
-        """Acquires a slot of an object of a slotted ``kind`` (Semaphore, Lease, Mutex); a zero ``timeout`` tries once.
+        """Acquires a slot of an object of a slotted ``kind`` (Semaphore, Lease, Mutex, RWMutex in ``mode`` "read" or "write"); a zero ``timeout`` tries once.
 
         Raises:
             konductor.KonductorError: See ``konductor.Client.acquire``.

@@ -25,6 +25,7 @@ __all__ = [
     "Barrier",
     "Lease",
     "Mutex",
+    "RWMutex",
     "Once",
     "Gate",
     "WaitGroup",
@@ -200,6 +201,35 @@ class Barrier(Object):
     def is_open(self) -> bool:
         """True when the barrier's phase is ``Open``."""
         return self.phase == "Open"
+
+
+@dataclass(frozen=True)
+class RWMutex(Object):
+    """An RWMutex: many readers or one writer, never both; one FIFO queue by
+    (priority, arrival), so a waiting writer blocks later readers.
+
+    (The handles of locks you hold are :class:`konductor.ReadLock` and
+    :class:`konductor.WriteLock`.)
+
+    Attributes:
+        ttl: Default lock time-to-live (``None``: the client default, 5 minutes).
+        priority: Default priority of lockers that give none.
+        max_readers: Most readers at a time (``None``: 10,000).
+        phase: ``"Unlocked"``, ``"ReadLocked"``, ``"WriteLocked"``, or ``""`` before first use.
+        holders: Current holders (readers, or the one writer), in grant order.
+        readers: Number of readers holding.
+        writer: The writer holding, if any.
+        fencing_token: The last fencing token handed out.
+    """
+
+    ttl: Optional[datetime.timedelta] = api("spec.ttl")
+    priority: Optional[int] = api("spec.priority")
+    max_readers: Optional[int] = api("spec.maxReaders")
+    phase: str = api("status.phase")
+    holders: Tuple[Holder, ...] = api("status.holders")
+    readers: int = api("status.readers")
+    writer: Optional[str] = api("status.writer")
+    fencing_token: int = api("status.fencingToken")
 
 
 @dataclass(frozen=True)
