@@ -39,6 +39,7 @@ pub fn start() {
 pub fn ensure<T>(created: konductor::Result<T>) -> konductor::Result<()> {
     match created {
         Ok(_) => Ok(()),
+        Err(konductor::Error::AlreadyExists { .. }) => Ok(()),
         Err(konductor::Error::Api(status)) if status.code == 409 => Ok(()),
         Err(error) => Err(error),
     }
