@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use crate::acquire::{validate_ttl, Slotted};
+use crate::acquire::validate_ttl;
 use crate::api::shorthands;
 use crate::client::Client;
-use crate::duration::{format_duration, server_ttl, ttl_or_default};
+use crate::duration::{format_duration, server_ttl};
 use crate::error::{Error, Result};
 use crate::held::Held;
 use crate::options::{Options, DEFAULT_TTL};
@@ -84,30 +84,50 @@ pub(crate) fn current_holder(slots: &Slots) -> String {
         .unwrap_or_else(|| "(queued waiters)".to_owned())
 }
 
-impl Slotted for LeaseObject {
-    fn slots(&self) -> Slots {
-        single_slots(self.status.as_ref())
-    }
-
-    fn store(&mut self, slots: Slots) {
-        store_single(&mut self.status, slots)
-    }
-
-    fn default_ttl(&self) -> Result<Duration> {
-        ttl_or_default(self.spec.ttl.as_deref())
-    }
-
-    fn default_priority(&self) -> i32 {
-        self.spec.priority.unwrap_or(0)
-    }
-
-    fn busy(name: &str, slots: &Slots) -> Error {
-        Error::LeaseHeld {
-            name: name.to_owned(),
-            holder: current_holder(slots),
-        }
-    }
+/// The spec of a one-holder kind (a lease, a mutex) from its create call's
+/// arguments, the TTL checked.
+pub(crate) fn single_spec(ttl: Option<Duration>, priority: Option<i32>) -> Result<LeaseSpec> {
+    ttl.map_or(Ok(()), validate_ttl)?;
+    Ok(LeaseSpec {
+        ttl: ttl.map(format_duration),
+        priority,
+    })
 }
+
+/// [`Slotted`](crate::acquire::Slotted) for a one-holder kind (a lease, a mutex): a lease's spec and
+/// status; only the error of a busy try differs, made by `$busy(name,
+/// holder)`.
+macro_rules! single_holder {
+    ($kind:ty, $busy:expr) => {
+        impl $crate::acquire::Slotted for $kind {
+            fn slots(&self) -> $crate::slots::Slots {
+                $crate::lease::single_slots(self.status.as_ref())
+            }
+
+            fn store(&mut self, slots: $crate::slots::Slots) {
+                $crate::lease::store_single(&mut self.status, slots)
+            }
+
+            fn default_ttl(&self) -> $crate::error::Result<std::time::Duration> {
+                $crate::duration::ttl_or_default(self.spec.ttl.as_deref())
+            }
+
+            fn default_priority(&self) -> i32 {
+                self.spec.priority.unwrap_or(0)
+            }
+
+            fn busy(name: &str, slots: &$crate::slots::Slots) -> $crate::error::Error {
+                $busy(name.to_owned(), $crate::lease::current_holder(slots))
+            }
+        }
+    };
+}
+pub(crate) use single_holder;
+
+single_holder!(LeaseObject, |name, holder| Error::LeaseHeld {
+    name,
+    holder
+});
 
 /// A held lease (see [`Held`] for its methods).
 pub type Lease = Held<LeaseObject>;
@@ -130,12 +150,8 @@ impl Client {
         ttl: Option<Duration>,
         priority: Option<i32>,
     ) -> Result<LeaseObject> {
-        ttl.map_or(Ok(()), validate_ttl)?;
-        let spec = LeaseSpec {
-            ttl: ttl.map(format_duration),
-            priority,
-        };
-        self.api().create(&LeaseObject::new(name, spec))
+        self.api()
+            .create(&LeaseObject::new(name, single_spec(ttl, priority)?))
     }
 
     /// Takes the lease only if it is free now; [`Error::LeaseHeld`] otherwise.
@@ -147,6 +163,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::acquire::Slotted;
     use crate::resource::LeaseSpec;
 
     #[test]

@@ -6,42 +6,19 @@
 
 use std::time::Duration;
 
-use crate::acquire::{validate_ttl, Slotted};
 use crate::api::shorthands;
 use crate::client::Client;
-use crate::duration::{format_duration, ttl_or_default};
 use crate::error::{Error, Result};
 use crate::held::Held;
-use crate::lease::{current_holder, single_slots, store_single};
+use crate::lease::{single_holder, single_spec};
 use crate::options::Options;
-use crate::resource::{Mutex, MutexSpec};
-use crate::slots::Slots;
+use crate::resource::Mutex;
 
-impl Slotted for Mutex {
-    fn slots(&self) -> Slots {
-        single_slots(self.status.as_ref())
-    }
-
-    fn store(&mut self, slots: Slots) {
-        store_single(&mut self.status, slots)
-    }
-
-    fn default_ttl(&self) -> Result<Duration> {
-        ttl_or_default(self.spec.ttl.as_deref())
-    }
-
-    fn default_priority(&self) -> i32 {
-        self.spec.priority.unwrap_or(0)
-    }
-
-    fn busy(name: &str, slots: &Slots) -> Error {
-        Error::Locked {
-            kind: "mutex",
-            name: name.to_owned(),
-            holder: current_holder(slots),
-        }
-    }
-}
+single_holder!(Mutex, |name, holder| Error::Locked {
+    kind: "mutex",
+    name,
+    holder,
+});
 
 /// A locked mutex (see [`Held`] for its methods; [`Held::release`] unlocks it).
 pub type MutexLock = Held<Mutex>;
@@ -65,12 +42,8 @@ impl Client {
         ttl: Option<Duration>,
         priority: Option<i32>,
     ) -> Result<Mutex> {
-        ttl.map_or(Ok(()), validate_ttl)?;
-        let spec = MutexSpec {
-            ttl: ttl.map(format_duration),
-            priority,
-        };
-        self.api().create(&Mutex::new(name, spec))
+        self.api()
+            .create(&Mutex::new(name, single_spec(ttl, priority)?))
     }
 
     /// Locks the mutex only if it is unlocked now; [`Error::Locked`] (naming

@@ -1,6 +1,7 @@
 //! Creating objects: one call per kind, as their specs differ.
 
 use std::ffi::c_char;
+use std::time::Duration;
 
 use konductor_core::Argument;
 
@@ -8,6 +9,7 @@ use crate::arguments::count;
 use crate::client::{konductor_client, on_object_written};
 use crate::gate::{given_conditions, konductor_gate_condition};
 use crate::options::{optional_duration, KONDUCTOR_PRIORITY_DEFAULT};
+use crate::panic::Failed;
 use crate::result::konductor_result;
 
 /// Creates a semaphore with `permits` slots (at least 1) and a default
@@ -45,8 +47,7 @@ pub extern "C" fn konductor_client_create_lease(
     out_json: *mut *mut c_char,
 ) -> konductor_result {
     on_object_written(client, name, out_json, |client, name| {
-        let ttl = optional_duration(Argument::Ttl, ttl_ms)?;
-        let priority = (priority != KONDUCTOR_PRIORITY_DEFAULT).then_some(priority);
+        let (ttl, priority) = ttl_and_priority(ttl_ms, priority)?;
         Ok(client.create_lease(name, ttl, priority)?)
     })
 }
@@ -68,8 +69,7 @@ pub extern "C" fn konductor_client_create_mutex(
     out_json: *mut *mut c_char,
 ) -> konductor_result {
     on_object_written(client, name, out_json, |client, name| {
-        let ttl = optional_duration(Argument::Ttl, ttl_ms)?;
-        let priority = (priority != KONDUCTOR_PRIORITY_DEFAULT).then_some(priority);
+        let (ttl, priority) = ttl_and_priority(ttl_ms, priority)?;
         Ok(client.create_mutex(name, ttl, priority)?)
     })
 }
@@ -141,4 +141,17 @@ pub extern "C" fn konductor_client_create_gate(
         let timeout = optional_duration(Argument::Timeout, timeout_ms)?;
         Ok(client.create_gate(name, conditions, timeout)?)
     })
+}
+
+/// The default TTL (0: none, the client default) and priority
+/// (`KONDUCTOR_PRIORITY_DEFAULT`: none) of a create call, checked.
+pub(crate) fn ttl_and_priority(
+    ttl_ms: i64,
+    priority: i32,
+) -> Result<(Option<Duration>, Option<i32>), Failed> {
+    let ttl = optional_duration(Argument::Ttl, ttl_ms)?;
+    Ok((
+        ttl,
+        (priority != KONDUCTOR_PRIORITY_DEFAULT).then_some(priority),
+    ))
 }

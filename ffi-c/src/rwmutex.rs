@@ -4,13 +4,13 @@ use std::ffi::c_char;
 use std::time::Duration;
 
 use konductor_core::resource::LockMode;
-use konductor_core::Argument;
 
 use crate::arguments::arg_out;
 use crate::client::{konductor_client, on_object, on_object_written};
+use crate::create::ttl_and_priority;
 use crate::handle::Handle;
 use crate::held::konductor_held;
-use crate::options::{self, konductor_options, optional_duration, KONDUCTOR_PRIORITY_DEFAULT};
+use crate::options::{self, konductor_options};
 use crate::panic::failed;
 use crate::result::konductor_result::{self, *};
 
@@ -44,8 +44,7 @@ pub extern "C" fn konductor_client_create_rwmutex(
     out_json: *mut *mut c_char,
 ) -> konductor_result {
     on_object_written(client, name, out_json, |client, name| {
-        let ttl = optional_duration(Argument::Ttl, ttl_ms)?;
-        let priority = (priority != KONDUCTOR_PRIORITY_DEFAULT).then_some(priority);
+        let (ttl, priority) = ttl_and_priority(ttl_ms, priority)?;
         let max_readers = (max_readers != 0).then_some(max_readers);
         Ok(client.create_rwmutex(name, ttl, priority, max_readers)?)
     })
